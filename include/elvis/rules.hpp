@@ -1,0 +1,59 @@
+// Rules: the find → replace pairs and the options that say how they match.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace elvis {
+
+// Thrown for rules that cannot be compiled (empty find text, duplicates, malformed rules file).
+class RuleError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Rule {
+    std::string find;     // arbitrary bytes, never empty
+    std::string replace;  // arbitrary bytes, may be empty (deletes the match)
+};
+
+struct MatchOptions {
+    bool ignore_case = false;  // ASCII letters only; other bytes compare exactly
+    bool whole_word = false;   // the match must not touch an ASCII letter, digit or '_' on either side
+};
+
+// An ordered, validated list of rules. Order matters only for reporting (counts are listed in
+// rule order); which rule wins at a position is decided by leftmost-longest, never by order.
+class RuleSet {
+public:
+    // Throws RuleError if any find text is empty or two find texts are equal under `options`.
+    RuleSet(std::vector<Rule> rules, MatchOptions options);
+
+    // The default rule set: elvis → Elvis.
+    static RuleSet default_rules(MatchOptions options = {});
+
+    const std::vector<Rule>& rules() const { return rules_; }
+    const MatchOptions& options() const { return options_; }
+    std::size_t size() const { return rules_.size(); }
+    std::size_t longest_find() const { return longest_find_; }
+    // True when every replacement has the length of its find text, so a rewrite may patch in place.
+    bool same_length() const { return same_length_; }
+
+private:
+    std::vector<Rule> rules_;
+    MatchOptions options_;
+    std::size_t longest_find_ = 0;
+    bool same_length_ = true;
+};
+
+// Decodes the escapes accepted in rules files: \\ \t \n \r \0 \xHH. Throws RuleError on a bad escape.
+std::string unescape(std::string_view text);
+
+// Parses a rules file: one `FIND<TAB>REPLACE` pair per line (escapes as in unescape, a trailing CR
+// is dropped, blank lines are skipped). `name` is used in error messages as `name:LINE: reason`.
+std::vector<Rule> parse_rules(std::string_view text, std::string_view name);
+
+}  // namespace elvis

@@ -1,0 +1,187 @@
+// StreamScanner: the leftmost-longest scan loop and the held-over bytes between chunks.
+#include "elvis/scanner.hpp"
+
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include "elvis/ascii.hpp"
+
+namespace elvis {
+
+StreamScanner::StreamScanner(const Matcher& matcher)
+    : matcher_(matcher),
+      states_(matcher.states_.data()),
+      whole_word_(matcher.rules().options().whole_word),
+      hold_capacity_(matcher.rules().longest_find() + 2),
+      held_(new unsigned char[hold_capacity_]),
+      spare_(new unsigned char[hold_capacity_]) {
+    reset();
+}
+
+void StreamScanner::reset() {
+    state_ = 0;
+    pos_ = 0;
+    has_candidate_ = false;
+    last_end_ = 0;
+    chunk_ = {};
+    chunk_base_ = 0;
+    chunk_held_ = true;
+    final_ = false;
+    held_base_ = spare_base_ = 0;
+    held_len_ = spare_len_ = 0;
+}
+
+void StreamScanner::feed(std::string_view chunk) {
+    assert(chunk_held_ && "next() must return false before the next feed()");
+    std::swap(held_, spare_);
+    held_base_ = spare_base_;
+    held_len_ = spare_len_;
+    chunk_base_ += chunk_.size();
+    chunk_ = chunk;
+    chunk_held_ = false;
+}
+
+bool StreamScanner::next(Match& match) {
+    if (scan(match)) return true;
+    if (!chunk_held_) {
+        hold_tail();
+        chunk_held_ = true;
+    }
+    return false;
+}
+
+bool StreamScanner::finish(Match& match) {
+    if (!final_) {
+        if (!chunk_held_) {
+            // The caller skipped next(): drain the chunk first so nothing is lost.
+            if (next(match)) return true;
+        }
+        feed({});
+        chunk_held_ = true;
+        final_ = true;
+    }
+    if (scan(match)) return true;
+    if (whole_word_ && states_[state_].out_len) consider_word_outputs(false);
+    if (has_candidate_) {
+        commit(match);
+        return true;
+    }
+    return false;
+}
+
+std::uint64_t StreamScanner::decided() const {
+    std::uint64_t partial = pos_ - states_[state_].depth;
+    return has_candidate_ && candidate_.start < partial ? candidate_.start : partial;
+}
+
+std::string_view StreamScanner::held(std::uint64_t from, std::uint64_t to) const {
+    assert(from >= held_base_ && to <= held_base_ + held_len_ && from <= to);
+    return {reinterpret_cast<const char*>(held_.get()) + (from - held_base_), to - from};
+}
+
+unsigned char StreamScanner::byte_at(std::uint64_t offset) const {
+    if (offset >= chunk_base_) return static_cast<unsigned char>(chunk_[offset - chunk_base_]);
+    assert(offset >= held_base_);
+    return held_[offset - held_base_];
+}
+
+bool StreamScanner::word_before(std::uint64_t start) const {
+    if (start == 0) return false;
+    // The caller may have patched the last reported match; judge by the byte as it was read.
+    if (start == last_end_) return ascii::is_word(last_byte_);
+    return ascii::is_word(byte_at(start - 1));
+}
+
+void StreamScanner::consider(std::uint64_t start, std::uint64_t end, std::uint32_t rule) {
+    // Keep the candidate unless the new match starts earlier, or starts with it and is longer.
+    if (has_candidate_ && (start > candidate_.start || (start == candidate_.start && end <= candidate_.end)))
+        return;
+    candidate_ = {start, end, rule};
+    has_candidate_ = true;
+}
+
+// Whole-word matching judges the needles ending at pos_ once the byte after them is known.
+// Needles are visited longest first, so the first one with a clean left edge starts earliest.
+void StreamScanner::consider_word_outputs(bool next_is_word) {
+    if (next_is_word) return;
+    const Matcher::State& here = states_[state_];
+    std::uint32_t t = here.own_rule != Matcher::no_rule ? state_ : here.out_next;
+    for (; t != 0; t = states_[t].out_next) {
+        std::uint64_t start = pos_ - states_[t].depth;
+        if (!word_before(start)) {
+            consider(start, pos_, states_[t].own_rule);
+            return;
+        }
+    }
+}
+
+bool StreamScanner::scan(Match& match) {
+    const auto* data = reinterpret_cast<const unsigned char*>(chunk_.data());
+    const std::uint64_t base = chunk_base_;
+    const std::uint64_t end = base + chunk_.size();
+    const Prefilter& prefilter = matcher_.prefilter();
+    const std::size_t prefilter_limit = prefilter.enabled() ? prefilter.limit(chunk_.size()) : 0;
+
+    // Locals, so the compiler need not assume the byte reads alias them.
+    std::uint64_t pos = pos_;
+    std::uint32_t state = state_;
+    while (pos < end) {
+        if (state == 0 && !has_candidate_ && pos >= base && pos - base < prefilter_limit) {
+            pos = base + prefilter.find(data, pos - base, chunk_.size());
+            if (pos == end) break;
+        }
+        const unsigned char byte = pos >= base ? data[pos - base] : byte_at(pos);
+        if (whole_word_ && states_[state].out_len) {
+            pos_ = pos;
+            state_ = state;
+            consider_word_outputs(ascii::is_word(byte));
+        }
+        state = matcher_.step(state, byte);
+        ++pos;
+        const Matcher::State& here = states_[state];
+        if (!whole_word_ && here.out_len) consider(pos - here.out_len, pos, here.out_rule);
+        if (has_candidate_) {
+            // No match can start before the current partial match, so an earlier candidate is final;
+            // one that starts with it is final when nothing can extend it (with whole words, a
+            // leaf's own needle still waits for the byte after it).
+            std::uint64_t partial_start = pos - here.depth;
+            if (partial_start > candidate_.start ||
+                (partial_start == candidate_.start && here.leaf && !whole_word_)) {
+                commit(match);
+                return true;
+            }
+        }
+    }
+    pos_ = pos;
+    state_ = state;
+    return false;
+}
+
+void StreamScanner::commit(Match& match) {
+    match = candidate_;
+    has_candidate_ = false;
+    last_end_ = match.end;
+    last_byte_ = byte_at(match.end - 1);
+    // Resume right after the match: bytes read past it are scanned again from a fresh state.
+    state_ = 0;
+    pos_ = match.end;
+}
+
+void StreamScanner::hold_tail() {
+    std::uint64_t from = decided();
+    if (whole_word_ && from > 0) --from;  // left context for the next match's word test
+    const std::uint64_t end = chunk_base_ + chunk_.size();
+    assert(end - from <= hold_capacity_);
+    spare_base_ = from;
+    spare_len_ = end - from;
+    std::size_t n = 0;
+    if (from < chunk_base_) {
+        n = chunk_base_ - from;
+        std::memcpy(spare_.get(), held_.get() + (from - held_base_), n);
+        from = chunk_base_;
+    }
+    std::memcpy(spare_.get() + n, chunk_.data() + (from - chunk_base_), end - from);
+}
+
+}  // namespace elvis

@@ -1,0 +1,186 @@
+// The streaming rewriter: reference table, self-overlap, multiple rules, case, words, splits.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "elvis/rewriter.hpp"
+#include "support/reference.hpp"
+#include "support/split.hpp"
+
+using namespace elvis;
+using elvis::testing::random_sizes;
+using elvis::testing::rewrite_in_pieces;
+
+namespace {
+
+Matcher make(std::vector<Rule> rules, MatchOptions options = {}, Isa isa = Isa::best) {
+    return Matcher(RuleSet(std::move(rules), options), isa);
+}
+
+// Checks the one-shot rewrite, then every two-piece split, then single bytes, both ways.
+void check_all_splits(const Matcher& matcher, std::string_view input, std::string_view expected) {
+    CAPTURE(input);
+    REQUIRE(rewrite(matcher, input) == expected);
+    for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+        CAPTURE(cut);
+        StreamRewriter rewriter(matcher);
+        StringSink sink;
+        std::string first(input.substr(0, cut)), second(input.substr(cut));
+        rewriter.feed(std::span<char>(first.data(), first.size()), sink);
+        rewriter.feed(std::span<char>(second.data(), second.size()), sink);
+        rewriter.finish(sink);
+        REQUIRE(sink.out == expected);
+    }
+    REQUIRE(rewrite_in_pieces(matcher, input, {1}) == expected);
+    REQUIRE(rewrite_in_pieces(matcher, input, {1}, false) == expected);
+}
+
+const std::vector<std::pair<std::string, std::string>> reference_table = {
+    {"abc", "abc"},
+    {"elvis", "Elvis"},
+    {"aElvis", "aElvis"},
+    {"abcelvis", "abcElvis"},
+    {"eelvis", "eElvis"},
+    {"aelvis", "aElvis"},
+    {"aabeeeelvis", "aabeeeElvis"},
+    {"e l v i s", "e l v i s"},
+    {"aa bb e l v i saa", "aa bb e l v i saa"},
+    {" elvi s", " elvi s"},
+    {"elvielvis", "elviElvis"},
+    {"elvielvielviselvi1", "elvielviElviselvi1"},
+    {"elvielviselvis", "elviElvisElvis"},
+};
+
+}  // namespace
+
+TEST_CASE("reference table: each row, split at every point") {
+    Matcher matcher(RuleSet::default_rules());
+    for (const auto& [input, expected] : reference_table) check_all_splits(matcher, input, expected);
+}
+
+TEST_CASE("reference table: all rows concatenated, split at every point") {
+    Matcher matcher(RuleSet::default_rules());
+    std::string input, expected;
+    for (const auto& [in, out] : reference_table) input += in, expected += out;
+    check_all_splits(matcher, input, expected);
+}
+
+TEST_CASE("self-overlapping needles") {
+    check_all_splits(make({{"aab", "X"}}), "aaab", "aX");
+    check_all_splits(make({{"abab", "X"}}), "abababab", "XX");
+    check_all_splits(make({{"abab", "X"}}), "ababab", "Xab");
+    check_all_splits(make({{"elvis", "Elvis"}}), "eelvis", "eElvis");
+    check_all_splits(make({{"elvis", "Elvis"}}), "elvielvis", "elviElvis");
+    check_all_splits(make({{"aaa", "b"}}), "aaaaaaa", "bba");
+    check_all_splits(make({{"abcabd", "X"}}), "abcabcabd", "abcX");
+}
+
+TEST_CASE("leftmost wins, then longest at the same start") {
+    check_all_splits(make({{"bc", "1"}, {"abcd", "2"}}), "abcd", "2");
+    check_all_splits(make({{"bc", "1"}, {"abcd", "2"}}), "abce", "a1e");
+    check_all_splits(make({{"ab", "1"}, {"abc", "2"}}), "abcab", "21");
+    check_all_splits(make({{"abc", "1"}, {"b", "2"}}), "abxabc", "a2x1");
+    check_all_splits(make({{"he", "1"}, {"she", "2"}, {"hers", "3"}}), "ushers", "u2rs");
+    check_all_splits(make({{"x", "1"}, {"xxxxb", "2"}}), "xxxxxxb", "112");
+}
+
+TEST_CASE("replacement text is never rescanned") {
+    check_all_splits(make({{"a", "aa"}}), "aaa", "aaaaaa");
+    check_all_splits(make({{"ab", "b"}, {"b", "c"}}), "aab", "ab");
+    check_all_splits(make({{"elvis", "elvis elvis"}}), "elvis", "elvis elvis");
+}
+
+TEST_CASE("shorter, longer and empty replacements") {
+    check_all_splits(make({{"elvis", ""}}), "elvis has left", " has left");
+    check_all_splits(make({{"elvis", "The King"}}), "elvis, elvis!", "The King, The King!");
+    check_all_splits(make({{"cat", "dog"}, {"mouse", "rat"}}), "cat and mouse", "dog and rat");
+}
+
+TEST_CASE("ignore case folds ASCII letters only") {
+    MatchOptions ci{.ignore_case = true};
+    check_all_splits(make({{"elvis", "Elvis"}}, ci), "ELVIS eLvIs elvis", "Elvis Elvis Elvis");
+    check_all_splits(make({{"\xc3\xa9t\xc3\xa9", "x"}}, ci), "\xc3\x89T\xc3\xa9 \xc3\xa9T\xc3\xa9", "\xc3\x89T\xc3\xa9 x");
+    check_all_splits(make({{"a[", "x"}}, ci), "A{ a[ A[", "A{ x x");
+}
+
+TEST_CASE("whole word needs a non-word byte (or the edge) on both sides") {
+    MatchOptions word{.whole_word = true};
+    check_all_splits(make({{"elvis", "Elvis"}}, word), "elvis elvises _elvis elvis1 (elvis) elvis",
+                     "Elvis elvises _elvis elvis1 (Elvis) Elvis");
+    check_all_splits(make({{"foo", "1"}, {"foobar", "2"}}, word), "foobar foobarx foo", "2 foobarx 1");
+    check_all_splits(make({{"a", "1"}, {"a b", "2"}}, word), "a b a ab", "2 1 ab");
+    check_all_splits(make({{"ab", "XY"}}, word), "ab ab-ab", "XY XY-XY");
+}
+
+TEST_CASE("bytes outside matches pass through untouched") {
+    Matcher matcher(RuleSet::default_rules());
+    std::string binary("\0\xff\r\nelvis\0\xc3(\r\n", 16);
+    std::string expected("\0\xff\r\nElvis\0\xc3(\r\n", 16);
+    check_all_splits(matcher, binary, expected);
+    check_all_splits(matcher, "no newline at the end elvis", "no newline at the end Elvis");
+    check_all_splits(make({{std::string("\0\0", 2), "z"}}), std::string("\0\0\0a", 4), std::string("z\0a", 3));
+}
+
+TEST_CASE("a needle longer than every chunk") {
+    std::string needle(4096, 'a');
+    needle += 'b';
+    Matcher matcher = make({{needle, "X"}});
+    std::string input = std::string(5000, 'a') + "b" + std::string(10, 'a');
+    std::string expected = std::string(5000 - 4096, 'a') + "X" + std::string(10, 'a');
+    for (std::size_t size : {1, 7, 512, 4096, 4097, 9000}) CHECK(rewrite_in_pieces(matcher, input, {size}) == expected);
+}
+
+TEST_CASE("randomized: streaming equals the reference for every split and instruction set") {
+    std::mt19937 rng(20261125);
+    const std::string alphabet = "abAB_ ";
+    auto random_text = [&](std::size_t max_len) {
+        std::string s(rng() % max_len, ' ');
+        for (char& c : s) c = alphabet[rng() % alphabet.size()];
+        return s;
+    };
+    for (int round = 0; round < 3000; ++round) {
+        std::vector<Rule> rules;
+        std::size_t count = 1 + rng() % 6;
+        for (std::size_t i = 0; i < count; ++i) {
+            std::string find = random_text(6);
+            if (find.empty()) find = "a";
+            rules.push_back({find, random_text(4)});
+        }
+        MatchOptions options{.ignore_case = rng() % 3 == 0, .whole_word = rng() % 3 == 0};
+        std::unique_ptr<RuleSet> set;
+        try {
+            set = std::make_unique<RuleSet>(rules, options);
+        } catch (const RuleError&) {
+            continue;  // duplicate find texts
+        }
+        std::string input = random_text(200);
+        std::string expected = reference::rewrite(rules, options, input);
+        for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+            if (!isa_supported(isa)) continue;
+            Matcher matcher(*set, isa);
+            CAPTURE(input);
+            CAPTURE(round);
+            REQUIRE(rewrite(matcher, input) == expected);
+            REQUIRE(rewrite_in_pieces(matcher, input, random_sizes(rng, 40)) == expected);
+            REQUIRE(rewrite_in_pieces(matcher, input, random_sizes(rng, 40), false) == expected);
+        }
+    }
+}
+
+TEST_CASE("randomized: long English-like text with one needle crosses SIMD blocks") {
+    std::mt19937 rng(7);
+    const char* words[] = {"elvis", "elvi", "lvis", "eelvis", "the", "king", "ELVIS", "presley", "\n", "e"};
+    std::string input;
+    while (input.size() < 200000) input += std::string(words[rng() % 10]) + (rng() % 4 ? " " : "");
+    for (bool ci : {false, true}) {
+        MatchOptions options{.ignore_case = ci};
+        std::vector<Rule> rules{{"elvis", "Elvis"}};
+        std::string expected = reference::rewrite(rules, options, input);
+        for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+            if (!isa_supported(isa)) continue;
+            Matcher matcher(RuleSet(rules, options), isa);
+            CHECK(rewrite(matcher, input) == expected);
+            CHECK(rewrite_in_pieces(matcher, input, {4096, 3, 65536, 17}) == expected);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+// Rules: validation, escapes and the rules-file format.
+#include <doctest/doctest.h>
+
+#include "elvis/rules.hpp"
+
+using namespace elvis;
+
+TEST_CASE("empty find text is an error") {
+    CHECK_THROWS_AS(RuleSet({{"", "x"}}, {}), RuleError);
+    CHECK_THROWS_AS(RuleSet({}, {}), RuleError);
+}
+
+TEST_CASE("duplicate find texts are an error, case-folded under ignore-case") {
+    CHECK_THROWS_AS(RuleSet({{"a", "1"}, {"a", "2"}}, {}), RuleError);
+    CHECK_NOTHROW(RuleSet({{"a", "1"}, {"A", "2"}}, {}));
+    CHECK_THROWS_AS(RuleSet({{"a", "1"}, {"A", "2"}}, {.ignore_case = true}), RuleError);
+}
+
+TEST_CASE("rule set facts") {
+    RuleSet set({{"abc", "xyz"}, {"de", "fgh"}}, {});
+    CHECK(set.longest_find() == 3);
+    CHECK_FALSE(set.same_length());
+    CHECK(RuleSet::default_rules().same_length());
+}
+
+TEST_CASE("escapes") {
+    CHECK(unescape("a\\tb\\n\\\\\\x41\\0") == std::string("a\tb\n\\A\0", 7));
+    CHECK_THROWS_AS(unescape("bad\\q"), RuleError);
+    CHECK_THROWS_AS(unescape("bad\\x4"), RuleError);
+    CHECK_THROWS_AS(unescape("bad\\"), RuleError);
+}
+
+TEST_CASE("rules file") {
+    auto rules = parse_rules("foo\tbar\r\n\nold name\tnew\\tname\n\\x00\t\n", "r.tsv");
+    REQUIRE(rules.size() == 3);
+    CHECK(rules[0].find == "foo");
+    CHECK(rules[0].replace == "bar");
+    CHECK(rules[1].replace == "new\tname");
+    CHECK(rules[2].find == std::string(1, '\0'));
+    CHECK(rules[2].replace.empty());
+    try {
+        parse_rules("ok\tfine\nno tab here\n", "r.tsv");
+        FAIL("expected an error");
+    } catch (const RuleError& e) {
+        CHECK(std::string(e.what()) == "r.tsv:2: expected FIND<TAB>REPLACE");
+    }
+    CHECK_THROWS_WITH_AS(parse_rules("\tx\n", "r"), "r:1: empty find text", RuleError);
+    CHECK_THROWS_AS(parse_rules("\n\n", "r"), RuleError);
+}
