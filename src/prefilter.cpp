@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "elvis/ascii.hpp"
 
@@ -26,8 +27,8 @@ bool pairs_hit(const Pair* pairs, std::size_t count, const unsigned char* at) {
     return false;
 }
 
-std::size_t pairs_scalar(const Pair* pairs, std::size_t count, const unsigned char* data,
-                         std::size_t from, std::size_t limit) {
+template <std::size_t count>
+std::size_t pairs_scalar(const Pair* pairs, const unsigned char* data, std::size_t from, std::size_t limit) {
     for (std::size_t p = from; p < limit; ++p)
         if (pairs_hit(pairs, count, data + p)) return p;
     return limit;
@@ -41,9 +42,9 @@ __attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const Probe& probe,
     return _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(probe.byte)));
 }
 
-__attribute__((target("sse2"))) std::size_t pairs_sse2(const Pair* pairs, std::size_t count,
-                                                       const unsigned char* data, std::size_t from,
-                                                       std::size_t limit) {
+template <std::size_t count>
+__attribute__((target("sse2"))) std::size_t pairs_sse2(const Pair* pairs, const unsigned char* data,
+                                                       std::size_t from, std::size_t limit) {
     std::size_t p = from;
     for (; p + 16 <= limit; p += 16) {
         unsigned mask = 0;
@@ -52,7 +53,7 @@ __attribute__((target("sse2"))) std::size_t pairs_sse2(const Pair* pairs, std::s
                 _mm_and_si128(probe_eq_sse2(pairs[k].first, data + p), probe_eq_sse2(pairs[k].second, data + p))));
         if (mask) return p + static_cast<std::size_t>(__builtin_ctz(mask));
     }
-    return pairs_scalar(pairs, count, data, p, limit);
+    return pairs_scalar<count>(pairs, data, p, limit);
 }
 
 __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const Probe& probe, const unsigned char* at) {
@@ -61,9 +62,9 @@ __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const Probe& probe,
     return _mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(probe.byte)));
 }
 
-__attribute__((target("avx2"))) std::size_t pairs_avx2(const Pair* pairs, std::size_t count,
-                                                       const unsigned char* data, std::size_t from,
-                                                       std::size_t limit) {
+template <std::size_t count>
+__attribute__((target("avx2"))) std::size_t pairs_avx2(const Pair* pairs, const unsigned char* data,
+                                                       std::size_t from, std::size_t limit) {
     std::size_t p = from;
     for (; p + 32 <= limit; p += 32) {
         unsigned mask = 0;
@@ -72,7 +73,20 @@ __attribute__((target("avx2"))) std::size_t pairs_avx2(const Pair* pairs, std::s
                 _mm256_and_si256(probe_eq_avx2(pairs[k].first, data + p), probe_eq_avx2(pairs[k].second, data + p))));
         if (mask) return p + static_cast<std::size_t>(__builtin_ctz(mask));
     }
-    return pairs_sse2(pairs, count, data, p, limit);
+    return pairs_sse2<count>(pairs, data, p, limit);
+}
+
+using PairKernel = std::size_t (*)(const Pair*, const unsigned char*, std::size_t, std::size_t);
+
+template <std::size_t... counts>
+PairKernel pick_kernel(Isa isa, std::size_t count, std::index_sequence<counts...>) {
+    PairKernel kernel = nullptr;
+    ((count == counts + 1 ? kernel = isa == Isa::avx2   ? pairs_avx2<counts + 1>
+                                     : isa == Isa::sse2 ? pairs_sse2<counts + 1>
+                                                        : pairs_scalar<counts + 1>
+                          : kernel),
+     ...);
+    return kernel;
 }
 
 // Picks the two rarest positions of a (folded) needle; one probe twice for a 1-byte needle.
@@ -145,6 +159,7 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
             pairs_[pair_count_++] = rare_pair(rule.find, ignore_case);
             reach_ = std::max<std::size_t>(reach_, pairs_[pair_count_ - 1].second.offset);
         }
+        pair_kernel_ = pick_kernel(isa_, pair_count_, std::make_index_sequence<max_pair_needles>{});
         return;
     }
     std::size_t starts = 0;
@@ -165,12 +180,7 @@ std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::si
     const std::size_t end = limit(len);
     if (from >= end) return end;
     switch (kind_) {
-        case Kind::pairs:
-            switch (isa_) {
-                case Isa::avx2: return pairs_avx2(pairs_.data(), pair_count_, data, from, end);
-                case Isa::sse2: return pairs_sse2(pairs_.data(), pair_count_, data, from, end);
-                default: return pairs_scalar(pairs_.data(), pair_count_, data, from, end);
-            }
+        case Kind::pairs: return pair_kernel_(pairs_.data(), data, from, end);
         case Kind::start_table:
             for (std::size_t p = from; p < end; ++p)
                 if (can_start_[data[p]]) return p;

@@ -118,39 +118,67 @@ void StreamScanner::consider_word_outputs(bool next_is_word) {
 
 bool StreamScanner::scan(Match& match) {
     const auto* data = reinterpret_cast<const unsigned char*>(chunk_.data());
+    const std::size_t len = chunk_.size();
     const std::uint64_t base = chunk_base_;
-    const std::uint64_t end = base + chunk_.size();
+    const std::uint64_t end = base + len;
     const Prefilter& prefilter = matcher_.prefilter();
-    const std::size_t prefilter_limit = prefilter.enabled() ? prefilter.limit(chunk_.size()) : 0;
+    const std::size_t prefilter_limit = prefilter.enabled() ? prefilter.limit(len) : 0;
+    const Matcher::State* states = states_;
+
+    // No match can start before the current partial match, so an earlier candidate is final;
+    // one that starts with it is final when nothing can extend it (with whole words, a leaf's
+    // own needle still waits for the byte after it).
+    auto candidate_is_final = [&](std::uint64_t pos, const Matcher::State& here) {
+        const std::uint64_t partial_start = pos - here.depth;
+        return partial_start > candidate_.start ||
+               (partial_start == candidate_.start && here.leaf && !whole_word_);
+    };
 
     // Locals, so the compiler need not assume the byte reads alias them.
     std::uint64_t pos = pos_;
     std::uint32_t state = state_;
     while (pos < end) {
-        if (state == 0 && !has_candidate_ && pos >= base && pos - base < prefilter_limit) {
-            pos = base + prefilter.find(data, pos - base, chunk_.size());
-            if (pos == end) break;
+        if (!has_candidate_ && pos >= base && states[state].out_len == 0) {
+            // Fast path: no candidate and no needle ending here, so only the automaton moves,
+            // and from the root the prefilter jumps to the next place a needle may start.
+            std::size_t i = pos - base;
+            bool at_output = false;
+            while (i < len) {
+                if (state == 0 && i < prefilter_limit) {
+                    i = prefilter.find(data, i, len);
+                    if (i == len) break;
+                }
+                state = matcher_.step(state, data[i++]);
+                if (states[state].out_len) {
+                    at_output = true;
+                    break;
+                }
+            }
+            pos = base + i;
+            if (at_output && !whole_word_) {
+                const Matcher::State& here = states[state];
+                consider(pos - here.out_len, pos, here.out_rule);
+                if (candidate_is_final(pos, here)) {
+                    commit(match);
+                    return true;
+                }
+            }
+            continue;
         }
+        // Slow path, one byte: candidates, whole-word tests, or bytes held over from the last chunk.
         const unsigned char byte = pos >= base ? data[pos - base] : byte_at(pos);
-        if (whole_word_ && states_[state].out_len) {
+        if (whole_word_ && states[state].out_len) {
             pos_ = pos;
             state_ = state;
             consider_word_outputs(ascii::is_word(byte));
         }
         state = matcher_.step(state, byte);
         ++pos;
-        const Matcher::State& here = states_[state];
+        const Matcher::State& here = states[state];
         if (!whole_word_ && here.out_len) consider(pos - here.out_len, pos, here.out_rule);
-        if (has_candidate_) {
-            // No match can start before the current partial match, so an earlier candidate is final;
-            // one that starts with it is final when nothing can extend it (with whole words, a
-            // leaf's own needle still waits for the byte after it).
-            std::uint64_t partial_start = pos - here.depth;
-            if (partial_start > candidate_.start ||
-                (partial_start == candidate_.start && here.leaf && !whole_word_)) {
-                commit(match);
-                return true;
-            }
+        if (has_candidate_ && candidate_is_final(pos, here)) {
+            commit(match);
+            return true;
         }
     }
     pos_ = pos;

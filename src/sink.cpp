@@ -40,7 +40,7 @@ void FdSink::flush() {
             }
             int code = errno;
             count_ = 0;
-            throw IoError("write error", code);
+            throw WriteError("write error", code);
         }
         written_ += static_cast<std::uint64_t>(n);
         auto done = static_cast<std::size_t>(n);

@@ -143,7 +143,7 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
         std::size_t count = 1 + rng() % 6;
         for (std::size_t i = 0; i < count; ++i) {
             std::string find = random_text(6);
-            if (find.empty()) find = "a";
+            if (find.empty()) find.assign(1, 'a');
             rules.push_back({find, random_text(4)});
         }
         MatchOptions options{.ignore_case = rng() % 3 == 0, .whole_word = rng() % 3 == 0};

@@ -17,4 +17,10 @@ private:
     int code_;
 };
 
+// A failed write of output (as opposed to reading input): usually fatal for the whole run.
+class WriteError : public IoError {
+public:
+    using IoError::IoError;
+};
+
 }  // namespace elvis

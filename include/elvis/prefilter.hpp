@@ -54,6 +54,7 @@ private:
     std::size_t pair_count_ = 0;
     std::array<Pair, max_pair_needles> pairs_{};
     std::array<bool, 256> can_start_{};
+    std::size_t (*pair_kernel_)(const Pair*, const unsigned char*, std::size_t, std::size_t) = nullptr;
 };
 
 // Approximate frequency rank of a byte in text and source code: lower means rarer.

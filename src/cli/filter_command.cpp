@@ -1,0 +1,233 @@
+// `elvis [OPTIONS] [FILE...]`: the pipe filter.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "commands.hpp"
+#include "elvis/byte_source.hpp"
+#include "elvis/io_error.hpp"
+#include "elvis/rewriter.hpp"
+#include "options.hpp"
+
+namespace po = boost::program_options;
+
+namespace elvis::cli {
+
+namespace {
+
+constexpr const char* filter_usage = R"(Usage: elvis [OPTIONS] [FILE...]
+Rewrite fixed strings in FILEs (standard input when none, or for '-') to standard output.
+Without rules, replaces 'elvis' with 'Elvis'. Each FILE is its own stream: no match spans two.
+
+Rules are matched left to right: the leftmost match wins, the longest find text wins among
+matches that start at the same byte, scanning resumes after a match, and replacement text is
+never rescanned. Every other byte passes through unchanged.
+
+Options:
+  -f, --find TEXT        text to find (repeatable; pairs with the -r in the same position)
+  -r, --replace TEXT     its replacement (may be empty)
+      --rules FILE       read more pairs from FILE, one FIND<TAB>REPLACE per line
+                         (escapes: \\ \t \n \r \0 \xHH)
+  -i, --ignore-case      match ASCII letters regardless of case
+  -w, --word             match only where the find text is not preceded or followed by
+                         an ASCII letter, digit or '_'
+      --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 256K)
+      --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
+      --stats            print bytes, replacements, time, speed and I/O backend to stderr
+  -h, --help             show this help and exit
+  -V, --version          show the version and exit
+
+Exit status: 0 on success (whether or not anything matched), 2 on any error.
+)";
+
+struct FilterSettings {
+    std::vector<Rule> rules;
+    MatchOptions match;
+    std::vector<std::string> files;
+    std::size_t buffer_size = default_buffer_size;
+    IoMode io = IoMode::automatic;
+    bool stats = false;
+};
+
+constexpr std::string_view filter_option_names[] = {"find", "replace", "rules", "ignore-case", "word",
+                                                    "buffer-size", "io", "stats", "help", "version"};
+
+std::string read_whole_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError(path + ": " + std::strerror(errno));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Returns the settings, or nothing when --help or --version was answered.
+std::optional<FilterSettings> parse_filter(int argc, char** argv) {
+    po::options_description visible;
+    visible.add_options()
+        ("find,f", po::value<std::vector<std::string>>())
+        ("replace,r", po::value<std::vector<std::string>>())
+        ("rules", po::value<std::string>())
+        ("ignore-case,i", po::bool_switch())
+        ("word,w", po::bool_switch())
+        ("buffer-size", po::value<std::string>())
+        ("io", po::value<std::string>())
+        ("stats", po::bool_switch())
+        ("help,h", po::bool_switch())
+        ("version,V", po::bool_switch());
+    po::options_description all;
+    all.add(visible).add_options()("file", po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add("file", -1);
+
+    po::variables_map vm;
+    try {
+        const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(), vm);
+        po::notify(vm);
+    } catch (const po::unknown_option& e) {
+        throw UsageError(unknown_option_message(e.get_option_name(), filter_option_names));
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    if (vm["help"].as<bool>()) {
+        std::fputs(filter_usage, stdout);
+        return std::nullopt;
+    }
+    if (vm["version"].as<bool>()) {
+        std::puts("elvis " ELVIS_VERSION);
+        return std::nullopt;
+    }
+
+    FilterSettings settings;
+    auto strings = [&](const char* name) {
+        return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+    };
+    std::vector<std::string> finds = strings("find"), replaces = strings("replace");
+    if (finds.size() != replaces.size())
+        throw UsageError("every --find needs a --replace (got " + std::to_string(finds.size()) + " --find and " +
+                         std::to_string(replaces.size()) + " --replace)");
+    for (std::size_t i = 0; i < finds.size(); ++i) settings.rules.push_back({finds[i], replaces[i]});
+    if (vm.count("rules")) {
+        const std::string path = vm["rules"].as<std::string>();
+        for (Rule& rule : parse_rules(read_whole_file(path), path)) settings.rules.push_back(std::move(rule));
+    }
+    if (settings.rules.empty()) settings.rules.push_back({"elvis", "Elvis"});
+    settings.match.ignore_case = vm["ignore-case"].as<bool>();
+    settings.match.whole_word = vm["word"].as<bool>();
+    if (vm.count("buffer-size"))
+        settings.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
+    if (vm.count("io")) {
+        try {
+            settings.io = parse_io_mode(vm["io"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+    }
+    settings.stats = vm["stats"].as<bool>();
+    settings.files = strings("file");
+    if (settings.files.empty()) settings.files.push_back("-");
+    return settings;
+}
+
+// Opens FILE for reading; reports and returns -1 when it cannot be read as a stream of bytes.
+int open_input(const std::string& name) {
+    if (name == "-") return STDIN_FILENO;
+    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        report(name, std::strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        report(name, std::strerror(EISDIR));
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void print_stats(const StreamRewriter& rewriter, double seconds, const SourceChoice& io) {
+    const double mb_per_s = seconds > 0 ? static_cast<double>(rewriter.bytes_in()) / seconds / 1e6 : 0;
+    std::string backend(backend_name(io.source->backend()));
+    if (!io.fallback_reason.empty()) backend += " (fallback: " + io.fallback_reason + ")";
+    std::fprintf(stderr,
+                 "elvis: bytes in:     %llu\n"
+                 "elvis: bytes out:    %llu\n"
+                 "elvis: replacements: %llu\n"
+                 "elvis: seconds:      %.3f\n"
+                 "elvis: throughput:   %.1f MB/s\n"
+                 "elvis: io backend:   %s\n",
+                 static_cast<unsigned long long>(rewriter.bytes_in()),
+                 static_cast<unsigned long long>(rewriter.bytes_out()),
+                 static_cast<unsigned long long>(rewriter.replacements()), seconds, mb_per_s, backend.c_str());
+}
+
+}  // namespace
+
+int filter_command(int argc, char** argv) {
+    std::optional<FilterSettings> settings;
+    std::optional<Matcher> matcher;
+    try {
+        settings = parse_filter(argc, argv);
+        if (!settings) return exit_ok;
+        matcher.emplace(RuleSet(settings->rules, settings->match));
+    } catch (const UsageError& e) {
+        report(e.what());
+        std::fputs("Try 'elvis --help' for more information.\n", stderr);
+        return exit_trouble;
+    } catch (const RuleError& e) {
+        report(e.what());
+        return exit_trouble;
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    SourceChoice io = choose_source(settings->io, settings->buffer_size);
+    StreamRewriter rewriter(*matcher);
+    FdSink sink(STDOUT_FILENO);
+    int status = exit_ok;
+    try {
+        for (const std::string& name : settings->files) {
+            const int fd = open_input(name);
+            if (fd < 0) {
+                status = exit_trouble;
+                continue;
+            }
+            io.source->open(fd);
+            try {
+                while (true) {
+                    std::span<char> chunk = io.source->next();
+                    if (chunk.empty()) break;
+                    rewriter.feed(chunk, sink);
+                }
+            } catch (const WriteError&) {
+                throw;
+            } catch (const IoError& e) {
+                // Keep what was read: the output holds every input byte up to the failure.
+                report(name == "-" ? "(standard input)" : name, e.what());
+                status = exit_trouble;
+            }
+            rewriter.finish(sink);
+            io.source->close();
+            if (fd != STDIN_FILENO) ::close(fd);
+        }
+    } catch (const WriteError& e) {
+        if (e.code() == EPIPE) return 128 + SIGPIPE;  // the reader went away: stop quietly, like cat
+        report(e.what());
+        return exit_trouble;
+    }
+    if (settings->stats) {
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+        print_stats(rewriter, elapsed.count(), io);
+    }
+    return status;
+}
+
+}  // namespace elvis::cli

@@ -1,0 +1,80 @@
+// Helpers shared by the subcommands.
+#include "options.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <vector>
+
+namespace elvis::cli {
+
+void report(std::string_view what, std::string_view reason) {
+    std::fprintf(stderr, "elvis: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
+                 static_cast<int>(reason.size()), reason.data());
+}
+
+void report(std::string_view reason) {
+    std::fprintf(stderr, "elvis: %.*s\n", static_cast<int>(reason.size()), reason.data());
+}
+
+std::uint64_t parse_size(std::string_view text, std::uint64_t min, std::uint64_t max, std::string_view option) {
+    auto fail = [&](std::string_view why) {
+        return UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) + ": " +
+                          std::string(why));
+    };
+    std::uint64_t value = 0;
+    auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc::result_out_of_range) throw fail("too large");
+    if (ec != std::errc() || rest == text.data()) throw fail("expected a number such as 256K or 1M");
+    std::string suffix(rest, text.data() + text.size());
+    std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+    unsigned shift = 0;
+    if (suffix.empty() || suffix == "B") shift = 0;
+    else if (suffix == "K" || suffix == "KB" || suffix == "KIB") shift = 10;
+    else if (suffix == "M" || suffix == "MB" || suffix == "MIB") shift = 20;
+    else if (suffix == "G" || suffix == "GB" || suffix == "GIB") shift = 30;
+    else throw fail("unknown suffix (use K, M or G)");
+    if (value > (max >> shift)) throw fail("must be at most " + std::to_string(max) + " bytes");
+    value <<= shift;
+    if (value < min) throw fail("must be at least " + std::to_string(min) + " byte" + (min == 1 ? "" : "s"));
+    return value;
+}
+
+namespace {
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+}  // namespace
+
+std::string unknown_option_message(std::string_view given, std::span<const std::string_view> known) {
+    std::string message = "unrecognised option '" + std::string(given) + "'";
+    std::string_view bare = given;
+    while (!bare.empty() && bare.front() == '-') bare.remove_prefix(1);
+    if (auto eq = bare.find('='); eq != std::string_view::npos) bare = bare.substr(0, eq);
+    std::string_view best;
+    std::size_t best_distance = SIZE_MAX;
+    for (std::string_view name : known) {
+        std::size_t d = edit_distance(bare, name);
+        if (d < best_distance) best_distance = d, best = name;
+    }
+    if (!best.empty() && best_distance <= std::max<std::size_t>(2, bare.size() / 3))
+        message += "; did you mean '--" + std::string(best) + "'?";
+    return message;
+}
+
+bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+
+}  // namespace elvis::cli

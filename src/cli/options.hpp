@@ -1,0 +1,34 @@
+// Helpers shared by the subcommands: errors in the `elvis: ...` form, sizes, option suggestions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace elvis::cli {
+
+// Bad command line: the message is printed with a hint to run --help, exit status 2.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_trouble = 2;
+
+// Prints `elvis: WHAT: REASON` (or `elvis: REASON`) to stderr.
+void report(std::string_view what, std::string_view reason);
+void report(std::string_view reason);
+
+// Parses a byte count with an optional binary suffix (K, M, G, KiB, ...), within [min, max].
+std::uint64_t parse_size(std::string_view text, std::uint64_t min, std::uint64_t max, std::string_view option);
+
+// Builds the message for an unknown option, naming the closest known one when it is close.
+std::string unknown_option_message(std::string_view given, std::span<const std::string_view> known);
+
+// True when `fd` is a terminal.
+bool is_terminal(int fd);
+
+}  // namespace elvis::cli
