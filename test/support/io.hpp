@@ -1,0 +1,57 @@
+// Test helpers for byte sources: temporary files, pipes, and draining a source.
+#pragma once
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <random>
+#include <string>
+
+#include "elvis/byte_source.hpp"
+#include "elvis/io_error.hpp"
+
+namespace elvis::testing {
+
+// A temporary file holding `content`, removed when destroyed.
+class TempFile {
+public:
+    explicit TempFile(std::string_view content) {
+        char name[] = "/tmp/elvis-test-XXXXXX";
+        int fd = ::mkstemp(name);
+        path_ = name;
+        for (std::size_t at = 0; at < content.size();) {
+            ssize_t n = ::write(fd, content.data() + at, content.size() - at);
+            if (n <= 0) break;
+            at += static_cast<std::size_t>(n);
+        }
+        ::close(fd);
+    }
+    ~TempFile() { ::unlink(path_.c_str()); }
+    const std::string& path() const { return path_; }
+    int open() const { return ::open(path_.c_str(), O_RDONLY | O_CLOEXEC); }
+
+private:
+    std::string path_;
+};
+
+inline std::string random_bytes(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    return s;
+}
+
+// Reads everything; `max_chunks` stops early (0: no limit).
+inline std::string drain(ByteSource& source, std::size_t* chunks = nullptr) {
+    std::string all;
+    std::size_t n = 0;
+    for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) {
+        all.append(chunk.data(), chunk.size());
+        ++n;
+    }
+    if (chunks) *chunks = n;
+    return all;
+}
+
+}  // namespace elvis::testing
