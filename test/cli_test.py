@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Command-level tests: run the built `elvis` binary the way users do.
+
+Usage: cli_test.py PATH_TO_ELVIS   (run by `meson test`)
+"""
+import os
+import random
+import resource
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ELVIS = None
+BACKENDS = ["posix", "uring"]
+
+REFERENCE_TABLE = [
+    ("abc", "abc"), ("elvis", "Elvis"), ("aElvis", "aElvis"), ("abcelvis", "abcElvis"),
+    ("eelvis", "eElvis"), ("aelvis", "aElvis"), ("aabeeeelvis", "aabeeeElvis"),
+    ("e l v i s", "e l v i s"), ("aa bb e l v i saa", "aa bb e l v i saa"), (" elvi s", " elvi s"),
+    ("elvielvis", "elviElvis"), ("elvielvielviselvi1", "elvielviElviselvi1"),
+    ("elvielviselvis", "elviElvisElvis"),
+]
+
+
+def uring_available():
+    """io_uring is refused by some kernels and sandboxes; those runs skip the uring half."""
+    r = subprocess.run([ELVIS, "--io=uring"], input=b"", capture_output=True)
+    return r.returncode == 0
+
+
+def run(args, data=b"", env=None, **kw):
+    full_env = dict(os.environ)
+    full_env.pop("ELVIS_IO", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([ELVIS] + args, input=data, capture_output=True, env=full_env, timeout=120, **kw)
+
+
+def reference_rewrite(data, pairs):
+    out, i = bytearray(), 0
+    while i < len(data):
+        best = None
+        for find, rep in pairs:
+            if data.startswith(find, i) and (best is None or len(find) > len(best[0])):
+                best = (find, rep)
+        if best:
+            out += best[1]
+            i += len(best[0])
+        else:
+            out.append(data[i])
+            i += 1
+    return bytes(out)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def backends(self):
+        return BACKENDS if uring_available() else ["posix"]
+
+
+class FilterBehaviour(Base):
+    def test_reference_table_every_backend_and_buffer_size(self):
+        for backend in self.backends():
+            for size in ["1", "2", "3", "7", "256K"]:
+                for inp, expected in REFERENCE_TABLE:
+                    r = run([f"--io={backend}", f"--buffer-size={size}"], inp.encode())
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(r.stdout, expected.encode(), (backend, size, inp))
+
+    def test_concatenated_table_from_file_and_stdin(self):
+        data = "".join(i for i, _ in REFERENCE_TABLE).encode()
+        expected = "".join(e for _, e in REFERENCE_TABLE).encode()
+        path = self.write("in.txt", data)
+        for backend in self.backends():
+            self.assertEqual(run([f"--io={backend}", path]).stdout, expected)
+            self.assertEqual(run([f"--io={backend}", "-"], data).stdout, expected)
+            self.assertEqual(run([f"--io={backend}"], data).stdout, expected)
+
+    def test_uring_and_posix_agree_on_random_binary_input(self):
+        rng = random.Random(42)
+        words = [b"elvis", b"elvi", b"\x00", b"\r\n", b"\xff\xfe", b"Elvis", b"lvis", b"e", b" "]
+        data = b"".join(rng.choice(words) for _ in range(200000))
+        path = self.write("bin", data)
+        pairs = [(b"elvis", b"The King"), (b"\x00\x00", b"")]
+        args = ["-f", "elvis", "-r", "The King", "--rules", self.write("rules", b"\\0\\0\t\n")]
+        expected = reference_rewrite(data, pairs)
+        for backend in self.backends():
+            for size in ["1K", "4099", "64K"]:
+                r = run([f"--io={backend}", f"--buffer-size={size}"] + args + [path])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(r.stdout == expected, (backend, size))
+
+    def test_bytes_pass_through_untouched(self):
+        data = b"\x00\x00elvis\r\n\xc3\x28 invalid utf8 \xff no newline at end"
+        r = run([], data)
+        self.assertEqual(r.stdout, data.replace(b"elvis", b"Elvis"))
+
+    def test_multiple_rules_ignore_case_word(self):
+        r = run(["-f", "cat", "-r", "dog", "-f", "category", "-r", "class"], b"cat category cats")
+        self.assertEqual(r.stdout, b"dog class dogs")
+        r = run(["-i"], b"ELVIS Elvis eLvIs")
+        self.assertEqual(r.stdout, b"Elvis Elvis Elvis")
+        r = run(["-w"], b"elvis elvises _elvis (elvis)")
+        self.assertEqual(r.stdout, b"Elvis elvises _elvis (Elvis)")
+        r = run(["-f", "elvis", "-r", ""], b"elvis has left")
+        self.assertEqual(r.stdout, b" has left")
+
+    def test_files_are_separate_streams_in_order(self):
+        a = self.write("a", b"elv")
+        b = self.write("b", b"is elvis")
+        self.assertEqual(run([a, b]).stdout, b"elvis Elvis")
+
+    def test_rules_file(self):
+        rules = self.write("rules.tsv", b"old_name\tnew_name\r\n\nfoo\tbar\\tbaz\n")
+        r = run(["--rules", rules], b"old_name foo")
+        self.assertEqual(r.stdout, b"new_name bar\tbaz")
+
+    def test_needle_longer_than_buffer(self):
+        needle = "a" * 4096
+        data = ("x" + needle + "y").encode() * 3
+        for backend in self.backends():
+            r = run([f"--io={backend}", "--buffer-size=100", "-f", needle, "-r", "B"], data)
+            self.assertEqual(r.stdout, b"xBy" * 3)
+
+    def test_help_and_version(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn(b"Usage: elvis", r.stdout)
+        self.assertIn(b"--find", r.stdout)
+        r = run(["-V"])
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout.decode(), r"^elvis \d+\.\d+\.\d+\n$")
+
+    def test_stats_report_backend_and_fallback(self):
+        r = run(["--stats", "--io=posix"], b"elvis elvis")
+        self.assertEqual(r.stdout, b"Elvis Elvis")
+        self.assertIn(b"replacements: 2", r.stderr)
+        self.assertIn(b"io backend:   posix", r.stderr)
+        self.assertIn(b"bytes in:     11", r.stderr)
+        for error in ["ENOSYS", "EPERM", "ENOMEM", "EINVAL"]:
+            env = {"ELVIS_TEST_URING_ERROR": error}
+            quiet = run([], b"elvis", env=env)
+            self.assertEqual((quiet.returncode, quiet.stdout, quiet.stderr), (0, b"Elvis", b""))
+            loud = run(["--stats"], b"elvis", env=env)
+            self.assertIn(b"posix (fallback: io_uring setup failed", loud.stderr)
+            forced = run(["--io=uring"], b"elvis", env=env)
+            self.assertEqual(forced.returncode, 2)
+            self.assertIn(b"io_uring is not available", forced.stderr)
+
+    def test_environment_variable_selects_backend(self):
+        r = run(["--stats"], b"x", env={"ELVIS_IO": "posix"})
+        self.assertIn(b"io backend:   posix", r.stderr)
+
+
+class Errors(Base):
+    def assert_usage_error(self, args, message):
+        r = run(args, b"elvis")
+        self.assertEqual(r.returncode, 2, (args, r.stderr))
+        self.assertEqual(r.stdout, b"")
+        self.assertIn(message.encode(), r.stderr)
+
+    def test_bad_options(self):
+        self.assert_usage_error(["-f", "", "-r", "x"], "empty find text")
+        self.assert_usage_error(["-f", "a"], "every --find needs a --replace")
+        self.assert_usage_error(["-f", "a", "-r", "b", "-r", "c"], "every --find needs a --replace")
+        self.assert_usage_error(["--bogus"], "unrecognised option '--bogus'")
+        self.assert_usage_error(["--ignorecase"], "did you mean '--ignore-case'?")
+        self.assert_usage_error(["--buffer-size", "0"], "must be at least 1")
+        self.assert_usage_error(["--buffer-size", "1T"], "unknown suffix")
+        self.assert_usage_error(["--buffer-size", "99999999999999999999999"], "too large")
+        self.assert_usage_error(["--buffer-size", "65M"], "at most")
+        self.assert_usage_error(["--buffer-size", "lots"], "expected a number")
+        self.assert_usage_error(["--io", "fast"], "invalid I/O mode")
+        self.assert_usage_error(["-f", "a", "-r", "b", "-f", "a", "-r", "c"], "duplicate find text")
+        self.assert_usage_error(["--rules", os.path.join(self.dir, "missing.tsv")], "missing.tsv")
+        bad = self.write("bad.tsv", b"ok\tfine\nno tab\n")
+        self.assert_usage_error(["--rules", bad], "bad.tsv:2: expected FIND<TAB>REPLACE")
+        self.assertIn(b"Try 'elvis --help'", run(["--bogus"]).stderr)
+
+    def test_missing_and_unreadable_files_do_not_stop_the_others(self):
+        good = self.write("good", b"elvis\n")
+        missing = os.path.join(self.dir, "missing")
+        r = run([missing, good, self.dir, good])
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, b"Elvis\nElvis\n")
+        self.assertIn(f"elvis: {missing}: No such file or directory".encode(), r.stderr)
+        self.assertIn(f"elvis: {self.dir}: Is a directory".encode(), r.stderr)
+        if os.geteuid() != 0:
+            locked = self.write("locked", b"elvis")
+            os.chmod(locked, 0)
+            r = run([locked, good])
+            self.assertEqual((r.returncode, r.stdout), (2, b"Elvis\n"))
+            self.assertIn(b"Permission denied", r.stderr)
+
+    def test_unreadable_file_as_root_via_directory_read(self):
+        # Root can read any mode; a directory read is the portable "cannot read" case.
+        r = run([self.dir])
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, b"")
+
+    def test_stdout_full(self):
+        with open("/dev/full", "wb") as full:
+            r = subprocess.run([ELVIS], input=b"elvis" * 1000, stdout=full, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"elvis: write error: No space left on device", r.stderr)
+
+    def test_stdout_closed_early_is_quiet_and_does_not_hang(self):
+        big = self.write("big", b"elvis " * 2_000_000)
+        for backend in self.backends():
+            p = subprocess.run(f"'{ELVIS}' --io={backend} '{big}' | head -c 10", shell=True,
+                               capture_output=True, timeout=60)
+            self.assertEqual(p.stdout, b"Elvis Elvi")
+            self.assertEqual(p.stderr, b"")
+            # With SIGPIPE ignored by the parent, EPIPE must be just as quiet.
+            p = subprocess.Popen([ELVIS, f"--io={backend}", big], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+            p.stdout.read(10)
+            p.stdout.close()
+            err = p.stderr.read()
+            p.stderr.close()
+            self.assertEqual(p.wait(timeout=60), 141)
+            self.assertEqual(err, b"")
+
+
+class Streaming(Base):
+    def test_live_pipe_output_keeps_pace(self):
+        """Bytes written to elvis come out before the writer closes the pipe; only a possible
+        partial match (a prefix of 'elvis' at the end) is held back."""
+        steps = [(b"hello elvis\n", b"hello Elvis\n"), (b"one line", b"one lin"),
+                 (b" and elvi", b"e and "), (b"s!", b"Elvis!"), (b" done\n", b" done\n")]
+        for backend in self.backends():
+            p = subprocess.Popen([ELVIS, f"--io={backend}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            try:
+                for piece, expected in steps:
+                    p.stdin.write(piece)
+                    p.stdin.flush()
+                    got = b""
+                    deadline = time.time() + 10
+                    while len(got) < len(expected) and time.time() < deadline:
+                        ready, _, _ = select.select([p.stdout], [], [], 0.5)
+                        if ready:
+                            got += os.read(p.stdout.fileno(), 4096)
+                    self.assertEqual(got, expected, (backend, piece))
+            finally:
+                p.stdin.close()
+                p.stdout.close()
+                p.wait(timeout=10)
+
+    def test_one_byte_at_a_time_through_a_slow_pipe(self):
+        data = b"xx elvielvis eelvis\nelvis"
+        for backend in self.backends():
+            p = subprocess.Popen([ELVIS, f"--io={backend}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            for i in range(len(data)):
+                p.stdin.write(data[i:i + 1])
+                p.stdin.flush()
+                time.sleep(0.002)
+            p.stdin.close()
+            self.assertEqual(p.stdout.read(), reference_rewrite(data, [(b"elvis", b"Elvis")]))
+            p.stdout.close()
+            self.assertEqual(p.wait(), 0)
+
+    def test_memory_stays_bounded_without_newlines(self):
+        """256 MiB with no newline must not grow memory: the bound is independent of input size."""
+        size = 256 << 20
+        for backend in self.backends():
+            gen = subprocess.Popen(["sh", "-c", f"head -c {size} /dev/zero | tr '\\000' 'e'"], stdout=subprocess.PIPE)
+            p = subprocess.Popen([ELVIS, f"--io={backend}"], stdin=gen.stdout, stdout=subprocess.PIPE)
+            gen.stdout.close()
+            total, peak_kib = 0, 0
+            while True:
+                chunk = p.stdout.read(1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+                # VmHWM is the peak RSS of this program image (ru_maxrss would include the forked parent).
+                try:
+                    with open(f"/proc/{p.pid}/status") as status:
+                        for line in status:
+                            if line.startswith("VmHWM:"):
+                                peak_kib = max(peak_kib, int(line.split()[1]))
+                except OSError:
+                    pass
+            self.assertEqual(p.wait(), 0)
+            gen.wait()
+            self.assertEqual(total, size)
+            self.assertGreater(peak_kib, 0)
+            self.assertLess(peak_kib, 16 * 1024, f"peak RSS in KiB ({backend})")
+
+    def test_hostile_sizes(self):
+        for n in [0, 1, 262143, 262144, 262145]:
+            data = (b"elvis" * (n // 5 + 1))[:n]
+            r = run([], data)
+            self.assertEqual(r.stdout, data.replace(b"elvis", b"Elvis"), n)
+        r = subprocess.run(f"head -c 1000000 /dev/zero | '{ELVIS}' | cmp - /dev/zero -n 1000000",
+                           shell=True, capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_many_rules(self):
+        pairs = [(f"word{i}x".encode(), f"W{i}".encode()) for i in range(10000)]
+        rules = self.write("many.tsv", b"".join(f + b"\t" + r + b"\n" for f, r in pairs))
+        data = b" ".join(f for f, _ in pairs[::7]) + b" word5 word12x"
+        r = run(["--rules", rules], data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, reference_rewrite(data, pairs))
+
+    def test_pathological_needle_stays_linear(self):
+        needle = "a" * 4095 + "b"
+        data = self.write("aaaa", b"a" * (32 << 20))
+        start = time.time()
+        r = run(["-f", needle, "-r", "X", "--stats", data])
+        elapsed = time.time() - start
+        self.assertEqual(len(r.stdout), 32 << 20)
+        # Quadratic work would be ~2**37 byte comparisons: minutes, not seconds.
+        self.assertLess(elapsed, 30)
+        sys.stderr.write(f"\n  pathological a..ab needle over 32 MiB of 'a': "
+                         f"{(32 << 20) / elapsed / 1e6:.0f} MB/s\n")
+
+
+if __name__ == "__main__":
+    ELVIS = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
