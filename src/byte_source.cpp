@@ -66,15 +66,32 @@ class PosixSource final : public ByteSource {
 public:
     explicit PosixSource(std::size_t buffer_size) : size_(buffer_size), buffer_(allocate_aligned(buffer_size)) {}
 
-    void open(int fd) override { fd_ = fd; }
+    void open(int fd) override {
+        fd_ = fd;
+        positioned_ = false;
+    }
+    void open_range(int fd, std::uint64_t offset, std::uint64_t length) override {
+        fd_ = fd;
+        positioned_ = true;
+        offset_ = offset;
+        remaining_ = length;
+    }
     void close() override { fd_ = -1; }
     IoBackend backend() const override { return IoBackend::posix; }
 
     std::span<char> next() override {
-        if (fd_ < 0) return {};
+        if (fd_ < 0 || (positioned_ && remaining_ == 0)) return {};
         for (;;) {
-            ssize_t n = sys::calls().read(fd_, buffer_.get(), size_);
-            if (n >= 0) return {buffer_.get(), static_cast<std::size_t>(n)};
+            ssize_t n = positioned_ ? ::pread(fd_, buffer_.get(), std::min<std::uint64_t>(size_, remaining_),
+                                              static_cast<off_t>(offset_))
+                                    : sys::calls().read(fd_, buffer_.get(), size_);
+            if (n >= 0) {
+                if (positioned_) {
+                    offset_ += static_cast<std::uint64_t>(n);
+                    remaining_ = n == 0 ? 0 : remaining_ - static_cast<std::uint64_t>(n);
+                }
+                return {buffer_.get(), static_cast<std::size_t>(n)};
+            }
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 sys::wait_ready(fd_, POLLIN);
@@ -86,6 +103,8 @@ public:
 
 private:
     int fd_ = -1;
+    bool positioned_ = false;
+    std::uint64_t offset_ = 0, remaining_ = 0;
     std::size_t size_;
     AlignedBuffer buffer_;
 };
@@ -107,6 +126,16 @@ public:
         seekable_ = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
         off_t here = seekable_ ? ::lseek(fd, 0, SEEK_CUR) : 0;
         next_offset_ = here > 0 ? static_cast<std::uint64_t>(here) : 0;
+        limit_ = UINT64_MAX;
+        end_of_input_ = false;
+    }
+
+    void open_range(int fd, std::uint64_t offset, std::uint64_t length) override {
+        close();
+        fd_ = fd;
+        seekable_ = true;
+        next_offset_ = offset;
+        limit_ = offset + length;
         end_of_input_ = false;
     }
 
@@ -124,11 +153,12 @@ public:
         if (fd_ < 0 || (end_of_input_ && in_flight_ == 0)) return {};
         top_up();
         Slot& slot = slots_[head_];
+        if (!slot.in_flight && !slot.done) return {};  // the range is read
         for (;;) {
             while (!slot.done) reap(true);
             if (slot.result == -EINTR || slot.result == -EAGAIN) {
                 slot.done = false;
-                submit(head_, slot.offset);
+                submit(head_, slot.offset, slot.length);
                 flush_submissions();
                 continue;
             }
@@ -145,7 +175,7 @@ public:
             return {};
         }
         const auto got = static_cast<std::size_t>(result);
-        if (seekable_ && got < size_) {
+        if (seekable_ && got < slot.length) {
             // Reads queued behind a short one started at the wrong offset: drop them, go on from here.
             const unsigned current = head_;
             drain();
@@ -164,6 +194,7 @@ private:
         bool done = false;
         int result = 0;
         std::uint64_t offset = 0;
+        std::size_t length = 0;
     };
 
     char* buffer(unsigned index) { return memory_.get() + static_cast<std::size_t>(index) * size_; }
@@ -175,8 +206,10 @@ private:
         unsigned queued = 0;
         while (in_flight_ + ready_ahead() < usable && (seekable_ || in_flight_ == 0)) {
             if (slots_[tail_].in_flight || slots_[tail_].done) break;
-            submit(tail_, seekable_ ? next_offset_ : UINT64_MAX);
-            if (seekable_) next_offset_ += size_;
+            if (seekable_ && next_offset_ >= limit_) break;
+            const std::size_t length = seekable_ ? std::min<std::uint64_t>(size_, limit_ - next_offset_) : size_;
+            submit(tail_, seekable_ ? next_offset_ : UINT64_MAX, length);
+            if (seekable_) next_offset_ += length;
             tail_ = (tail_ + 1) % depth_;
             ++queued;
             if (!seekable_) break;
@@ -190,17 +223,18 @@ private:
         return n;
     }
 
-    void submit(unsigned index, std::uint64_t offset) {
+    void submit(unsigned index, std::uint64_t offset, std::size_t length) {
         io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
         if (sqe == nullptr) {
             flush_submissions();
             sqe = io_uring_get_sqe(ring_.get());
             if (sqe == nullptr) throw IoError("io_uring submission queue full", EBUSY);
         }
-        io_uring_prep_read(sqe, fd_, buffer(index), static_cast<unsigned>(size_), offset);
+        io_uring_prep_read(sqe, fd_, buffer(index), static_cast<unsigned>(length), offset);
         io_uring_sqe_set_data64(sqe, index);
         slots_[index].in_flight = true;
         slots_[index].offset = offset;
+        slots_[index].length = length;
         ++in_flight_;
     }
 
@@ -248,6 +282,7 @@ private:
     bool end_of_input_ = true;
     bool holding_ = false;          // slots_[head_] is lent to the caller
     std::uint64_t next_offset_ = 0; // offset of the next read to queue (seekable files)
+    std::uint64_t limit_ = UINT64_MAX;  // no reads at or past this offset
     unsigned head_ = 0;             // slot whose data is handed out next
     unsigned tail_ = 0;             // slot the next read is queued into
     unsigned in_flight_ = 0;
@@ -270,6 +305,7 @@ std::unique_ptr<Uring> Uring::create(unsigned entries, std::string& why_not) {
         int injected = injected_setup_error();
         int ret = injected ? -injected : io_uring_queue_init_params(entries, &uring->ring_, &params);
         if (ret == 0) {
+            uring->initialized_ = true;
             uring->flags_ = flags;
             return uring;
         }
@@ -277,11 +313,12 @@ std::unique_ptr<Uring> Uring::create(unsigned entries, std::string& why_not) {
         if (error != EINVAL) break;  // only an unknown flag is worth another try
     }
     why_not = describe_setup_error(error);
-    uring.release();  // never initialized: nothing to tear down
     return nullptr;
 }
 
-Uring::~Uring() { io_uring_queue_exit(&ring_); }
+Uring::~Uring() {
+    if (initialized_) io_uring_queue_exit(&ring_);
+}
 
 std::unique_ptr<ByteSource> make_posix_source(std::size_t buffer_size) {
     return std::make_unique<PosixSource>(buffer_size);

@@ -19,7 +19,8 @@ StreamScanner::StreamScanner(const Matcher& matcher)
     reset();
 }
 
-void StreamScanner::reset() {
+void StreamScanner::reset(int byte_before) {
+    byte_before_ = byte_before;
     state_ = 0;
     pos_ = 0;
     has_candidate_ = false;
@@ -87,7 +88,7 @@ unsigned char StreamScanner::byte_at(std::uint64_t offset) const {
 }
 
 bool StreamScanner::word_before(std::uint64_t start) const {
-    if (start == 0) return false;
+    if (start == 0) return byte_before_ >= 0 && ascii::is_word(static_cast<unsigned char>(byte_before_));
     // The caller may have patched the last reported match; judge by the byte as it was read.
     if (start == last_end_) return ascii::is_word(last_byte_);
     return ascii::is_word(byte_at(start - 1));

@@ -114,8 +114,9 @@ TEST_CASE("whole word needs a non-word byte (or the edge) on both sides") {
 
 TEST_CASE("bytes outside matches pass through untouched") {
     Matcher matcher(RuleSet::default_rules());
-    std::string binary("\0\xff\r\nelvis\0\xc3(\r\n", 16);
-    std::string expected("\0\xff\r\nElvis\0\xc3(\r\n", 16);
+    const char in[] = "\0\xff\r\nelvis\0\xc3(\r\n";
+    const char out[] = "\0\xff\r\nElvis\0\xc3(\r\n";
+    std::string binary(in, sizeof in - 1), expected(out, sizeof out - 1);
     check_all_splits(matcher, binary, expected);
     check_all_splits(matcher, "no newline at the end elvis", "no newline at the end Elvis");
     check_all_splits(make({{std::string("\0\0", 2), "z"}}), std::string("\0\0\0a", 4), std::string("z\0a", 3));

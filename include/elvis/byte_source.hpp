@@ -37,6 +37,7 @@ private:
     Uring() = default;
     io_uring ring_{};
     unsigned flags_ = 0;
+    bool initialized_ = false;
 };
 
 class ByteSource {
@@ -44,6 +45,9 @@ public:
     virtual ~ByteSource() = default;
     // Starts reading `fd` (not owned) from its current offset. Drops anything left of a previous fd.
     virtual void open(int fd) = 0;
+    // Starts reading `length` bytes of a regular file from `offset` with positioned reads, which
+    // leave the file offset alone, so several sources may read ranges of one fd at once.
+    virtual void open_range(int fd, std::uint64_t offset, std::uint64_t length) = 0;
     // The next bytes of input: empty at end of input. The span is writable (a rewriter may patch
     // it) and valid until the next call to next() or open(). A read that returns less than a
     // full buffer (a slow pipe) is handed over at once. Throws IoError.

@@ -30,8 +30,9 @@ class StreamScanner {
 public:
     explicit StreamScanner(const Matcher& matcher);
 
-    // Starts a new stream at offset 0.
-    void reset();
+    // Starts a new stream at offset 0. `byte_before` is the byte preceding the stream, for
+    // whole-word tests when the stream is a range cut out of a larger one (-1: none).
+    void reset(int byte_before = -1);
 
     // Appends the next chunk of the stream. The chunk must stay readable until next() returns
     // false; bytes of matches already reported may be modified (patched) by the caller meanwhile.
@@ -78,6 +79,7 @@ private:
     // Last byte of the last reported match as it was read, before any caller patched it.
     std::uint64_t last_end_ = 0;
     unsigned char last_byte_ = 0;
+    int byte_before_ = -1;
 
     // The current chunk covers [chunk_base_, chunk_base_ + chunk_.size()).
     std::string_view chunk_;

@@ -4,5 +4,6 @@
 namespace elvis::cli {
 
 int filter_command(int argc, char** argv);
+int count_command(int argc, char** argv);
 
 }  // namespace elvis::cli

@@ -1,0 +1,60 @@
+// count_corpus: counts terms over many files (or one huge one) on a fixed pool of workers.
+//
+// Each worker owns its byte source (its own io_uring ring and buffers) and counters; counts are
+// merged once at the end, never shared in the scan loop. The result does not depend on the number
+// of threads, the I/O backend or the buffer size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "elvis/byte_source.hpp"
+#include "elvis/rules.hpp"
+#include "elvis/tree_walk.hpp"
+
+namespace elvis {
+
+struct CountSettings {
+    std::vector<Rule> terms;           // replacements are ignored
+    MatchOptions match;
+    std::string records_tag;           // non-empty: count records containing each term
+    unsigned threads = 1;
+    std::size_t buffer_size = default_buffer_size;
+    IoMode io = IoMode::automatic;
+    bool per_file = false;             // keep per-file counts
+    WalkOptions walk;
+    // A regular file at least this large is split into ranges counted in parallel.
+    std::uint64_t split_threshold = 64ull << 20;
+};
+
+struct FileCounts {
+    std::string path;
+    std::vector<std::uint64_t> counts;
+};
+
+struct CountError {
+    std::string path;
+    std::string reason;
+};
+
+struct CountReport {
+    std::vector<std::uint64_t> totals;     // per term: matches (or records containing it)
+    std::vector<std::uint64_t> documents;  // per term: files (or records) containing it
+    std::uint64_t files_searched = 0;
+    std::uint64_t bytes_read = 0;
+    std::uint64_t records = 0;
+    std::vector<FileCounts> per_file;      // files with a non-zero count, sorted by path
+    std::vector<CountError> errors;        // in the order they happened
+    std::string io_backend;
+    std::string fallback_reason;
+};
+
+// Counts over `paths` ("-" is standard input; directories are walked). `on_error` is called,
+// serialized, as each error happens (the CLI prints it); errors are also in the report.
+// Throws RuleError for invalid terms and std::runtime_error when --io=uring is refused.
+CountReport count_corpus(const CountSettings& settings, const std::vector<std::string>& paths,
+                         const std::function<void(const CountError&)>& on_error = {});
+
+}  // namespace elvis

@@ -1,0 +1,295 @@
+// `elvis count [OPTIONS] [PATH...]`: parallel term counting over files and directory trees.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "commands.hpp"
+#include "elvis/corpus_count.hpp"
+#include "options.hpp"
+
+namespace po = boost::program_options;
+
+namespace elvis::cli {
+
+namespace {
+
+constexpr const char* count_usage = R"(Usage: elvis count [OPTIONS] [PATH...]
+Count non-overlapping occurrences of each term (leftmost-longest, as the filter matches) in the
+files named, walking directories recursively. With no PATH: standard input when it is a pipe or
+a file, otherwise the current directory. '-' is standard input.
+
+Options:
+  -t, --term TEXT         term to count (repeatable; default 'elvis')
+  -i, --ignore-case       match ASCII letters regardless of case
+  -w, --word              count only whole-word occurrences
+      --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
+      --doc-freq          add a column: files (or records) containing the term
+      --per-file          also print PATH<TAB>TERM<TAB>COUNT for files with a count, sorted by path
+      --format FORMAT     tsv (default) or json
+      --files-from FILE   read paths to search from FILE ('-' for standard input), one per line
+  -0, --null              paths in --files-from are NUL-separated (as find -print0 writes them)
+      --hidden            search hidden files and directories (and .git, .hg, .svn)
+      --follow            follow symbolic links met while walking
+      --glob PATTERN      only files matching PATTERN; '!PATTERN' excludes (repeatable)
+  -j, --threads N         worker threads, 1 to 256 (default: the number of CPUs)
+      --buffer-size SIZE  read size, 1 to 64M, with K/M suffixes (default 256K)
+      --split-threshold SIZE
+                          split a named file at least this large across threads (default 64M)
+      --io MODE           auto, uring or posix (default auto, or $ELVIS_IO)
+  -h, --help              show this help and exit
+
+Output (tsv): TERM<TAB>COUNT[<TAB>DOCS] per term in the order given; with --per-file, the
+PATH<TAB>TERM<TAB>COUNT lines come first. Tabs, newlines and backslashes in terms and paths are
+written as \t, \n and \\.
+
+Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
+)";
+
+constexpr std::string_view count_option_names[] = {
+    "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "hidden",
+    "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "help"};
+
+struct CountCommand {
+    CountSettings settings;
+    std::vector<std::string> paths;
+    bool json = false;
+    bool doc_freq = false;
+};
+
+std::vector<std::string> read_paths(const std::string& from, bool nul_separated) {
+    std::string text;
+    if (from == "-") {
+        std::ostringstream all;
+        all << std::cin.rdbuf();
+        text = all.str();
+    } else {
+        std::ifstream in(from, std::ios::binary);
+        if (!in) throw UsageError(from + ": " + std::strerror(errno));
+        std::ostringstream all;
+        all << in.rdbuf();
+        text = all.str();
+    }
+    std::vector<std::string> paths;
+    const char separator = nul_separated ? '\0' : '\n';
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find(separator, start);
+        if (end == std::string::npos) end = text.size();
+        std::string path = text.substr(start, end - start);
+        if (!nul_separated && !path.empty() && path.back() == '\r') path.pop_back();
+        if (!path.empty()) paths.push_back(std::move(path));
+        start = end + 1;
+    }
+    return paths;
+}
+
+std::optional<CountCommand> parse_count(int argc, char** argv) {
+    po::options_description visible;
+    visible.add_options()
+        ("term,t", po::value<std::vector<std::string>>())
+        ("ignore-case,i", po::bool_switch())
+        ("word,w", po::bool_switch())
+        ("records", po::value<std::string>())
+        ("doc-freq", po::bool_switch())
+        ("per-file", po::bool_switch())
+        ("format", po::value<std::string>())
+        ("files-from", po::value<std::string>())
+        ("null,0", po::bool_switch())
+        ("hidden", po::bool_switch())
+        ("follow", po::bool_switch())
+        ("glob", po::value<std::vector<std::string>>())
+        ("threads,j", po::value<std::string>())
+        ("buffer-size", po::value<std::string>())
+        ("split-threshold", po::value<std::string>())
+        ("io", po::value<std::string>())
+        ("help,h", po::bool_switch());
+    po::options_description all;
+    all.add(visible).add_options()("path", po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add("path", -1);
+    po::variables_map vm;
+    try {
+        const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(), vm);
+        po::notify(vm);
+    } catch (const po::unknown_option& e) {
+        throw UsageError(unknown_option_message(e.get_option_name(), count_option_names));
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    if (vm["help"].as<bool>()) {
+        std::fputs(count_usage, stdout);
+        return std::nullopt;
+    }
+    CountCommand command;
+    CountSettings& s = command.settings;
+    auto strings = [&](const char* name) {
+        return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+    };
+    for (std::string& term : strings("term")) s.terms.push_back({std::move(term), {}});
+    if (s.terms.empty()) s.terms.push_back({"elvis", {}});
+    s.match.ignore_case = vm["ignore-case"].as<bool>();
+    s.match.whole_word = vm["word"].as<bool>();
+    if (vm.count("records")) {
+        s.records_tag = vm["records"].as<std::string>();
+        if (s.records_tag.empty()) throw UsageError("--records needs a tag name, such as item");
+    }
+    command.doc_freq = vm["doc-freq"].as<bool>();
+    s.per_file = vm["per-file"].as<bool>();
+    if (vm.count("format")) {
+        const std::string format = vm["format"].as<std::string>();
+        if (format != "tsv" && format != "json")
+            throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
+        command.json = format == "json";
+    }
+    s.walk.hidden = vm["hidden"].as<bool>();
+    s.walk.follow = vm["follow"].as<bool>();
+    s.walk.globs = strings("glob");
+    s.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_size(vm["threads"].as<std::string>(), 1, 256, "--threads"));
+    if (vm.count("buffer-size"))
+        s.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
+    if (vm.count("split-threshold"))
+        s.split_threshold = parse_size(vm["split-threshold"].as<std::string>(), 1, UINT64_MAX >> 1, "--split-threshold");
+    if (vm.count("io")) {
+        try {
+            s.io = parse_io_mode(vm["io"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+    }
+    command.paths = strings("path");
+    if (vm.count("files-from"))
+        for (std::string& path : read_paths(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
+            command.paths.push_back(std::move(path));
+    else if (vm["null"].as<bool>())
+        throw UsageError("-0/--null only applies to --files-from");
+    if (command.paths.empty() && !vm.count("files-from")) {
+        struct stat st;
+        const bool stdin_has_data = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));
+        command.paths.push_back(stdin_has_data ? "-" : ".");
+    }
+    return command;
+}
+
+// TSV fields: escape the bytes that would break the line format.
+std::string tsv_field(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\\': out += "\\\\"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        auto b = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') out += '\\', out += c;
+        else if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (b < 0x20 || b == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\u%04x", b);
+            out += hex;
+        } else out += c;
+    }
+    return out + "\"";
+}
+
+void print_tsv(const CountCommand& command, const CountReport& report) {
+    const auto& terms = command.settings.terms;
+    std::string out;
+    for (const FileCounts& file : report.per_file)
+        for (std::size_t t = 0; t < terms.size(); ++t)
+            if (file.counts[t])
+                out += tsv_field(file.path) + '\t' + tsv_field(terms[t].find) + '\t' + std::to_string(file.counts[t]) + '\n';
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+        out += tsv_field(terms[t].find) + '\t' + std::to_string(report.totals[t]);
+        if (command.doc_freq) out += '\t' + std::to_string(report.documents[t]);
+        out += '\n';
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+void print_json(const CountCommand& command, const CountReport& report) {
+    const auto& terms = command.settings.terms;
+    std::string out = "{\"terms\":[";
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+        if (t) out += ',';
+        out += "{\"term\":" + json_string(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
+               ",\"documents\":" + std::to_string(report.documents[t]) + '}';
+    }
+    out += "],\"files_searched\":" + std::to_string(report.files_searched);
+    out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
+    if (!command.settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
+    if (command.settings.per_file) {
+        out += ",\"files\":[";
+        for (std::size_t f = 0; f < report.per_file.size(); ++f) {
+            if (f) out += ',';
+            out += "{\"path\":" + json_string(report.per_file[f].path) + ",\"counts\":{";
+            bool first = true;
+            for (std::size_t t = 0; t < terms.size(); ++t) {
+                if (!report.per_file[f].counts[t]) continue;
+                if (!first) out += ',';
+                first = false;
+                out += json_string(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
+            }
+            out += "}}";
+        }
+        out += ']';
+    }
+    out += ",\"errors\":[";
+    for (std::size_t e = 0; e < report.errors.size(); ++e) {
+        if (e) out += ',';
+        out += "{\"path\":" + json_string(report.errors[e].path) + ",\"error\":" + json_string(report.errors[e].reason) + '}';
+    }
+    out += "],\"io_backend\":" + json_string(report.io_backend) + "}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+}  // namespace
+
+int count_command(int argc, char** argv) {
+    std::optional<CountCommand> command;
+    try {
+        command = parse_count(argc, argv);
+        if (!command) return exit_ok;
+    } catch (const UsageError& e) {
+        report(e.what());
+        std::fputs("Try 'elvis count --help' for more information.\n", stderr);
+        return exit_trouble;
+    }
+    CountReport result;
+    try {
+        result = count_corpus(command->settings, command->paths,
+                              [](const CountError& e) { report(e.path, e.reason); });
+    } catch (const RuleError& e) {
+        report(e.what());
+        return exit_trouble;
+    }
+    command->json ? print_json(*command, result) : print_tsv(*command, result);
+    if (std::fflush(stdout) != 0 && errno != EPIPE) {
+        report("write error", std::strerror(errno));
+        return exit_trouble;
+    }
+    if (!result.errors.empty()) return exit_trouble;
+    for (std::uint64_t total : result.totals)
+        if (total) return exit_ok;
+    return 1;
+}
+
+}  // namespace elvis::cli

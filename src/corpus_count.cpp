@@ -1,0 +1,332 @@
+// count_corpus: the worker pool, per-worker counting, and parallel ranges of one huge file.
+#include "elvis/corpus_count.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <optional>
+
+#include "elvis/counter.hpp"
+#include "elvis/io_error.hpp"
+#include "elvis/matcher.hpp"
+#include "elvis/scanner.hpp"
+
+namespace elvis {
+
+namespace {
+
+constexpr const char* stdin_name = "(standard input)";
+
+// Runs `task(i)` for i in [0, n) on a pool of n threads; rethrows the first exception.
+template <class Task>
+void run_on_pool(unsigned n, Task&& task) {
+    boost::asio::thread_pool pool(n);
+    std::mutex mutex;
+    std::exception_ptr failure;
+    for (unsigned i = 0; i < n; ++i)
+        boost::asio::post(pool, [&, i] {
+            try {
+                task(i);
+            } catch (...) {
+                std::lock_guard lock(mutex);
+                if (!failure) failure = std::current_exception();
+            }
+        });
+    pool.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+struct Shared {
+    const CountSettings& settings;
+    const Matcher& terms;
+    const Matcher* markers;
+    CountReport& report;
+    const std::function<void(const CountError&)>& on_error;
+    std::mutex mutex;
+
+    void fail(const std::string& path, const std::string& reason) {
+        std::lock_guard lock(mutex);
+        report.errors.push_back({path, reason});
+        if (on_error) on_error(report.errors.back());
+    }
+    void note_backend(const SourceChoice& io) {
+        std::lock_guard lock(mutex);
+        if (report.io_backend.empty()) {
+            report.io_backend = backend_name(io.source->backend());
+            report.fallback_reason = io.fallback_reason;
+        }
+    }
+};
+
+// Either kind of counter behind one interface.
+class TermCounter {
+public:
+    TermCounter(const Matcher& terms, const Matcher* markers) {
+        if (markers) records_.emplace(terms, *markers);
+        else plain_.emplace(terms);
+    }
+    void feed(std::string_view chunk) { plain_ ? plain_->feed(chunk) : records_->feed(chunk); }
+    void finish() { plain_ ? plain_->finish() : records_->finish(); }
+    std::span<const std::uint64_t> counts() const { return plain_ ? plain_->counts() : records_->counts(); }
+    std::uint64_t records() const { return records_ ? records_->records() : 0; }
+
+private:
+    std::optional<StreamCounter> plain_;
+    std::optional<RecordCounter> records_;
+};
+
+// One per pool thread: its own ring, buffers and counters; merged into the report once.
+class Worker {
+public:
+    explicit Worker(Shared& shared)
+        : shared_(shared),
+          io_(choose_source(shared.settings.io, shared.settings.buffer_size)),
+          counter_(shared.terms, shared.markers),
+          documents_(shared.terms.rules().size(), 0),
+          before_(shared.terms.rules().size(), 0) {
+        shared_.note_backend(io_);
+    }
+
+    void count_file(const FileEntry& entry) {
+        const std::string& path = entry.is_stdin ? std::string(stdin_name) : entry.path;
+        const int fd = entry.is_stdin ? STDIN_FILENO : entry.open(shared_.settings.walk.follow);
+        if (fd < 0) {
+            shared_.fail(path, std::strerror(errno));
+            return;
+        }
+        struct stat st;
+        if (::fstat(fd, &st) != 0 || (!S_ISREG(st.st_mode) && !entry.named)) {
+            shared_.fail(path, S_ISDIR(st.st_mode) ? std::strerror(EISDIR) : "not a regular file; skipped");
+            if (!entry.is_stdin) ::close(fd);
+            return;
+        }
+        std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin());
+        io_.source->open(fd);
+        try {
+            for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
+                counter_.feed({chunk.data(), chunk.size()});
+                bytes_ += chunk.size();
+            }
+        } catch (const IoError& e) {
+            shared_.fail(path, e.what());
+        }
+        counter_.finish();
+        io_.source->close();
+        if (!entry.is_stdin) ::close(fd);
+        ++files_;
+        bool any = false;
+        for (std::size_t t = 0; t < before_.size(); ++t) {
+            before_[t] = counter_.counts()[t] - before_[t];
+            if (before_[t]) ++documents_[t], any = true;
+        }
+        if (any && shared_.settings.per_file) per_file_.push_back({path, before_});
+    }
+
+    void merge() {
+        std::lock_guard lock(shared_.mutex);
+        CountReport& report = shared_.report;
+        for (std::size_t t = 0; t < documents_.size(); ++t) {
+            report.totals[t] += counter_.counts()[t];
+            report.documents[t] += documents_[t];
+        }
+        report.files_searched += files_;
+        report.bytes_read += bytes_;
+        report.records += counter_.records();
+        for (FileCounts& f : per_file_) report.per_file.push_back(std::move(f));
+    }
+
+private:
+    Shared& shared_;
+    SourceChoice io_;
+    TermCounter counter_;
+    std::vector<std::uint64_t> documents_;
+    std::vector<std::uint64_t> before_;  // counts before the current file, then its own counts
+    std::vector<FileCounts> per_file_;
+    std::uint64_t files_ = 0, bytes_ = 0;
+};
+
+// ---- One huge file, split into ranges ------------------------------------------------------
+//
+// Range k = [begin, end) is scanned from a fresh state at `begin`, and past `end` until every
+// match starting before `end` is known. That equals the true scan unless a true match from the
+// range before crosses `begin`; then the merge rescans from where that match ends until the
+// rescan and the range's own scan restart at the same offset (the end of a shared match), after
+// which they agree. Ranges record their first matches for that.
+
+constexpr std::size_t recorded_matches = 64;
+
+struct RangeResult {
+    std::uint64_t begin = 0, end = 0;
+    std::vector<std::uint64_t> counts;
+    std::array<Match, recorded_matches> first{};  // absolute offsets
+    std::size_t recorded = 0;
+    std::uint64_t total = 0;        // matches starting in the range
+    std::uint64_t last_end = 0;     // end of the last one (if total > 0)
+};
+
+int byte_before(int fd, std::uint64_t offset, bool needed) {
+    unsigned char byte;
+    if (!needed || offset == 0 || ::pread(fd, &byte, 1, static_cast<off_t>(offset - 1)) != 1) return -1;
+    return byte;
+}
+
+// Scans [from, size) of fd until all matches starting before `stop` are known, calling
+// on_match(absolute match) for those; on_match returns false to stop early.
+template <class OnMatch>
+void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_t from, std::uint64_t stop,
+                std::uint64_t size, bool whole_word, OnMatch&& on_match) {
+    scanner.reset(byte_before(fd, from, whole_word));
+    source.open_range(fd, from, size - from);
+    Match m;
+    auto deliver = [&](Match local) {
+        Match abs{from + local.start, from + local.end, local.rule};
+        return abs.start < stop && on_match(abs);
+    };
+    for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) {
+        scanner.feed({chunk.data(), chunk.size()});
+        while (scanner.next(m))
+            if (!deliver(m)) return source.close();
+        if (from + scanner.decided() >= stop) return source.close();
+    }
+    while (scanner.finish(m))
+        if (!deliver(m)) break;
+    source.close();
+}
+
+void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint64_t size) {
+    const unsigned n = shared.settings.threads;
+    const std::size_t rules = shared.terms.rules().size();
+    const bool whole_word = shared.settings.match.whole_word;
+    std::vector<RangeResult> ranges(n);
+    for (unsigned k = 0; k < n; ++k) {
+        ranges[k].begin = size * k / n;
+        ranges[k].end = size * (k + 1) / n;
+        ranges[k].counts.assign(rules, 0);
+    }
+    run_on_pool(n, [&](unsigned k) {
+        SourceChoice io = choose_source(shared.settings.io, shared.settings.buffer_size);
+        shared.note_backend(io);
+        StreamScanner scanner(shared.terms);
+        RangeResult& r = ranges[k];
+        scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, [&](const Match& m) {
+            ++r.counts[m.rule];
+            ++r.total;
+            r.last_end = m.end;
+            if (r.recorded < recorded_matches) r.first[r.recorded++] = m;
+            return true;
+        });
+    });
+
+    // Merge in order, repairing a range whose start was crossed by the previous range's last match.
+    std::vector<std::uint64_t> totals(rules, 0);
+    std::uint64_t resume = 0;  // where the true scan restarts after the matches merged so far
+    auto source = make_posix_source(64 * 1024);
+    StreamScanner rescanner(shared.terms);
+    for (RangeResult& r : ranges) {
+        if (resume <= r.begin) {
+            for (std::size_t t = 0; t < rules; ++t) totals[t] += r.counts[t];
+            if (r.total) resume = r.last_end;
+            continue;
+        }
+        // The range's own scan is right from the first match it shares with the true scan.
+        const bool all_recorded = r.recorded == r.total;
+        auto shared_end = [&](std::uint64_t end) -> std::optional<std::size_t> {
+            for (std::size_t j = 0; j < r.recorded; ++j)
+                if (r.first[j].end == end) return j;
+            return std::nullopt;
+        };
+        auto adopt_from = [&](std::size_t j) {  // take the range's matches after r.first[j]
+            for (std::size_t t = 0; t < rules; ++t) totals[t] += r.counts[t];
+            for (std::size_t i = 0; i <= j; ++i) --totals[r.first[i].rule];
+            resume = r.last_end;
+        };
+        if (auto j = shared_end(resume)) {
+            adopt_from(*j);
+            continue;
+        }
+        if (all_recorded && std::none_of(r.first.begin(), r.first.begin() + static_cast<long>(r.recorded),
+                                         [&](const Match& m) { return m.end > resume; }))
+            continue;  // no true match can start in [resume, end) without one of the range's ending after resume
+        const std::uint64_t from = resume;
+        scan_range(*source, rescanner, fd, from, r.end, size, whole_word, [&](const Match& m) {
+            ++totals[m.rule];
+            resume = m.end;
+            if (auto j = shared_end(m.end)) {
+                adopt_from(*j);
+                return false;
+            }
+            return true;
+        });
+    }
+
+    std::lock_guard lock(shared.mutex);
+    bool any = false;
+    for (std::size_t t = 0; t < rules; ++t) {
+        shared.report.totals[t] += totals[t];
+        if (totals[t]) ++shared.report.documents[t], any = true;
+    }
+    ++shared.report.files_searched;
+    shared.report.bytes_read += size;
+    if (any && shared.settings.per_file) shared.report.per_file.push_back({path, totals});
+}
+
+// Splits named regular files that are large enough; returns false to count the path normally.
+bool try_count_in_ranges(Shared& shared, const std::string& path) {
+    const CountSettings& s = shared.settings;
+    if (path == "-" || s.threads < 2 || shared.markers != nullptr) return false;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) < std::max<std::uint64_t>(s.split_threshold, s.threads))
+        return false;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;  // the normal path reports the error
+    try {
+        count_in_ranges(shared, path, fd, static_cast<std::uint64_t>(st.st_size));
+    } catch (const IoError& e) {
+        shared.fail(path, e.what());
+    }
+    ::close(fd);
+    return true;
+}
+
+}  // namespace
+
+CountReport count_corpus(const CountSettings& settings, const std::vector<std::string>& paths,
+                         const std::function<void(const CountError&)>& on_error) {
+    const Matcher terms(RuleSet(settings.terms, settings.match));
+    std::optional<Matcher> markers;
+    if (!settings.records_tag.empty()) markers.emplace(RuleSet(record_markers(settings.records_tag), {}));
+    CountReport report;
+    report.totals.assign(settings.terms.size(), 0);
+    report.documents.assign(settings.terms.size(), 0);
+    Shared shared{settings, terms, markers ? &*markers : nullptr, report, on_error, {}};
+
+    TreeWalker walker(settings.walk, [&](const std::string& path, const std::string& reason) {
+        std::lock_guard lock(shared.mutex);
+        report.errors.push_back({path, reason});
+        if (on_error) on_error(report.errors.back());
+    });
+    for (const std::string& path : paths)
+        if (!try_count_in_ranges(shared, path)) walker.add(path);
+
+    run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
+        Worker worker(shared);
+        FileEntry entry;
+        while (walker.next(entry)) worker.count_file(entry);
+        worker.merge();
+    });
+    std::sort(report.per_file.begin(), report.per_file.end(),
+              [](const FileCounts& a, const FileCounts& b) { return a.path < b.path; });
+    return report;
+}
+
+}  // namespace elvis

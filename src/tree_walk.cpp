@@ -1,0 +1,178 @@
+// TreeWalker: getdents64 + openat directory walking shared by worker threads.
+#include "elvis/tree_walk.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace elvis {
+
+DirHandle::~DirHandle() {
+    if (fd >= 0) ::close(fd);
+}
+
+std::string join_path(std::string_view dir, std::string_view name) {
+    if (dir.empty() || dir == ".") return std::string(name);
+    std::string path(dir);
+    if (path.back() != '/') path.push_back('/');
+    path.append(name);
+    return path;
+}
+
+int FileEntry::open(bool follow) const {
+    if (dir == nullptr) return ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    // O_NONBLOCK: an entry swapped for a FIFO after listing must not hang the worker.
+    return ::openat(dir->fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+}
+
+TreeWalker::TreeWalker(WalkOptions options, ErrorHandler on_error)
+    : options_(std::move(options)), on_error_(std::move(on_error)) {
+    for (const std::string& glob : options_.globs) has_includes_ = has_includes_ || glob.empty() || glob[0] != '!';
+}
+
+void TreeWalker::error(const std::string& path, const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    on_error_(path, reason);
+}
+
+void TreeWalker::add(const std::string& path) {
+    Item item;
+    item.entry.name = path;
+    item.entry.path = path;
+    item.entry.named = true;
+    if (path == "-") {
+        item.entry.is_stdin = true;
+    } else {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0) {
+            on_error_(path, std::strerror(errno));
+            return;
+        }
+        item.directory = S_ISDIR(st.st_mode);
+    }
+    stack_.push_back(std::move(item));
+}
+
+bool TreeWalker::next(FileEntry& entry) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (!stack_.empty()) {
+            Item item = std::move(stack_.back());
+            stack_.pop_back();
+            if (!item.directory) {
+                entry = std::move(item.entry);
+                return true;
+            }
+            ++listing_;
+            lock.unlock();
+            list_directory(std::move(item));
+            lock.lock();
+            --listing_;
+            wake_.notify_all();
+            continue;
+        }
+        if (listing_ == 0) {
+            wake_.notify_all();
+            return false;
+        }
+        wake_.wait(lock);
+    }
+}
+
+bool TreeWalker::included(std::string_view name, std::string_view relative, bool directory) const {
+    bool included_by_pattern = false;
+    for (const std::string& glob : options_.globs) {
+        const bool exclude = !glob.empty() && glob[0] == '!';
+        const std::string pattern = exclude ? glob.substr(1) : glob;
+        const std::string subject(pattern.find('/') != std::string::npos ? relative : name);
+        if (::fnmatch(pattern.c_str(), subject.c_str(), FNM_PATHNAME) != 0) continue;
+        if (exclude) return false;
+        included_by_pattern = true;
+    }
+    return directory || !has_includes_ || included_by_pattern;
+}
+
+void TreeWalker::list_directory(Item item) {
+    const FileEntry& at = item.entry;
+    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    int fd = at.dir ? ::openat(at.dir->fd, at.name.c_str(), flags | (options_.follow ? 0 : O_NOFOLLOW))
+                    : ::open(at.name.c_str(), flags);
+    if (fd < 0) {
+        error(at.path, std::strerror(errno));
+        return;
+    }
+    auto dir = std::make_shared<DirHandle>();
+    dir->fd = fd;
+    dir->parent = at.dir;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        error(at.path, std::strerror(errno));
+        return;
+    }
+    dir->dev = st.st_dev;
+    dir->ino = st.st_ino;
+    for (const DirHandle* up = dir->parent.get(); up != nullptr; up = up->parent.get()) {
+        if (up->dev == dir->dev && up->ino == dir->ino) {
+            error(at.path, "symbolic link loop (leads back to a parent directory); not followed");
+            return;
+        }
+    }
+
+    std::vector<Item> found;
+    alignas(8) char buffer[32 * 1024];
+    for (;;) {
+        long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+        if (n < 0) {
+            error(at.path, std::strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        for (long offset = 0; offset < n;) {
+            auto* d = reinterpret_cast<struct dirent64*>(buffer + offset);
+            offset += d->d_reclen;
+            std::string_view name(d->d_name);
+            if (name == "." || name == "..") continue;
+            if (!options_.hidden && name[0] == '.') continue;  // also .git, .hg, .svn
+            unsigned char type = d->d_type;
+            std::string path = join_path(at.path, name);
+            if (type == DT_UNKNOWN || (type == DT_LNK && options_.follow)) {
+                struct stat entry_stat;
+                int stat_flags = type == DT_LNK ? 0 : AT_SYMLINK_NOFOLLOW;
+                if (::fstatat(fd, d->d_name, &entry_stat, stat_flags) != 0) {
+                    error(path, type == DT_LNK && errno == ENOENT ? "dangling symbolic link" : std::strerror(errno));
+                    continue;
+                }
+                type = S_ISDIR(entry_stat.st_mode)   ? DT_DIR
+                       : S_ISREG(entry_stat.st_mode) ? DT_REG
+                       : S_ISLNK(entry_stat.st_mode) ? DT_LNK
+                                                     : DT_UNKNOWN;
+            }
+            if (type == DT_LNK) continue;  // not following symlinks met while walking
+            std::string relative = join_path(item.relative, name);
+            if (type != DT_DIR && type != DT_REG) {
+                error(path, "not a regular file; skipped");
+                continue;
+            }
+            if (!included(name, relative, type == DT_DIR)) continue;
+            Item child;
+            child.directory = type == DT_DIR;
+            child.entry.dir = dir;
+            child.entry.name = std::string(name);
+            child.entry.path = std::move(path);
+            child.relative = std::move(relative);
+            found.push_back(std::move(child));
+        }
+    }
+    std::lock_guard lock(mutex_);
+    ++directories_;
+    // Reversed, so the LIFO stack hands entries out in directory order.
+    for (auto it = found.rbegin(); it != found.rend(); ++it) stack_.push_back(std::move(*it));
+}
+
+}  // namespace elvis
