@@ -87,8 +87,10 @@ public:
                                     : sys::calls().read(fd_, buffer_.get(), size_);
             if (n >= 0) {
                 if (positioned_) {
+                    // A regular file read with explicit offsets: a short read is its end.
+                    const bool short_read = static_cast<std::uint64_t>(n) < std::min<std::uint64_t>(size_, remaining_);
                     offset_ += static_cast<std::uint64_t>(n);
-                    remaining_ = n == 0 ? 0 : remaining_ - static_cast<std::uint64_t>(n);
+                    remaining_ = short_read ? 0 : remaining_ - static_cast<std::uint64_t>(n);
                 }
                 return {buffer_.get(), static_cast<std::size_t>(n)};
             }
@@ -127,6 +129,8 @@ public:
         off_t here = seekable_ ? ::lseek(fd, 0, SEEK_CUR) : 0;
         next_offset_ = here > 0 ? static_cast<std::uint64_t>(here) : 0;
         limit_ = UINT64_MAX;
+        range_ = false;
+        full_reads_ = 0;
         end_of_input_ = false;
     }
 
@@ -135,7 +139,9 @@ public:
         fd_ = fd;
         seekable_ = true;
         next_offset_ = offset;
-        limit_ = offset + length;
+        limit_ = length > UINT64_MAX - offset ? UINT64_MAX : offset + length;
+        range_ = true;
+        full_reads_ = 0;
         end_of_input_ = false;
     }
 
@@ -175,7 +181,15 @@ public:
             return {};
         }
         const auto got = static_cast<std::size_t>(result);
-        if (seekable_ && got < slot.length) {
+        if (seekable_ && got == slot.length) ++full_reads_;
+        if (range_ && got < slot.length) {
+            // A regular file read with explicit offsets: a short read is its end.
+            const unsigned current = head_;
+            drain();
+            head_ = current;
+            tail_ = (current + 1) % depth_;
+            end_of_input_ = true;
+        } else if (seekable_ && got < slot.length) {
             // Reads queued behind a short one started at the wrong offset: drop them, go on from here.
             const unsigned current = head_;
             drain();
@@ -202,7 +216,8 @@ private:
     // Queues reads into free slots: several at increasing offsets for files, one for pipes.
     void top_up() {
         if (end_of_input_ || fd_ < 0) return;
-        const unsigned usable = depth_ - (holding_ ? 1 : 0);
+        // Read ahead only once the file proved larger than one buffer: most files are small.
+        const unsigned usable = std::min(depth_ - (holding_ ? 1 : 0), 1 + full_reads_);
         unsigned queued = 0;
         while (in_flight_ + ready_ahead() < usable && (seekable_ || in_flight_ == 0)) {
             if (slots_[tail_].in_flight || slots_[tail_].done) break;
@@ -283,6 +298,8 @@ private:
     bool holding_ = false;          // slots_[head_] is lent to the caller
     std::uint64_t next_offset_ = 0; // offset of the next read to queue (seekable files)
     std::uint64_t limit_ = UINT64_MAX;  // no reads at or past this offset
+    bool range_ = false;                // open_range(): a regular file, a short read is its end
+    unsigned full_reads_ = 0;           // reads that filled their buffer since open
     unsigned head_ = 0;             // slot whose data is handed out next
     unsigned tail_ = 0;             // slot the next read is queued into
     unsigned in_flight_ = 0;

@@ -103,14 +103,21 @@ public:
             shared_.fail(path, std::strerror(errno));
             return;
         }
-        struct stat st;
-        if (::fstat(fd, &st) != 0 || (!S_ISREG(st.st_mode) && !entry.named)) {
-            shared_.fail(path, S_ISDIR(st.st_mode) ? std::strerror(EISDIR) : "not a regular file; skipped");
-            if (!entry.is_stdin) ::close(fd);
-            return;
+        // Entries met while walking were listed as regular files (and opened O_NONBLOCK in case
+        // one was swapped for a FIFO since), so only named paths need a look.
+        bool regular = !entry.named;
+        if (entry.named) {
+            struct stat st;
+            if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+                shared_.fail(path, std::strerror(S_ISDIR(st.st_mode) ? EISDIR : errno));
+                if (!entry.is_stdin) ::close(fd);
+                return;
+            }
+            regular = S_ISREG(st.st_mode) && !entry.is_stdin;
         }
         std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin());
-        io_.source->open(fd);
+        if (regular) io_.source->open_range(fd, 0, UINT64_MAX);
+        else io_.source->open(fd);
         try {
             for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
                 counter_.feed({chunk.data(), chunk.size()});
