@@ -345,14 +345,14 @@ std::unique_ptr<ByteSource> make_uring_source(Uring& ring, std::size_t buffer_si
     return std::make_unique<UringSource>(ring, buffer_size, depth);
 }
 
-SourceChoice choose_source(IoMode mode, std::size_t buffer_size) {
+SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries) {
     if (mode == IoMode::automatic)
         if (const char* env = std::getenv("ELVIS_IO"); env != nullptr && *env != '\0') mode = parse_io_mode(env);
     SourceChoice choice;
     if (mode != IoMode::posix) {
         constexpr unsigned depth = 4;
         std::string why_not;
-        choice.ring = Uring::create(depth * 2, why_not);
+        choice.ring = Uring::create(std::max(depth * 2, ring_entries), why_not);
         if (choice.ring) {
             choice.source = make_uring_source(*choice.ring, buffer_size, depth);
             return choice;

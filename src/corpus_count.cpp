@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 
+#include "elvis/batch_reader.hpp"
 #include "elvis/counter.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/matcher.hpp"
@@ -89,11 +90,30 @@ class Worker {
 public:
     explicit Worker(Shared& shared)
         : shared_(shared),
-          io_(choose_source(shared.settings.io, shared.settings.buffer_size)),
+          io_(choose_source(shared.settings.io, shared.settings.buffer_size, SmallFileBatch::ring_entries)),
           counter_(shared.terms, shared.markers),
           documents_(shared.terms.rules().size(), 0),
           before_(shared.terms.rules().size(), 0) {
         shared_.note_backend(io_);
+        if (io_.ring) {
+            batch_ = SmallFileBatch::create(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
+            pending_.reserve(SmallFileBatch::max_files);
+        }
+    }
+
+    // Takes files from the walker until it runs dry. Files met while walking go through the
+    // io_uring batch when there is one; named paths are read one by one.
+    void run(TreeWalker& walker) {
+        FileEntry entry;
+        while (walker.next(entry)) {
+            if (batch_ && !entry.named) {
+                pending_.push_back(std::move(entry));
+                if (pending_.size() == SmallFileBatch::max_files) count_batch();
+            } else {
+                count_file(entry);
+            }
+        }
+        count_batch();
     }
 
     void count_file(const FileEntry& entry) {
@@ -115,9 +135,49 @@ public:
             }
             regular = S_ISREG(st.st_mode) && !entry.is_stdin;
         }
-        std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin());
+        begin_file();
         if (regular) io_.source->open_range(fd, 0, UINT64_MAX);
         else io_.source->open(fd);
+        feed_source(path);
+        if (!entry.is_stdin) ::close(fd);
+        end_file(path);
+    }
+
+private:
+    void count_batch() {
+        if (pending_.empty()) return;
+        std::array<SmallFileBatch::File, SmallFileBatch::max_files> files;
+        std::array<SmallFileBatch::Result, SmallFileBatch::max_files> results;
+        for (std::size_t i = 0; i < pending_.size(); ++i) files[i] = {pending_[i].dir->fd, pending_[i].name.c_str(), shared_.settings.walk.follow};
+        batch_->read({files.data(), pending_.size()}, {results.data(), pending_.size()});
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            const FileEntry& entry = pending_[i];
+            const SmallFileBatch::Result& r = results[i];
+            if (r.error) {
+                shared_.fail(entry.path, std::strerror(r.error));
+                continue;
+            }
+            begin_file();
+            counter_.feed({r.data.data(), r.data.size()});
+            bytes_ += r.data.size();
+            if (!r.complete) {  // larger than one chunk: read the rest directly
+                const int fd = entry.open(shared_.settings.walk.follow);
+                if (fd < 0) {
+                    shared_.fail(entry.path, std::strerror(errno));
+                } else {
+                    io_.source->open_range(fd, r.data.size(), UINT64_MAX);
+                    feed_source(entry.path);
+                    ::close(fd);
+                }
+            }
+            end_file(entry.path);
+        }
+        pending_.clear();
+    }
+
+    void begin_file() { std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin()); }
+
+    void feed_source(const std::string& path) {
         try {
             for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
                 counter_.feed({chunk.data(), chunk.size()});
@@ -126,9 +186,11 @@ public:
         } catch (const IoError& e) {
             shared_.fail(path, e.what());
         }
-        counter_.finish();
         io_.source->close();
-        if (!entry.is_stdin) ::close(fd);
+    }
+
+    void end_file(const std::string& path) {
+        counter_.finish();
         ++files_;
         bool any = false;
         for (std::size_t t = 0; t < before_.size(); ++t) {
@@ -138,6 +200,7 @@ public:
         if (any && shared_.settings.per_file) per_file_.push_back({path, before_});
     }
 
+public:
     void merge() {
         std::lock_guard lock(shared_.mutex);
         CountReport& report = shared_.report;
@@ -159,6 +222,8 @@ private:
     std::vector<std::uint64_t> before_;  // counts before the current file, then its own counts
     std::vector<FileCounts> per_file_;
     std::uint64_t files_ = 0, bytes_ = 0;
+    std::unique_ptr<SmallFileBatch> batch_;  // null without io_uring
+    std::vector<FileEntry> pending_;         // walked files waiting for the next batch
 };
 
 // ---- One huge file, split into ranges ------------------------------------------------------
@@ -327,8 +392,7 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
 
     run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
         Worker worker(shared);
-        FileEntry entry;
-        while (walker.next(entry)) worker.count_file(entry);
+        worker.run(walker);
         worker.merge();
     });
     std::sort(report.per_file.begin(), report.per_file.end(),

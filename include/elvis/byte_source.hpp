@@ -75,7 +75,8 @@ struct SourceChoice {
 
 // Mode `automatic` falls back silently to posix; `uring` throws IoError when io_uring is refused.
 // The environment variable ELVIS_IO (auto|uring|posix) overrides `automatic`.
-SourceChoice choose_source(IoMode mode, std::size_t buffer_size);
+// `ring_entries` sizes the submission queue for callers that batch more work on the same ring.
+SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries = 8);
 
 // The default read size: large enough to amortize system calls, small enough to stay in L2.
 inline constexpr std::size_t default_buffer_size = 256 * 1024;
