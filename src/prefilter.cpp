@@ -1,9 +1,10 @@
-// Prefilter: rare-byte pair filter (SSE2/AVX2/scalar) and start-byte table.
+// Prefilter: rare-byte probes filter (SSE2/AVX2/scalar) and start-byte table.
 #include "elvis/prefilter.hpp"
 
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "elvis/ascii.hpp"
@@ -12,30 +13,58 @@ namespace elvis {
 
 namespace {
 
-using Pair = Prefilter::Pair;
+using NeedleProbes = Prefilter::NeedleProbes;
 using Probe = Prefilter::Probe;
 
 bool probe_hit(const Probe& probe, unsigned char b) {
     return (probe.fold ? (b | 0x20) : b) == probe.byte;
 }
 
-bool pairs_hit(const Pair* pairs, std::size_t count, const unsigned char* at) {
-    for (std::size_t k = 0; k < count; ++k)
-        if (probe_hit(pairs[k].first, at[pairs[k].first.offset]) &&
-            probe_hit(pairs[k].second, at[pairs[k].second.offset]))
-            return true;
-    return false;
+// Whether needle k (stored folded when matching ignores case) is at `at`.
+bool needle_at(const NeedleProbes& probes, const char* needles, const unsigned char* at) {
+    const char* needle = needles + probes.needle_offset;
+    if (!probes.fold) {
+        if (probes.needle_length > 16) return std::memcmp(at, needle, probes.needle_length) == 0;
+        for (std::uint32_t i = 0; i < probes.needle_length; ++i)  // short: cheaper than a call
+            if (at[i] != static_cast<unsigned char>(needle[i])) return false;
+        return true;
+    }
+    for (std::uint32_t i = 0; i < probes.needle_length; ++i)
+        if (ascii::lower(at[i]) != static_cast<unsigned char>(needle[i])) return false;
+    return true;
 }
 
 template <std::size_t count>
-std::size_t pairs_scalar(const Pair* pairs, const unsigned char* data, std::size_t from, std::size_t limit) {
+std::size_t probes_scalar(const NeedleProbes* probes, const char* needles, const unsigned char* data, std::size_t from,
+                         std::size_t limit) {
     for (std::size_t p = from; p < limit; ++p)
-        if (pairs_hit(pairs, count, data + p)) return p;
+        for (std::size_t k = 0; k < count; ++k)
+            if (probe_hit(probes[k].first, data[p + probes[k].first.offset]) &&
+                probe_hit(probes[k].second, data[p + probes[k].second.offset]) &&
+                probe_hit(probes[k].third, data[p + probes[k].third.offset]) && needle_at(probes[k], needles, data + p))
+                return p;
     return limit;
 }
 
+// Positions flagged in masks[k] (bit i: position p + i) are checked against needle k; returns
+// the first verified position or SIZE_MAX.
+template <std::size_t count>
+std::size_t verify(const NeedleProbes* probes, const char* needles, const unsigned char* data, std::size_t p,
+                   const unsigned (&masks)[count]) {
+    unsigned any = 0;
+    for (std::size_t k = 0; k < count; ++k) any |= masks[k];
+    while (any) {
+        const unsigned bit = static_cast<unsigned>(__builtin_ctz(any));
+        for (std::size_t k = 0; k < count; ++k)
+            if ((masks[k] >> bit & 1) && needle_at(probes[k], needles, data + p + bit)) return p + bit;
+        any &= any - 1;
+    }
+    return SIZE_MAX;
+}
+
 // The SIMD kernels test 16 or 32 positions at a time: a position is a candidate when, for some
-// needle, both of its probe bytes are where the needle puts them.
+// needle, both of its probe bytes are where the needle puts them; candidates are then verified
+// against the whole needle, so the automaton only runs where a needle really starts.
 __attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const Probe& probe, const unsigned char* at) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + probe.offset));
     if (probe.fold) v = _mm_or_si128(v, _mm_set1_epi8(0x20));
@@ -43,17 +72,23 @@ __attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const Probe& probe,
 }
 
 template <std::size_t count>
-__attribute__((target("sse2"))) std::size_t pairs_sse2(const Pair* pairs, const unsigned char* data,
-                                                       std::size_t from, std::size_t limit) {
+__attribute__((target("sse2"))) std::size_t probes_sse2(const NeedleProbes* probes, const char* needles,
+                                                       const unsigned char* data, std::size_t from,
+                                                       std::size_t limit) {
     std::size_t p = from;
     for (; p + 16 <= limit; p += 16) {
-        unsigned mask = 0;
-        for (std::size_t k = 0; k < count; ++k)
-            mask |= static_cast<unsigned>(_mm_movemask_epi8(
-                _mm_and_si128(probe_eq_sse2(pairs[k].first, data + p), probe_eq_sse2(pairs[k].second, data + p))));
-        if (mask) return p + static_cast<std::size_t>(__builtin_ctz(mask));
+        unsigned masks[count];
+        unsigned any = 0;
+        for (std::size_t k = 0; k < count; ++k) {
+            masks[k] = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_and_si128(_mm_and_si128(probe_eq_sse2(probes[k].first, data + p), probe_eq_sse2(probes[k].second, data + p)),
+                              probe_eq_sse2(probes[k].third, data + p))));
+            any |= masks[k];
+        }
+        if (any)
+            if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
     }
-    return pairs_scalar<count>(pairs, data, p, limit);
+    return probes_scalar<count>(probes, needles, data, p, limit);
 }
 
 __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const Probe& probe, const unsigned char* at) {
@@ -63,39 +98,45 @@ __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const Probe& probe,
 }
 
 template <std::size_t count>
-__attribute__((target("avx2"))) std::size_t pairs_avx2(const Pair* pairs, const unsigned char* data,
-                                                       std::size_t from, std::size_t limit) {
+__attribute__((target("avx2"))) std::size_t probes_avx2(const NeedleProbes* probes, const char* needles,
+                                                       const unsigned char* data, std::size_t from,
+                                                       std::size_t limit) {
     std::size_t p = from;
     for (; p + 32 <= limit; p += 32) {
-        unsigned mask = 0;
-        for (std::size_t k = 0; k < count; ++k)
-            mask |= static_cast<unsigned>(_mm256_movemask_epi8(
-                _mm256_and_si256(probe_eq_avx2(pairs[k].first, data + p), probe_eq_avx2(pairs[k].second, data + p))));
-        if (mask) return p + static_cast<std::size_t>(__builtin_ctz(mask));
+        unsigned masks[count];
+        unsigned any = 0;
+        for (std::size_t k = 0; k < count; ++k) {
+            masks[k] = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
+                _mm256_and_si256(probe_eq_avx2(probes[k].first, data + p), probe_eq_avx2(probes[k].second, data + p)),
+                probe_eq_avx2(probes[k].third, data + p))));
+            any |= masks[k];
+        }
+        if (any)
+            if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
     }
-    return pairs_sse2<count>(pairs, data, p, limit);
+    return probes_sse2<count>(probes, needles, data, p, limit);
 }
 
-using PairKernel = std::size_t (*)(const Pair*, const unsigned char*, std::size_t, std::size_t);
+using ProbeKernel = std::size_t (*)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t);
 
 template <std::size_t... counts>
-PairKernel pick_kernel(Isa isa, std::size_t count, std::index_sequence<counts...>) {
-    PairKernel kernel = nullptr;
-    ((count == counts + 1 ? kernel = isa == Isa::avx2   ? pairs_avx2<counts + 1>
-                                     : isa == Isa::sse2 ? pairs_sse2<counts + 1>
-                                                        : pairs_scalar<counts + 1>
+ProbeKernel pick_kernel(Isa isa, std::size_t count, std::index_sequence<counts...>) {
+    ProbeKernel kernel = nullptr;
+    ((count == counts + 1 ? kernel = isa == Isa::avx2   ? probes_avx2<counts + 1>
+                                     : isa == Isa::sse2 ? probes_sse2<counts + 1>
+                                                        : probes_scalar<counts + 1>
                           : kernel),
      ...);
     return kernel;
 }
 
-// Picks the two rarest positions of a (folded) needle; one probe twice for a 1-byte needle.
-Pair rare_pair(std::string_view needle, bool ignore_case) {
+// Picks the rarest position of a (folded) needle and the first and last bytes around it (the
+// ends of a needle tell near misses such as "elvi" or "lvis" from it); fewer for short needles.
+NeedleProbes pick_probes(std::string_view needle, bool ignore_case) {
     auto probe_at = [&](std::size_t i) {
         auto b = static_cast<unsigned char>(needle[i]);
         bool fold = ignore_case && ascii::is_alpha(b);
-        return Probe{fold ? static_cast<unsigned char>(b | 0x20) : b, fold,
-                     static_cast<std::uint32_t>(i)};
+        return Probe{fold ? static_cast<unsigned char>(b | 0x20) : b, fold, static_cast<std::uint32_t>(i)};
     };
     auto rank_at = [&](std::size_t i) {
         auto b = static_cast<unsigned char>(needle[i]);
@@ -104,14 +145,14 @@ Pair rare_pair(std::string_view needle, bool ignore_case) {
                    ? byte_rank(ascii::lower(b)) + byte_rank(static_cast<unsigned char>(b & ~0x20))
                    : byte_rank(b);
     };
-    std::size_t best = 0;
+    std::size_t rarest = 0;
     for (std::size_t i = 1; i < needle.size(); ++i)
-        if (rank_at(i) < rank_at(best)) best = i;
-    std::size_t second = best;
-    for (std::size_t i = 0; i < needle.size(); ++i)
-        if (i != best && (second == best || rank_at(i) < rank_at(second))) second = i;
-    Pair pair{probe_at(std::min(best, second)), probe_at(std::max(best, second))};
-    return pair;
+        if (rank_at(i) < rank_at(rarest)) rarest = i;
+    NeedleProbes probes;
+    probes.first = probe_at(0);
+    probes.second = probe_at(rarest);
+    probes.third = probe_at(needle.size() - 1);
+    return probes;
 }
 
 }  // namespace
@@ -153,13 +194,19 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
     if (isa == Isa::best) isa = isa_supported(Isa::avx2) ? Isa::avx2 : Isa::sse2;
     isa_ = isa;
     const bool ignore_case = rules.options().ignore_case;
-    if (rules.size() <= max_pair_needles) {
-        kind_ = Kind::pairs;
+    if (rules.size() <= max_probed_needles) {
+        kind_ = Kind::probes;
         for (const Rule& rule : rules.rules()) {
-            pairs_[pair_count_++] = rare_pair(rule.find, ignore_case);
-            reach_ = std::max<std::size_t>(reach_, pairs_[pair_count_ - 1].second.offset);
+            NeedleProbes& probes = probes_[needle_count_++];
+            probes = pick_probes(rule.find, ignore_case);
+            probes.fold = ignore_case;
+            probes.needle_offset = static_cast<std::uint32_t>(needles_.size());
+            probes.needle_length = static_cast<std::uint32_t>(rule.find.size());
+            needles_ += ignore_case ? ascii::lowered(rule.find) : rule.find;
+            // Verification reads the whole needle, so a candidate must fit in the data.
+            reach_ = std::max<std::size_t>(reach_, rule.find.size() - 1);
         }
-        pair_kernel_ = pick_kernel(isa_, pair_count_, std::make_index_sequence<max_pair_needles>{});
+        probe_kernel_ = pick_kernel(isa_, needle_count_, std::make_index_sequence<max_probed_needles>{});
         return;
     }
     std::size_t starts = 0;
@@ -180,7 +227,7 @@ std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::si
     const std::size_t end = limit(len);
     if (from >= end) return end;
     switch (kind_) {
-        case Kind::pairs: return pair_kernel_(pairs_.data(), data, from, end);
+        case Kind::probes: return probe_kernel_(probes_.data(), needles_.data(), data, from, end);
         case Kind::start_table:
             for (std::size_t p = from; p < end; ++p)
                 if (can_start_[data[p]]) return p;
@@ -192,7 +239,7 @@ std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::si
 
 std::string_view Prefilter::describe() const {
     switch (kind_) {
-        case Kind::pairs: return "rare-byte pairs";
+        case Kind::probes: return "probe bytes";
         case Kind::start_table: return "start-byte table";
         case Kind::none: return "none";
     }

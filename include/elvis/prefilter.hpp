@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "elvis/rules.hpp"
@@ -20,8 +21,8 @@ bool isa_supported(Isa isa);
 
 class Prefilter {
 public:
-    // Up to this many distinct find texts get the rare-byte pair filter; more get a start-byte table.
-    static constexpr std::size_t max_pair_needles = 4;
+    // Up to this many distinct find texts get the probe filter; more get a start-byte table.
+    static constexpr std::size_t max_probed_needles = 4;
 
     Prefilter() = default;
     Prefilter(const RuleSet& rules, Isa isa);
@@ -29,8 +30,10 @@ public:
     // Positions below `limit(len)` can be tested by find(); the automaton steps over the rest.
     std::size_t limit(std::size_t len) const { return len > reach_ ? len - reach_ : 0; }
 
-    // The first position p in [from, limit(len)) where a match may start, or limit(len) if none.
-    // Reads only data[from, len). Never allocates.
+    // The first position p in [from, limit(len)) where a find text starts (whole-word and
+    // leftmost-longest rules are left to the automaton), or limit(len) if none. With more needles
+    // than max_probed_needles, p is only a position where one may start. Reads only data[from, len).
+    // Never allocates.
     std::size_t find(const unsigned char* data, std::size_t from, std::size_t len) const;
 
     bool enabled() const { return kind_ != Kind::none; }
@@ -42,19 +45,24 @@ public:
         bool fold;               // the byte is a letter matched case-insensitively
         std::uint32_t offset;    // from the start of the needle
     };
-    struct Pair {
-        Probe first, second;
+    // Three probe bytes that must all be in place before the needle is compared.
+    struct NeedleProbes {
+        Probe first, second, third;
+        bool fold = false;                 // compare the needle ASCII case-insensitively
+        std::uint32_t needle_offset = 0;   // the needle's bytes in needles_ (folded when `fold`)
+        std::uint32_t needle_length = 0;
     };
 
 private:
-    enum class Kind { none, pairs, start_table };
+    enum class Kind { none, probes, start_table };
     Kind kind_ = Kind::none;
     Isa isa_ = Isa::scalar;
     std::size_t reach_ = 0;  // largest probe offset: find() needs data[p + reach_] in bounds
-    std::size_t pair_count_ = 0;
-    std::array<Pair, max_pair_needles> pairs_{};
+    std::size_t needle_count_ = 0;
+    std::array<NeedleProbes, max_probed_needles> probes_{};
     std::array<bool, 256> can_start_{};
-    std::size_t (*pair_kernel_)(const Pair*, const unsigned char*, std::size_t, std::size_t) = nullptr;
+    std::string needles_;  // the probed needles' bytes, back to back
+    std::size_t (*probe_kernel_)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t) = nullptr;
 };
 
 // Approximate frequency rank of a byte in text and source code: lower means rarer.
