@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -20,31 +18,15 @@
 #include "elvis/io_error.hpp"
 #include "elvis/matcher.hpp"
 #include "elvis/scanner.hpp"
+#include "detail/worker_pool.hpp"
 
 namespace elvis {
 
 namespace {
 
-constexpr const char* stdin_name = "(standard input)";
+using detail::run_on_pool;
 
-// Runs `task(i)` for i in [0, n) on a pool of n threads; rethrows the first exception.
-template <class Task>
-void run_on_pool(unsigned n, Task&& task) {
-    boost::asio::thread_pool pool(n);
-    std::mutex mutex;
-    std::exception_ptr failure;
-    for (unsigned i = 0; i < n; ++i)
-        boost::asio::post(pool, [&, i] {
-            try {
-                task(i);
-            } catch (...) {
-                std::lock_guard lock(mutex);
-                if (!failure) failure = std::current_exception();
-            }
-        });
-    pool.join();
-    if (failure) std::rethrow_exception(failure);
-}
+constexpr const char* stdin_name = "(standard input)";
 
 struct Shared {
     const CountSettings& settings;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace elvis {
@@ -49,12 +50,21 @@ void TreeWalker::add(const std::string& path) {
     if (path == "-") {
         item.entry.is_stdin = true;
     } else {
-        struct stat st;
+        struct stat st, link;
         if (::stat(path.c_str(), &st) != 0) {
-            on_error_(path, std::strerror(errno));
+            const bool dangling = errno == ENOENT && ::lstat(path.c_str(), &link) == 0;
+            on_error_(path, dangling ? "dangling symbolic link" : std::strerror(errno));
             return;
         }
         item.directory = S_ISDIR(st.st_mode);
+        item.entry.via_symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
+        if (item.directory && options_.stay_inside) {
+            char* real = ::realpath(path.c_str(), nullptr);
+            if (real != nullptr) {
+                item.root_real = std::make_shared<const std::string>(real);
+                std::free(real);
+            }
+        }
     }
     stack_.push_back(std::move(item));
 }
@@ -83,6 +93,15 @@ bool TreeWalker::next(FileEntry& entry) {
         }
         wake_.wait(lock);
     }
+}
+
+bool TreeWalker::leaves_tree(const std::string& path, const std::string& root_real) const {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return true;
+    const std::string target(real);
+    std::free(real);
+    return !(target == root_real || (target.size() > root_real.size() && target.compare(0, root_real.size(), root_real) == 0 &&
+                                     (root_real == "/" || target[root_real.size()] == '/')));
 }
 
 bool TreeWalker::included(std::string_view name, std::string_view relative, bool directory) const {
@@ -154,6 +173,11 @@ void TreeWalker::list_directory(Item item) {
                                                      : DT_UNKNOWN;
             }
             if (type == DT_LNK) continue;  // not following symlinks met while walking
+            const bool via_symlink = d->d_type == DT_LNK;
+            if (via_symlink && item.root_real && leaves_tree(path, *item.root_real)) {
+                error(path, "symbolic link leads outside the tree; not followed");
+                continue;
+            }
             std::string relative = join_path(item.relative, name);
             if (type != DT_DIR && type != DT_REG) {
                 error(path, "not a regular file; skipped");
@@ -165,7 +189,9 @@ void TreeWalker::list_directory(Item item) {
             child.entry.dir = dir;
             child.entry.name = std::string(name);
             child.entry.path = std::move(path);
+            child.entry.via_symlink = via_symlink;
             child.relative = std::move(relative);
+            child.root_real = item.root_real;
             found.push_back(std::move(child));
         }
     }

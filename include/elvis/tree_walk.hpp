@@ -26,6 +26,8 @@ struct WalkOptions {
     // root, others match the file name. Files must match an including pattern when there is one;
     // directories matching an excluding pattern are not entered.
     std::vector<std::string> globs;
+    // When following symlinks, refuse (and report) those that lead outside the named directory.
+    bool stay_inside = false;
 };
 
 // An open directory, kept open while entries found in it wait to be processed.
@@ -46,6 +48,7 @@ struct FileEntry {
     std::string path;                      // what to print
     bool named = false;                    // named on the command line
     bool is_stdin = false;                 // "-"
+    bool via_symlink = false;              // a followed symbolic link (named or met while walking)
 
     // Opens for reading (openat on the directory, never following a final symlink unless named
     // or following). Returns -1 with errno set on failure.
@@ -73,10 +76,12 @@ private:
         FileEntry entry;
         bool directory = false;
         std::string relative;  // path below the root, for globs with '/'
+        std::shared_ptr<const std::string> root_real;  // the named directory, resolved (stay_inside)
     };
     void list_directory(Item item);
     void push_directory(std::shared_ptr<const DirHandle> dir, std::string path, std::string relative);
     bool included(std::string_view name, std::string_view relative, bool directory) const;
+    bool leaves_tree(const std::string& path, const std::string& root_real) const;
     void error(const std::string& path, const std::string& reason);
 
     WalkOptions options_;

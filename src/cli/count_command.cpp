@@ -63,33 +63,6 @@ struct CountCommand {
     bool doc_freq = false;
 };
 
-std::vector<std::string> read_paths(const std::string& from, bool nul_separated) {
-    std::string text;
-    if (from == "-") {
-        std::ostringstream all;
-        all << std::cin.rdbuf();
-        text = all.str();
-    } else {
-        std::ifstream in(from, std::ios::binary);
-        if (!in) throw UsageError(from + ": " + std::strerror(errno));
-        std::ostringstream all;
-        all << in.rdbuf();
-        text = all.str();
-    }
-    std::vector<std::string> paths;
-    const char separator = nul_separated ? '\0' : '\n';
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find(separator, start);
-        if (end == std::string::npos) end = text.size();
-        std::string path = text.substr(start, end - start);
-        if (!nul_separated && !path.empty() && path.back() == '\r') path.pop_back();
-        if (!path.empty()) paths.push_back(std::move(path));
-        start = end + 1;
-    }
-    return paths;
-}
-
 std::optional<CountCommand> parse_count(int argc, char** argv) {
     po::options_description visible;
     visible.add_options()
@@ -167,7 +140,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     }
     command.paths = strings("path");
     if (vm.count("files-from"))
-        for (std::string& path : read_paths(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
+        for (std::string& path : read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
             command.paths.push_back(std::move(path));
     else if (vm["null"].as<bool>())
         throw UsageError("-0/--null only applies to --files-from");

@@ -10,12 +10,14 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "commands.hpp"
 #include "elvis/byte_source.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/rewriter.hpp"
 #include "options.hpp"
+#include "elvis/inplace.hpp"
 
 namespace po = boost::program_options;
 
@@ -45,7 +47,29 @@ Options:
   -h, --help             show this help and exit
   -V, --version          show the version and exit
 
-Exit status: 0 on success (whether or not anything matched), 2 on any error.
+Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
+      --in-place         rewrite each file under the PATHs (directories are walked) instead of
+                         writing to standard output; each changed file is replaced atomically
+      --dry-run          write nothing; list PATH<TAB>MATCHES for each file that would change
+      --diff             write nothing; print a unified diff of what would change
+      --backup SUFFIX    keep each original as NAME+SUFFIX
+      --no-fsync         do not sync new files and directories to disk (faster, less safe)
+      --force            also rewrite read-only files, and files whose owner, group or extended
+                         attributes cannot be carried over
+      --hard-links POLICY  files with other hard links: refuse (default: report, leave alone),
+                         skip (quietly), or split (rewrite this name; other names keep the old text)
+      --binary           also rewrite files with a NUL byte in their first 8 KiB
+      --hidden           include hidden files and directories (and .git, .hg, .svn)
+      --follow           follow symbolic links met while walking (never out of the tree)
+      --glob PATTERN     only files matching PATTERN; '!PATTERN' excludes (repeatable)
+      --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line
+  -0, --null             --files-from paths are NUL-separated
+  -j, --threads N        worker threads, 1 to 256 (default: the number of CPUs)
+      --progress         show progress on stderr (default: only when stderr is a terminal)
+      --no-progress      never show progress
+
+Exit status: 0 on success (whether or not anything matched), 2 on any error; with --in-place,
+2 when any file failed or was left alone for safety, 130/143 after SIGINT/SIGTERM.
 )";
 
 struct FilterSettings {
@@ -55,10 +79,13 @@ struct FilterSettings {
     std::size_t buffer_size = default_buffer_size;
     IoMode io = IoMode::automatic;
     bool stats = false;
+    std::optional<InPlaceRun> in_place;
 };
 
-constexpr std::string_view filter_option_names[] = {"find", "replace", "rules", "ignore-case", "word",
-                                                    "buffer-size", "io", "stats", "help", "version"};
+constexpr std::string_view filter_option_names[] = {
+    "find", "replace", "rules", "ignore-case", "word", "buffer-size", "io", "stats", "help", "version",
+    "in-place", "dry-run", "diff", "backup", "no-fsync", "force", "hard-links", "binary", "hidden", "follow",
+    "glob", "files-from", "null", "threads", "progress", "no-progress"};
 
 std::string read_whole_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -66,6 +93,48 @@ std::string read_whole_file(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+// The --in-place part of the command line.
+InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>& paths) {
+    InPlaceRun run;
+    InPlaceSettings& s = run.settings;
+    s.dry_run = vm["dry-run"].as<bool>();
+    s.diff = vm["diff"].as<bool>();
+    if (s.dry_run && s.diff) throw UsageError("--dry-run and --diff cannot be combined");
+    if (vm.count("backup")) {
+        s.replace.backup_suffix = vm["backup"].as<std::string>();
+        if (s.replace.backup_suffix.empty() || s.replace.backup_suffix.find('/') != std::string::npos)
+            throw UsageError("--backup needs a non-empty SUFFIX without '/'");
+    }
+    s.replace.fsync = !vm["no-fsync"].as<bool>();
+    s.force = s.replace.force = vm["force"].as<bool>();
+    if (vm.count("hard-links")) {
+        const std::string policy = vm["hard-links"].as<std::string>();
+        if (policy == "refuse") s.hard_links = HardLinkPolicy::refuse;
+        else if (policy == "skip") s.hard_links = HardLinkPolicy::skip;
+        else if (policy == "split") s.hard_links = HardLinkPolicy::split;
+        else throw UsageError("invalid value '" + policy + "' for --hard-links (expected refuse, skip or split)");
+    }
+    s.binary = vm["binary"].as<bool>();
+    s.walk.hidden = vm["hidden"].as<bool>();
+    s.walk.follow = vm["follow"].as<bool>();
+    if (vm.count("glob")) s.walk.globs = vm["glob"].as<std::vector<std::string>>();
+    s.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_size(vm["threads"].as<std::string>(), 1, 256, "--threads"));
+    if (vm.count("files-from"))
+        for (std::string& path : read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
+            paths.push_back(std::move(path));
+    else if (vm["null"].as<bool>())
+        throw UsageError("-0/--null only applies to --files-from");
+    if (vm["progress"].as<bool>() && vm["no-progress"].as<bool>())
+        throw UsageError("--progress and --no-progress cannot be combined");
+    run.progress = vm["progress"].as<bool>() || (!vm["no-progress"].as<bool>() && is_terminal(STDERR_FILENO));
+    if (paths.empty()) throw UsageError("--in-place needs at least one PATH (standard input cannot be rewritten in place)");
+    for (const std::string& path : paths)
+        if (path == "-") throw UsageError("--in-place cannot rewrite standard input ('-')");
+    run.paths = paths;
+    return run;
 }
 
 // Returns the settings, or nothing when --help or --version was answered.
@@ -81,7 +150,23 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         ("io", po::value<std::string>())
         ("stats", po::bool_switch())
         ("help,h", po::bool_switch())
-        ("version,V", po::bool_switch());
+        ("version,V", po::bool_switch())
+        ("in-place", po::bool_switch())
+        ("dry-run", po::bool_switch())
+        ("diff", po::bool_switch())
+        ("backup", po::value<std::string>())
+        ("no-fsync", po::bool_switch())
+        ("force", po::bool_switch())
+        ("hard-links", po::value<std::string>())
+        ("binary", po::bool_switch())
+        ("hidden", po::bool_switch())
+        ("follow", po::bool_switch())
+        ("glob", po::value<std::vector<std::string>>())
+        ("files-from", po::value<std::string>())
+        ("null,0", po::bool_switch())
+        ("threads,j", po::value<std::string>())
+        ("progress", po::bool_switch())
+        ("no-progress", po::bool_switch());
     po::options_description all;
     all.add(visible).add_options()("file", po::value<std::vector<std::string>>());
     po::positional_options_description positional;
@@ -133,6 +218,15 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     }
     settings.stats = vm["stats"].as<bool>();
     settings.files = strings("file");
+    if (vm["in-place"].as<bool>()) {
+        settings.in_place = parse_in_place(vm, settings.files);
+    } else {
+        for (const char* name : {"dry-run", "diff", "no-fsync", "force", "binary", "hidden", "follow", "null",
+                                 "progress", "no-progress"})
+            if (vm[name].as<bool>()) throw UsageError(std::string("--") + name + " only applies with --in-place");
+        for (const char* name : {"backup", "hard-links", "glob", "files-from", "threads"})
+            if (vm.count(name)) throw UsageError(std::string("--") + name + " only applies with --in-place");
+    }
     if (settings.files.empty()) settings.files.push_back("-");
     return settings;
 }
@@ -179,6 +273,12 @@ int filter_command(int argc, char** argv) {
         settings = parse_filter(argc, argv);
         if (!settings) return exit_ok;
         matcher.emplace(RuleSet(settings->rules, settings->match));
+        if (settings->in_place) {
+            settings->in_place->settings.rules = settings->rules;
+            settings->in_place->settings.match = settings->match;
+            settings->in_place->settings.buffer_size = settings->buffer_size;
+            settings->in_place->settings.io = settings->io;
+        }
     } catch (const UsageError& e) {
         report(e.what());
         std::fputs("Try 'elvis --help' for more information.\n", stderr);
@@ -188,6 +288,7 @@ int filter_command(int argc, char** argv) {
         return exit_trouble;
     }
 
+    if (settings->in_place) return in_place_command(*settings->in_place);
     const auto started = std::chrono::steady_clock::now();
     SourceChoice io = choose_source(settings->io, settings->buffer_size);
     StreamRewriter rewriter(*matcher);

@@ -5,7 +5,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 #include <vector>
 
 namespace elvis::cli {
@@ -76,5 +81,33 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
 }
 
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+
+std::vector<std::string> read_path_list(const std::string& from, bool nul_separated) {
+    std::string text;
+    if (from == "-") {
+        std::ostringstream all;
+        all << std::cin.rdbuf();
+        text = all.str();
+    } else {
+        std::ifstream in(from, std::ios::binary);
+        if (!in) throw UsageError(from + ": " + std::strerror(errno));
+        std::ostringstream all;
+        all << in.rdbuf();
+        text = all.str();
+    }
+    std::vector<std::string> paths;
+    const char separator = nul_separated ? '\0' : '\n';
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find(separator, start);
+        if (end == std::string::npos) end = text.size();
+        std::string path = text.substr(start, end - start);
+        if (!nul_separated && !path.empty() && path.back() == '\r') path.pop_back();
+        if (!path.empty()) paths.push_back(std::move(path));
+        start = end + 1;
+    }
+    return paths;
+}
+
 
 }  // namespace elvis::cli

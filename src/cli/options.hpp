@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace elvis::cli {
 
@@ -30,5 +31,9 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
 
 // True when `fd` is a terminal.
 bool is_terminal(int fd);
+
+// Reads a list of paths from FILE ('-': standard input), one per line or NUL-separated.
+// Empty entries are skipped; a trailing CR is dropped from lines. Throws UsageError.
+std::vector<std::string> read_path_list(const std::string& from, bool nul_separated);
 
 }  // namespace elvis::cli

@@ -1,0 +1,64 @@
+// AtomicReplacement: a new version of a file, written beside it and swapped in with rename(2),
+// so that a reader (or a crash) only ever sees the complete original or the complete rewrite.
+//
+// The new file starts as an unnamed O_TMPFILE in the same directory (owner-only; a crash leaves
+// nothing behind), or as an exclusively created hidden name where O_TMPFILE is unsupported. It
+// gets the original's owner, group, mode and extended attributes (ACLs and the SELinux label are
+// extended attributes), is fsynced, and replaces the original only if the original still has the
+// device, inode, size and mtime it had when it was opened. The directory is fsynced after.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace elvis {
+
+struct ReplaceOptions {
+    bool fsync = true;
+    // Keep going when owner, group or an extended attribute cannot be reproduced.
+    bool force = false;
+    // Keep the original under name + backup_suffix (empty: no backup).
+    std::string backup_suffix;
+};
+
+class AtomicReplacement {
+public:
+    // Creates the new file beside `name` in directory `dir_fd`. `original` is the original's
+    // stat from when it was opened. Throws IoError (naming the step) on failure.
+    AtomicReplacement(int dir_fd, std::string name, const struct stat& original, const ReplaceOptions& options);
+    // Discards the new file unless commit() succeeded.
+    ~AtomicReplacement();
+    AtomicReplacement(const AtomicReplacement&) = delete;
+    AtomicReplacement& operator=(const AtomicReplacement&) = delete;
+
+    // Where to write the new content.
+    int fd() const { return fd_; }
+
+    // Copies metadata, syncs, checks the original did not change, and renames the new file over
+    // it. Throws IoError, or ReplaceRefused when the swap would lose something (the original
+    // changed meanwhile, or metadata cannot be reproduced without `force`). Either way the
+    // original is left as it was and the new file is gone.
+    void commit(int original_fd);
+
+private:
+    void discard() noexcept;
+    void copy_metadata(int original_fd);
+
+    int dir_fd_;
+    std::string name_;
+    struct stat original_;
+    ReplaceOptions options_;
+    int fd_ = -1;
+    std::string temp_name_;  // non-empty once the new file has a name in the directory
+    bool committed_ = false;
+};
+
+// The original changed under us, or something about it cannot be carried over.
+class ReplaceRefused : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace elvis

@@ -1,0 +1,86 @@
+// rewrite_in_place: applies the rules to every file under the named paths, in parallel, through
+// the same pipeline as the filter, replacing each changed file atomically (AtomicReplacement).
+//
+// A file with no match is never written to (same inode, same mtime). A file is left alone, and
+// reported, when it is read-only, has other hard links (unless a policy says otherwise), or is
+// binary (a NUL byte in its first 8 KiB; a note, not an error, unless `binary`). A symbolic link
+// is never replaced: the file it points to is rewritten. A file reached twice is rewritten once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "elvis/atomic_replace.hpp"
+#include "elvis/byte_source.hpp"
+#include "elvis/rules.hpp"
+#include "elvis/tree_walk.hpp"
+
+namespace elvis {
+
+// What to do with a file that has more than one hard link.
+enum class HardLinkPolicy {
+    refuse,  // report it and leave it alone (exit 2)
+    skip,    // leave it alone quietly (a note)
+    split,   // rewrite this name as a new file; the other names keep the original content
+};
+
+struct InPlaceSettings {
+    std::vector<Rule> rules;
+    MatchOptions match;
+    unsigned threads = 1;
+    std::size_t buffer_size = default_buffer_size;
+    IoMode io = IoMode::automatic;
+    WalkOptions walk;
+    ReplaceOptions replace;
+    bool dry_run = false;  // count what would change, write nothing
+    bool diff = false;     // hand each would-be rewrite to on_preview, write nothing
+    bool binary = false;   // rewrite files that look binary too
+    bool force = false;    // rewrite read-only files (and see ReplaceOptions::force)
+    HardLinkPolicy hard_links = HardLinkPolicy::refuse;
+};
+
+enum class Outcome {
+    unchanged,     // no match: not touched
+    changed,       // rewritten (or, with dry_run/diff, would be)
+    binary,        // skipped: looks binary (a note)
+    skipped,       // skipped by policy (hard links with policy skip; a note)
+    refused,       // left alone for safety (read-only, hard links, changed meanwhile, metadata)
+    failed,        // an error (unreadable, write failed, disk full, ...); the original is intact
+    interrupted,   // abandoned because stop was requested; the original is intact
+};
+
+struct FileEvent {
+    const std::string& path;
+    Outcome outcome;
+    std::uint64_t replacements;
+    std::string_view reason;  // for binary, skipped, refused, failed
+};
+
+// Live counters, for a progress line; read them from any thread.
+struct InPlaceProgress {
+    std::atomic<std::uint64_t> files_done{0};
+    std::atomic<std::uint64_t> bytes_done{0};
+    std::atomic<bool> stop{false};  // set to abandon the run (SIGINT/SIGTERM)
+};
+
+struct InPlaceCallbacks {
+    // Called once per file (serialized), as it is finished.
+    std::function<void(const FileEvent&)> on_file;
+    // With `diff`: the original and the rewrite as open descriptors (serialized).
+    std::function<void(const std::string& path, int original_fd, int rewritten_fd)> on_preview;
+    // Walk errors (serialized).
+    std::function<void(const std::string& path, const std::string& reason)> on_walk_error;
+};
+
+struct InPlaceReport {
+    std::uint64_t scanned = 0, changed = 0, unchanged = 0, binary = 0, skipped = 0, refused = 0, failed = 0,
+                  interrupted = 0, walk_errors = 0, replacements = 0, bytes_read = 0;
+};
+
+InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vector<std::string>& paths,
+                               const InPlaceCallbacks& callbacks, InPlaceProgress& progress);
+
+}  // namespace elvis

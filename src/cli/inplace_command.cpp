@@ -1,0 +1,145 @@
+// `elvis --in-place`: runs the rewrite on a worker thread while the main thread handles
+// SIGINT/SIGTERM and the progress line with Boost.Asio, then prints the summary.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "commands.hpp"
+#include "options.hpp"
+
+extern char** environ;
+
+namespace elvis::cli {
+
+namespace {
+
+// Prints a unified diff of the original and the rewrite, labelled with the path (diffutils).
+void print_diff(const std::string& path, int original_fd, int rewritten_fd) {
+    std::fflush(stdout);
+    // The child sees our descriptors through /proc/<our pid>/fd, since /proc/self is the child.
+    const std::string pid = std::to_string(::getpid());
+    const std::string a = "/proc/" + pid + "/fd/" + std::to_string(original_fd);
+    const std::string b = "/proc/" + pid + "/fd/" + std::to_string(rewritten_fd);
+    const std::string label_a = "a/" + path, label_b = "b/" + path;
+    const char* argv[] = {"diff", "-u", "--label", label_a.c_str(), "--label", label_b.c_str(), a.c_str(), b.c_str(), nullptr};
+    pid_t child;
+    if (::posix_spawnp(&child, "diff", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
+        report(path, "cannot run diff to show the change");
+        return;
+    }
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+std::string megabytes(std::uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
+    return text;
+}
+
+void print_summary(const InPlaceReport& r, double seconds, bool dry_run) {
+    std::string line = "elvis: " + std::to_string(r.scanned) + " files scanned, " + std::to_string(r.changed) +
+                       (dry_run ? " would change (" : " changed (") + std::to_string(r.replacements) +
+                       " replacements), " + std::to_string(r.unchanged) + " unchanged";
+    if (r.binary || r.skipped) {
+        line += "; skipped: ";
+        if (r.binary) line += std::to_string(r.binary) + " binary";
+        if (r.binary && r.skipped) line += ", ";
+        if (r.skipped) line += std::to_string(r.skipped) + " hard-linked";
+    }
+    line += "; " + std::to_string(r.refused) + " left alone for safety, " +
+            std::to_string(r.failed + r.walk_errors) + " errors";
+    if (r.interrupted) line += ", " + std::to_string(r.interrupted) + " interrupted";
+    char tail[64];
+    std::snprintf(tail, sizeof tail, " in %.2f s\n", seconds);
+    line += tail;
+    std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace
+
+int in_place_command(const InPlaceRun& run) {
+    InPlaceProgress progress;
+    InPlaceCallbacks callbacks;
+    const bool dry_run = run.settings.dry_run;
+    callbacks.on_file = [&](const FileEvent& e) {
+        switch (e.outcome) {
+            case Outcome::changed:
+                if (dry_run) std::printf("%s\t%llu\n", e.path.c_str(), static_cast<unsigned long long>(e.replacements));
+                break;
+            case Outcome::binary:
+            case Outcome::skipped:
+            case Outcome::refused:
+            case Outcome::failed: report(e.path, e.reason); break;
+            default: break;
+        }
+    };
+    callbacks.on_preview = print_diff;
+    callbacks.on_walk_error = [](const std::string& path, const std::string& reason) { report(path, reason); };
+
+    boost::asio::io_context context;
+    boost::asio::signal_set signals(context, SIGINT, SIGTERM);
+    int caught = 0;
+    signals.async_wait([&](const boost::system::error_code& error, int signal) {
+        if (error) return;
+        caught = signal;
+        progress.stop = true;  // workers abandon their files (removing temporaries) and stop
+    });
+
+    const auto started = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+    boost::asio::steady_timer timer(context);
+    std::function<void()> tick = [&] {
+        const double seconds = elapsed();
+        const std::uint64_t bytes = progress.bytes_done;
+        std::fprintf(stderr, "\relvis: %llu files done, %s, %.1f MB/s   ",
+                     static_cast<unsigned long long>(progress.files_done.load()), megabytes(bytes).c_str(),
+                     seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0);
+        timer.expires_after(std::chrono::milliseconds(250));
+        timer.async_wait([&](const boost::system::error_code& error) {
+            if (!error) tick();
+        });
+    };
+    if (run.progress) {
+        timer.expires_after(std::chrono::milliseconds(250));
+        timer.async_wait([&](const boost::system::error_code& error) {
+            if (!error) tick();
+        });
+    }
+
+    InPlaceReport result;
+    std::exception_ptr failure;
+    std::thread worker([&] {
+        try {
+            result = rewrite_in_place(run.settings, run.paths, callbacks, progress);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        boost::asio::post(context, [&] {
+            signals.cancel();
+            timer.cancel();
+        });
+    });
+    context.run();
+    worker.join();
+    if (run.progress) std::fputs("\r\033[K", stderr);
+    std::fflush(stdout);
+    if (failure) std::rethrow_exception(failure);
+    print_summary(result, elapsed(), dry_run || run.settings.diff);
+    if (caught) return 128 + caught;
+    const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted;
+    return trouble ? exit_trouble : exit_ok;
+}
+
+}  // namespace elvis::cli

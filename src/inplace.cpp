@@ -1,0 +1,252 @@
+// rewrite_in_place: per-file decisions, the scan for a first match, and the atomic rewrite.
+#include "elvis/inplace.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "detail/worker_pool.hpp"
+#include "elvis/io_error.hpp"
+#include "elvis/matcher.hpp"
+#include "elvis/rewriter.hpp"
+#include "elvis/scanner.hpp"
+#include "elvis/sink.hpp"
+
+namespace elvis {
+
+namespace {
+
+constexpr std::size_t binary_probe = 8192;  // bytes searched for a NUL, as grep and git do
+
+struct Interrupted {};
+
+// A descriptor closed on scope exit (or borrowed: not closed).
+class Fd {
+public:
+    Fd() = default;
+    Fd(int fd, bool owned) : fd_(fd), owned_(owned) {}
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)), owned_(other.owned_) {}
+    Fd& operator=(Fd&& other) noexcept {
+        std::swap(fd_, other.fd_);
+        std::swap(owned_, other.owned_);
+        return *this;
+    }
+    ~Fd() {
+        if (owned_ && fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_ = -1;
+    bool owned_ = false;
+};
+
+struct Shared {
+    const InPlaceSettings& settings;
+    const Matcher& matcher;
+    const InPlaceCallbacks& callbacks;
+    InPlaceProgress& progress;
+    InPlaceReport& report;
+    std::mutex mutex;
+    std::set<std::pair<dev_t, ino_t>> seen;  // files already taken: each is rewritten once
+
+    void record(const std::string& path, Outcome outcome, std::uint64_t replacements, std::string_view reason) {
+        std::lock_guard lock(mutex);
+        switch (outcome) {
+            case Outcome::unchanged: ++report.unchanged; break;
+            case Outcome::changed: ++report.changed, report.replacements += replacements; break;
+            case Outcome::binary: ++report.binary; break;
+            case Outcome::skipped: ++report.skipped; break;
+            case Outcome::refused: ++report.refused; break;
+            case Outcome::failed: ++report.failed; break;
+            case Outcome::interrupted: ++report.interrupted; break;
+        }
+        if (callbacks.on_file) callbacks.on_file(FileEvent{path, outcome, replacements, reason});
+    }
+    bool first_visit(const struct stat& st) {
+        std::lock_guard lock(mutex);
+        ++report.scanned;
+        return seen.insert({st.st_dev, st.st_ino}).second;
+    }
+};
+
+class Worker {
+public:
+    explicit Worker(Shared& shared)
+        : shared_(shared),
+          io_(choose_source(shared.settings.io, shared.settings.buffer_size)),
+          scanner_(shared.matcher),
+          rewriter_(shared.matcher) {}
+
+    void process(const FileEntry& entry) {
+        if (shared_.progress.stop) return;
+        try {
+            process_file(entry);
+        } catch (const Interrupted&) {
+            shared_.record(entry.path, Outcome::interrupted, 0, "interrupted");
+        } catch (const ReplaceRefused& e) {
+            shared_.record(entry.path, Outcome::refused, 0, e.what());
+        } catch (const std::exception& e) {
+            shared_.record(entry.path, Outcome::failed, 0, e.what());
+        }
+        ++shared_.progress.files_done;
+    }
+
+    std::uint64_t bytes_read() const { return bytes_; }
+
+private:
+    // The directory and name to replace: a symbolic link is never replaced, its target is.
+    std::pair<Fd, std::string> locate(const FileEntry& entry) {
+        if (!entry.via_symlink && entry.dir) return {Fd(entry.dir->fd, false), entry.name};
+        char* real = ::realpath(entry.path.c_str(), nullptr);
+        if (real == nullptr) {
+            struct stat link;
+            throw std::runtime_error(errno == ENOENT && ::lstat(entry.path.c_str(), &link) == 0 ? "dangling symbolic link"
+                                                                                                : std::strerror(errno));
+        }
+        std::string target(real);
+        std::free(real);
+        const std::size_t slash = target.rfind('/');
+        const std::string dir = slash == 0 ? "/" : target.substr(0, slash);
+        const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) throw IoError("cannot open its directory", errno);
+        return {Fd(fd, true), target.substr(slash + 1)};
+    }
+
+    void process_file(const FileEntry& entry) {
+        if (entry.is_stdin) throw std::runtime_error("standard input cannot be rewritten in place");
+        auto [dir, name] = locate(entry);
+        Fd file(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), true);
+        if (file.get() < 0) throw std::runtime_error(std::strerror(errno));
+        struct stat st;
+        if (::fstat(file.get(), &st) != 0) throw IoError("cannot stat", errno);
+        if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file; skipped");
+        if (!shared_.first_visit(st)) return;  // reached twice (links, overlapping paths)
+
+        const InPlaceSettings& s = shared_.settings;
+        bool binary = false;
+        const std::uint64_t matches = scan(file.get(), s.dry_run, binary);
+        if (binary && !s.binary)
+            return shared_.record(entry.path, Outcome::binary, 0, "binary file (a NUL byte in the first 8 KiB); --binary rewrites it");
+        if (matches == 0) return shared_.record(entry.path, Outcome::unchanged, 0, {});
+        if (st.st_nlink > 1) {
+            if (s.hard_links == HardLinkPolicy::refuse)
+                throw ReplaceRefused("has " + std::to_string(st.st_nlink) +
+                                     " hard links; left as it is (--hard-links=split rewrites this name only)");
+            if (s.hard_links == HardLinkPolicy::skip)
+                return shared_.record(entry.path, Outcome::skipped, 0, "has other hard links; skipped");
+        }
+        if (!s.force && (::faccessat(dir.get(), name.c_str(), W_OK, AT_EACCESS) != 0 || (st.st_mode & 0222) == 0))
+            throw ReplaceRefused("read-only file; left as it is (--force rewrites it)");
+        if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
+
+        const std::uint64_t before = rewriter_.replacements();
+        if (s.diff) {
+            Fd preview(::memfd_create("elvis-preview", MFD_CLOEXEC), true);
+            if (preview.get() < 0) throw IoError("memfd_create", errno);
+            rewrite(file.get(), preview.get());
+            {
+                std::lock_guard lock(shared_.mutex);
+                if (shared_.callbacks.on_preview) shared_.callbacks.on_preview(entry.path, file.get(), preview.get());
+            }
+        } else {
+            AtomicReplacement replacement(dir.get(), name, st, s.replace);
+            rewrite(file.get(), replacement.fd());
+            replacement.commit(file.get());
+        }
+        shared_.record(entry.path, Outcome::changed, rewriter_.replacements() - before, {});
+    }
+
+    // Counts matches (stopping at the first unless `count_all`) and looks for a NUL byte.
+    std::uint64_t scan(int fd, bool count_all, bool& binary) {
+        scanner_.reset();
+        io_.source->open_range(fd, 0, UINT64_MAX);
+        std::uint64_t offset = 0, matches = 0;
+        Match match;
+        try {
+            for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
+                if (shared_.progress.stop) throw Interrupted{};
+                if (offset < binary_probe &&
+                    std::memchr(chunk.data(), 0, std::min<std::uint64_t>(chunk.size(), binary_probe - offset)))
+                    binary = true;
+                offset += chunk.size();
+                bytes_ += chunk.size();
+                shared_.progress.bytes_done += chunk.size();
+                scanner_.feed({chunk.data(), chunk.size()});
+                while (scanner_.next(match)) ++matches;
+                if ((matches > 0 && !count_all) || (binary && !shared_.settings.binary)) break;
+            }
+            if (matches == 0 || count_all)
+                while (scanner_.finish(match)) ++matches;
+        } catch (...) {
+            io_.source->close();
+            throw;
+        }
+        io_.source->close();
+        return matches;
+    }
+
+    void rewrite(int in, int out) {
+        FdSink sink(out);
+        io_.source->open_range(in, 0, UINT64_MAX);
+        try {
+            for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
+                if (shared_.progress.stop) throw Interrupted{};
+                rewriter_.feed(chunk, sink);
+            }
+            rewriter_.finish(sink);
+        } catch (...) {
+            io_.source->close();
+            rewriter_.finish(discard_);  // ready for the next file
+            throw;
+        }
+        io_.source->close();
+    }
+
+    // Swallows output: used to reset the rewriter after an abandoned file.
+    struct DiscardSink final : Sink {
+        void put(std::string_view) override {}
+        void flush() override {}
+    };
+
+    Shared& shared_;
+    SourceChoice io_;
+    StreamScanner scanner_;
+    StreamRewriter rewriter_;
+    DiscardSink discard_;
+    std::uint64_t bytes_ = 0;
+};
+
+}  // namespace
+
+InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vector<std::string>& paths,
+                               const InPlaceCallbacks& callbacks, InPlaceProgress& progress) {
+    const Matcher matcher(RuleSet(settings.rules, settings.match));
+    InPlaceReport report;
+    Shared shared{settings, matcher, callbacks, progress, report, {}, {}};
+    WalkOptions walk = settings.walk;
+    walk.stay_inside = true;
+    TreeWalker walker(walk, [&](const std::string& path, const std::string& reason) {
+        std::lock_guard lock(shared.mutex);
+        ++report.walk_errors;
+        if (callbacks.on_walk_error) callbacks.on_walk_error(path, reason);
+    });
+    for (const std::string& path : paths) walker.add(path);
+    detail::run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
+        Worker worker(shared);
+        FileEntry entry;
+        while (!progress.stop && walker.next(entry)) worker.process(entry);
+        std::lock_guard lock(shared.mutex);
+        report.bytes_read += worker.bytes_read();
+    });
+    return report;
+}
+
+}  // namespace elvis
