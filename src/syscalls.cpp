@@ -5,13 +5,27 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <string_view>
 
 #include "elvis/io_error.hpp"
 
 namespace elvis::sys {
 
+namespace {
+// ELVIS_TEST_WRITE_ERROR=ENOSPC makes every gathered write fail as on a full disk, for command
+// tests where a small file system cannot be mounted.
+ssize_t writev_disk_full(int, const iovec*, int) {
+    errno = ENOSPC;
+    return -1;
+}
+}  // namespace
+
 Calls& calls() {
-    static Calls table{::read, ::writev};
+    static Calls table{::read, [] {
+        const char* forced = std::getenv("ELVIS_TEST_WRITE_ERROR");
+        return forced && std::string_view(forced) == "ENOSPC" ? writev_disk_full : ::writev;
+    }()};
     return table;
 }
 

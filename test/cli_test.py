@@ -486,6 +486,263 @@ class Count(Base):
             self.assertEqual(r.stdout, expected, j)
 
 
+class InPlace(Base):
+    """elvis --in-place: every promise of the issue has a test here."""
+
+    def make_tree(self):
+        root = os.path.join(self.dir, "tree")
+        outside = os.path.join(self.dir, "outside")
+        os.makedirs(os.path.join(root, "nested", "deeper"))
+        os.makedirs(os.path.join(root, ".hidden-dir"))
+        os.makedirs(outside)
+        files = {
+            "plain.txt": b"elvis is here\nand elvis again\n",
+            "nested/deeper/deep.txt": b"deep elvis",
+            "nested/caf\u00e9 with space.txt": b"unicode elvis",
+            "unchanged.txt": b"nothing to see\n",
+            "empty.txt": b"",
+            "binary.dat": b"elvis\0\x01\x02 elvis",
+            ".hidden-dir/h.txt": b"elvis hidden",
+            ".dotfile": b"elvis dot",
+        }
+        for rel, data in files.items():
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(data)
+        with open(os.path.join(outside, "victim.txt"), "wb") as f:
+            f.write(b"elvis outside")
+        os.symlink("plain.txt", os.path.join(root, "link-to-file"))
+        os.symlink("nested", os.path.join(root, "link-to-dir"))
+        os.symlink("missing", os.path.join(root, "dangling"))
+        os.symlink(".", os.path.join(root, "nested", "loop"))
+        os.symlink(outside, os.path.join(root, "to-outside"))
+        os.symlink(os.path.join(outside, "victim.txt"), os.path.join(root, "file-outside"))
+        os.mkfifo(os.path.join(root, "fifo"))
+        return root
+
+    def files_in(self, root):
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            found += [os.path.join(dirpath, f) for f in filenames]
+        return found
+
+    def assert_no_temporaries(self, root):
+        stray = [f for f in self.files_in(root) if ".elvis-" in os.path.basename(f)]
+        self.assertEqual(stray, [])
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def test_tree_content_and_what_is_left_alone(self):
+        root = self.make_tree()
+        unchanged = os.path.join(root, "unchanged.txt")
+        before = os.stat(unchanged)
+        r = run(["--in-place", root])
+        self.assertEqual(r.returncode, 2, r.stderr)  # the FIFO is reported
+        self.assertEqual(self.read(os.path.join(root, "plain.txt")), b"Elvis is here\nand Elvis again\n")
+        self.assertEqual(self.read(os.path.join(root, "nested/deeper/deep.txt")), b"deep Elvis")
+        self.assertEqual(self.read(os.path.join(root, "nested/caf\u00e9 with space.txt")), b"unicode Elvis")
+        self.assertEqual(self.read(os.path.join(root, "binary.dat")), b"elvis\0\x01\x02 elvis")
+        self.assertEqual(self.read(os.path.join(root, ".hidden-dir/h.txt")), b"elvis hidden")
+        self.assertEqual(self.read(os.path.join(root, ".dotfile")), b"elvis dot")
+        self.assertEqual(self.read(os.path.join(self.dir, "outside", "victim.txt")), b"elvis outside")
+        after = os.stat(unchanged)
+        self.assertEqual((before.st_ino, before.st_mtime_ns), (after.st_ino, after.st_mtime_ns))
+        for link in ["link-to-file", "link-to-dir", "dangling", "to-outside", "file-outside", "nested/loop"]:
+            self.assertTrue(os.path.islink(os.path.join(root, link)), link)
+        self.assertIn(b"binary file", r.stderr)
+        self.assertIn(b"fifo: not a regular file", r.stderr)
+        self.assertRegex(r.stderr, rb"elvis: 6 files scanned, 3 changed \(4 replacements\), 2 unchanged; skipped: 1 binary")
+        self.assert_no_temporaries(root)
+
+    def test_binary_hidden_and_globs(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "fifo"))
+        r = run(["--in-place", "--binary", "--hidden", "--glob", "!deep.txt", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(os.path.join(root, "binary.dat")), b"Elvis\0\x01\x02 Elvis")
+        self.assertEqual(self.read(os.path.join(root, ".dotfile")), b"Elvis dot")
+        self.assertEqual(self.read(os.path.join(root, "nested/deeper/deep.txt")), b"deep elvis")
+
+    def test_follow_edits_through_links_and_stays_in_the_tree(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "fifo"))
+        r = run(["--in-place", "--follow", root])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"to-outside: symbolic link leads outside the tree", r.stderr)
+        self.assertIn(b"file-outside: symbolic link leads outside the tree", r.stderr)
+        self.assertIn(b"dangling: dangling symbolic link", r.stderr)
+        self.assertIn(b"loop: symbolic link loop", r.stderr)
+        self.assertEqual(self.read(os.path.join(self.dir, "outside", "victim.txt")), b"elvis outside")
+        self.assertTrue(os.path.islink(os.path.join(root, "link-to-file")))
+        # plain.txt is reached directly and through two links: rewritten once.
+        self.assertEqual(self.read(os.path.join(root, "plain.txt")), b"Elvis is here\nand Elvis again\n")
+        self.assert_no_temporaries(root)
+
+    def test_named_symlink_is_edited_through(self):
+        target = self.write("target.txt", b"elvis")
+        link = os.path.join(self.dir, "link.txt")
+        os.symlink("target.txt", link)
+        r = run(["--in-place", link])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(self.read(target), b"Elvis")
+        dangling = os.path.join(self.dir, "dangling")
+        os.symlink("nowhere", dangling)
+        r = run(["--in-place", dangling])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"dangling symbolic link", r.stderr)
+        self.assertTrue(os.path.islink(dangling))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "nowhere")))
+
+    def test_metadata_is_carried_over(self):
+        path = self.write("meta.txt", b"elvis")
+        os.chmod(path, 0o4751)
+        os.setxattr(path, "user.note", b"keep me")
+        if os.geteuid() == 0:
+            os.chown(path, 65534, 65534)
+            os.chmod(path, 0o4751)
+        before = os.stat(path)
+        r = run(["--in-place", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        after = os.stat(path)
+        self.assertNotEqual(before.st_ino, after.st_ino)
+        self.assertEqual(after.st_mode & 0o7777, 0o4751)
+        self.assertEqual((after.st_uid, after.st_gid), (before.st_uid, before.st_gid))
+        self.assertEqual(os.getxattr(path, "user.note"), b"keep me")
+        self.assertEqual(self.read(path), b"Elvis")
+
+    def test_read_only_and_hard_links_need_consent(self):
+        ro = self.write("ro.txt", b"elvis")
+        os.chmod(ro, 0o444)
+        a = self.write("a.txt", b"elvis")
+        b = os.path.join(self.dir, "b.txt")
+        os.link(a, b)
+        r = run(["--in-place", ro, a])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"ro.txt: read-only file; left as it is", r.stderr)
+        self.assertIn(b"a.txt: has 2 hard links", r.stderr)
+        self.assertEqual((self.read(ro), self.read(a)), (b"elvis", b"elvis"))
+        r = run(["--in-place", "--hard-links=skip", a])
+        self.assertEqual((r.returncode, self.read(a)), (0, b"elvis"))
+        r = run(["--in-place", "--force", "--hard-links=split", ro, a])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((self.read(ro), self.read(a), self.read(b)), (b"Elvis", b"Elvis", b"elvis"))
+        self.assertEqual(os.stat(ro).st_mode & 0o777, 0o444)
+        r = run(["--in-place", "--hard-links=maybe", a])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"expected refuse, skip or split", r.stderr)
+
+    def test_unwritable_directory(self):
+        d = os.path.join(self.dir, "locked")
+        os.makedirs(d)
+        path = os.path.join(d, "f.txt")
+        with open(path, "wb") as f:
+            f.write(b"elvis")
+        os.chmod(path, 0o666)
+        os.chmod(d, 0o555)
+        os.chmod(self.dir, 0o755)
+        cmd = [ELVIS, "--in-place", path]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        r = subprocess.run(cmd, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"f.txt: cannot create a temporary file in its directory: Permission denied", r.stderr)
+        self.assertEqual(self.read(path), b"elvis")
+        os.chmod(d, 0o755)
+
+    def test_dry_run_diff_and_backup(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "fifo"))
+        plain = os.path.join(root, "plain.txt")
+        before = os.stat(plain)
+        r = run(["--in-place", "--dry-run", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{plain}\t2\n".encode(), r.stdout)
+        r = run(["--in-place", "--diff", plain])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        label = plain.lstrip("/")
+        self.assertIn(f"--- a/{label}\n+++ b/{label}\n".encode(), r.stdout)
+        self.assertIn(b"-elvis is here\n-and elvis again\n+Elvis is here\n+and Elvis again\n", r.stdout)
+        after = os.stat(plain)
+        self.assertEqual((before.st_ino, before.st_mtime_ns), (after.st_ino, after.st_mtime_ns))
+        r = run(["--in-place", "--backup", ".orig", plain])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(plain + ".orig"), b"elvis is here\nand elvis again\n")
+        self.assertEqual(self.read(plain), b"Elvis is here\nand Elvis again\n")
+
+    def test_usage_errors(self):
+        for args, message in [(["--in-place"], b"needs at least one PATH"), (["--in-place", "-"], b"standard input"),
+                              (["--dry-run", "x"], b"--dry-run only applies with --in-place"),
+                              (["--in-place", "--dry-run", "--diff", "x"], b"cannot be combined"),
+                              (["--in-place", "-j", "0", "x"], b"at least 1")]:
+            r = run(args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(message, r.stderr, args)
+
+    def test_disk_full_leaves_originals_intact(self):
+        mnt = os.path.join(self.dir, "small")
+        os.makedirs(mnt)
+        mounted = os.geteuid() == 0 and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt], capture_output=True).returncode == 0
+        try:
+            path = os.path.join(mnt, "big.txt")
+            original = b"elvis " * 30000  # 180 KB; the longer rewrite cannot fit beside it
+            with open(path, "wb") as f:
+                f.write(original)
+            env = None if mounted else {"ELVIS_TEST_WRITE_ERROR": "ENOSPC"}
+            r = run(["--in-place", "-f", "elvis", "-r", "The King", path], env=env)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(b"No space left on device", r.stderr)
+            self.assertEqual(self.read(path), original)
+            self.assertEqual(os.listdir(mnt), ["big.txt"])
+        finally:
+            if mounted:
+                subprocess.run(["umount", mnt])
+
+    def make_batch(self, n=150, size=100_000):
+        root = os.path.join(self.dir, "batch")
+        os.makedirs(root)
+        original = (b"line with elvis and more text\n" * (size // 30))
+        for i in range(n):
+            with open(os.path.join(root, f"f{i:04}.txt"), "wb") as f:
+                f.write(original)
+        return root, original, original.replace(b"elvis", b"The King")
+
+    def assert_each_file_whole(self, root, original, rewritten):
+        for path in self.files_in(root):
+            if ".elvis-" in path:
+                continue
+            self.assertIn(self.read(path), (original, rewritten), path)
+
+    def test_sigkill_at_random_moments(self):
+        rng = random.Random(8)
+        for attempt in range(5):
+            root, original, rewritten = self.make_batch()
+            p = subprocess.Popen([ELVIS, "--in-place", "-f", "elvis", "-r", "The King", root],
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, 0.3))
+            p.kill()
+            p.wait()
+            self.assert_each_file_whole(root, original, rewritten)
+            subprocess.run(["rm", "-rf", root])
+
+    def test_sigint_and_sigterm_remove_temporaries(self):
+        for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
+            root, original, rewritten = self.make_batch(n=400)
+            p = subprocess.Popen([ELVIS, "--in-place", "-j", "2", "-f", "elvis", "-r", "The King", root],
+                                 stderr=subprocess.PIPE)
+            time.sleep(0.15)
+            p.send_signal(sig)
+            _, err = p.communicate(timeout=60)
+            if p.returncode == 0:
+                continue  # finished before the signal: nothing to check
+            self.assertEqual(p.returncode, status, err)
+            self.assert_no_temporaries(root)
+            self.assert_each_file_whole(root, original, rewritten)
+            subprocess.run(["rm", "-rf", root])
+
+
 if __name__ == "__main__":
     ELVIS = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)

@@ -30,7 +30,8 @@ void print_diff(const std::string& path, int original_fd, int rewritten_fd) {
     const std::string pid = std::to_string(::getpid());
     const std::string a = "/proc/" + pid + "/fd/" + std::to_string(original_fd);
     const std::string b = "/proc/" + pid + "/fd/" + std::to_string(rewritten_fd);
-    const std::string label_a = "a/" + path, label_b = "b/" + path;
+    const std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? 0 : path.find_first_not_of('/'));
+    const std::string label_a = "a/" + relative, label_b = "b/" + relative;
     const char* argv[] = {"diff", "-u", "--label", label_a.c_str(), "--label", label_b.c_str(), a.c_str(), b.c_str(), nullptr};
     pid_t child;
     if (::posix_spawnp(&child, "diff", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {

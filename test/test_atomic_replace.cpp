@@ -1,0 +1,110 @@
+// AtomicReplacement: the original survives every failed or refused swap, and no temporary remains.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "elvis/atomic_replace.hpp"
+#include "elvis/io_error.hpp"
+
+using namespace elvis;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Dir {
+    fs::path path = fs::temp_directory_path() / ("elvis-replace-" + std::to_string(::getpid()));
+    int fd;
+    Dir() {
+        fs::remove_all(path);
+        fs::create_directories(path);
+        fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+    }
+    ~Dir() {
+        ::close(fd);
+        fs::remove_all(path);
+    }
+    void write(const char* name, const std::string& text) { std::ofstream(path / name, std::ios::binary) << text; }
+    std::string read(const char* name) {
+        std::ifstream in(path / name, std::ios::binary);
+        std::ostringstream all;
+        all << in.rdbuf();
+        return all.str();
+    }
+    std::size_t entries() { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
+};
+
+void put(int fd, const std::string& text) { REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size())); }
+
+}  // namespace
+
+TEST_CASE("commit swaps in the new content with the original's mode") {
+    Dir dir;
+    dir.write("f", "old");
+    ::chmod((dir.path / "f").c_str(), 0640);
+    int original = ::openat(dir.fd, "f", O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    {
+        AtomicReplacement replacement(dir.fd, "f", st, {});
+        put(replacement.fd(), "new");
+        replacement.commit(original);
+    }
+    CHECK(dir.read("f") == "new");
+    struct stat now;
+    REQUIRE(::stat((dir.path / "f").c_str(), &now) == 0);
+    CHECK((now.st_mode & 07777) == 0640);
+    CHECK(now.st_ino != st.st_ino);
+    CHECK(dir.entries() == 1);
+    ::close(original);
+}
+
+TEST_CASE("a concurrent change of the original refuses the swap") {
+    Dir dir;
+    dir.write("f", "old");
+    int original = ::openat(dir.fd, "f", O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    AtomicReplacement replacement(dir.fd, "f", st, {});
+    put(replacement.fd(), "new");
+    dir.write("f", "someone else wrote this");
+    CHECK_THROWS_AS(replacement.commit(original), ReplaceRefused);
+    CHECK(dir.read("f") == "someone else wrote this");
+    CHECK(dir.entries() == 1);
+    ::close(original);
+}
+
+TEST_CASE("an abandoned replacement leaves nothing behind") {
+    Dir dir;
+    dir.write("f", "old");
+    struct stat st;
+    REQUIRE(::stat((dir.path / "f").c_str(), &st) == 0);
+    {
+        AtomicReplacement replacement(dir.fd, "f", st, {});
+        put(replacement.fd(), "half a rewr");
+    }
+    CHECK(dir.read("f") == "old");
+    CHECK(dir.entries() == 1);
+}
+
+TEST_CASE("backup keeps the original under NAME+SUFFIX") {
+    Dir dir;
+    dir.write("f", "old");
+    dir.write("f.bak", "stale backup");
+    int original = ::openat(dir.fd, "f", O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    ReplaceOptions options;
+    options.backup_suffix = ".bak";
+    AtomicReplacement replacement(dir.fd, "f", st, options);
+    put(replacement.fd(), "new");
+    replacement.commit(original);
+    CHECK(dir.read("f") == "new");
+    CHECK(dir.read("f.bak") == "old");
+    ::close(original);
+}
