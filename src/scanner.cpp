@@ -13,6 +13,8 @@ StreamScanner::StreamScanner(const Matcher& matcher)
     : matcher_(matcher),
       states_(matcher.states_.data()),
       whole_word_(matcher.rules().options().whole_word),
+      single_verified_(matcher.rules().size() == 1 && !whole_word_ && matcher.prefilter().verifies()),
+      single_length_(matcher.rules().rules()[0].find.size()),
       hold_capacity_(matcher.rules().longest_find() + 2),
       held_(new unsigned char[hold_capacity_]),
       spare_(new unsigned char[hold_capacity_]) {
@@ -148,6 +150,14 @@ bool StreamScanner::scan(Match& match) {
                 if (state == 0 && i < prefilter_limit) {
                     i = prefilter.find(data, i, len);
                     if (i == len) break;
+                    if (i < prefilter_limit && single_verified_) {
+                        // The prefilter compared the one needle whole: nothing longer can start
+                        // here and nothing earlier is pending, so this match is final.
+                        candidate_ = {base + i, base + i + single_length_, 0};
+                        has_candidate_ = true;
+                        commit(match);
+                        return true;
+                    }
                 }
                 state = matcher_.step(state, data[i++]);
                 if (states[state].out_len) {

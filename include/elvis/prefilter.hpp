@@ -37,6 +37,8 @@ public:
     std::size_t find(const unsigned char* data, std::size_t from, std::size_t len) const;
 
     bool enabled() const { return kind_ != Kind::none; }
+    // find() returns only positions where a find text starts (not mere candidates).
+    bool verifies() const { return kind_ == Kind::probes; }
     Isa isa() const { return isa_; }
     std::string_view describe() const;
 

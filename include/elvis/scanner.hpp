@@ -67,6 +67,8 @@ private:
     const Matcher& matcher_;
     const Matcher::State* states_;
     bool whole_word_;
+    bool single_verified_;  // one needle, which the prefilter verifies whole: its hits are matches
+    std::size_t single_length_;
 
     // Automaton state after consuming every byte before pos_.
     std::uint32_t state_ = 0;
