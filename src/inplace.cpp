@@ -204,23 +204,16 @@ private:
             rewriter_.finish(sink);
         } catch (...) {
             io_.source->close();
-            rewriter_.finish(discard_);  // ready for the next file
+            rewriter_.reset();  // ready for the next file
             throw;
         }
         io_.source->close();
     }
 
-    // Swallows output: used to reset the rewriter after an abandoned file.
-    struct DiscardSink final : Sink {
-        void put(std::string_view) override {}
-        void flush() override {}
-    };
-
     Shared& shared_;
     SourceChoice io_;
     StreamScanner scanner_;
     StreamRewriter rewriter_;
-    DiscardSink discard_;
     std::uint64_t bytes_ = 0;
 };
 

@@ -33,7 +33,12 @@ void StreamRewriter::finish(Sink& sink) {
     chunk_ = {};
     emit_until(scanner_.chunk_start(), sink);
     sink.flush();
+    reset();
+}
+
+void StreamRewriter::reset() {
     scanner_.reset();
+    chunk_ = {};
     emitted_ = 0;
 }
 

@@ -30,6 +30,8 @@ public:
 
     // Ends the stream: writes what was held back, flushes, and readies the rewriter for a new stream.
     void finish(Sink& sink);
+    // Abandons the stream (after a failed write, say) without output; ready for a new stream.
+    void reset();
 
     // Totals over every stream so far.
     std::uint64_t bytes_in() const { return bytes_in_; }
