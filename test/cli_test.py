@@ -208,6 +208,19 @@ class Errors(Base):
             self.assertEqual((r.returncode, r.stdout), (2, b"Elvis\n"))
             self.assertIn(b"Permission denied", r.stderr)
 
+    def test_permission_denied_as_unprivileged_user(self):
+        good = self.write("good", b"elvis\n")
+        locked = self.write("locked", b"elvis")
+        os.chmod(locked, 0)
+        os.chmod(self.dir, 0o755)
+        os.chmod(good, 0o644)
+        cmd = [ELVIS, locked, good]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        r = subprocess.run(cmd, capture_output=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (2, b"Elvis\n"))
+        self.assertIn(f"elvis: {locked}: Permission denied".encode(), r.stderr)
+
     def test_unreadable_file_as_root_via_directory_read(self):
         # Root can read any mode; a directory read is the portable "cannot read" case.
         r = run([self.dir])
