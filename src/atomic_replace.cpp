@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "elvis/byte_source.hpp"
 #include "elvis/io_error.hpp"
 
 namespace elvis {
@@ -96,10 +97,28 @@ void AtomicReplacement::copy_metadata(int original_fd) {
 }
 
 void AtomicReplacement::commit(int original_fd) {
+    prepare(original_fd);
+    try {
+        if (options_.fsync && ::fsync(fd_) != 0) throw IoError("cannot sync the new file", errno);
+    } catch (...) {
+        discard();
+        throw;
+    }
+    swap();
+    if (options_.fsync && ::fsync(dir_fd_) != 0) throw IoError("cannot sync its directory", errno);
+}
+
+void AtomicReplacement::prepare(int original_fd) {
     try {
         copy_metadata(original_fd);
-        if (options_.fsync && ::fsync(fd_) != 0) throw IoError("cannot sync the new file", errno);
+    } catch (...) {
+        discard();
+        throw;
+    }
+}
 
+void AtomicReplacement::swap() {
+    try {
         struct stat now;
         if (::fstatat(dir_fd_, name_.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 || !same_file_state(now, original_))
             throw ReplaceRefused("changed while it was being rewritten; left as it is");
@@ -126,12 +145,45 @@ void AtomicReplacement::commit(int original_fd) {
         if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0)
             throw IoError("cannot rename the new file over it", errno);
         committed_ = true;
-        if (options_.fsync && ::fsync(dir_fd_) != 0) throw IoError("cannot sync its directory", errno);
     } catch (...) {
         discard();
         throw;
     }
     discard();
+}
+
+std::vector<int> sync_all(Uring* ring, const std::vector<int>& fds) {
+    std::vector<int> errors(fds.size(), 0);
+    std::size_t done = 0;
+    if (ring != nullptr) {
+        io_uring* r = ring->get();
+        while (done < fds.size()) {
+            std::size_t queued = 0;
+            for (std::size_t i = done; i < fds.size(); ++i, ++queued) {
+                io_uring_sqe* sqe = io_uring_get_sqe(r);
+                if (sqe == nullptr) break;
+                io_uring_prep_fsync(sqe, fds[i], 0);
+                io_uring_sqe_set_data64(sqe, i);
+            }
+            int submitted;
+            do submitted = io_uring_submit_and_wait(r, static_cast<unsigned>(queued));
+            while (submitted == -EINTR);
+            if (submitted < 0) break;  // finish the rest one by one
+            for (std::size_t seen = 0; seen < queued;) {
+                io_uring_cqe* cqe = nullptr;
+                int ret = io_uring_wait_cqe(r, &cqe);
+                if (ret == -EINTR) continue;
+                if (ret < 0) break;
+                errors[io_uring_cqe_get_data64(cqe)] = cqe->res < 0 ? -cqe->res : 0;
+                io_uring_cqe_seen(r, cqe);
+                ++seen;
+            }
+            done += queued;
+        }
+    }
+    for (std::size_t i = done; i < fds.size(); ++i)
+        if (::fsync(fds[i]) != 0) errors[i] = errno;
+    return errors;
 }
 
 }  // namespace elvis

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -81,9 +82,11 @@ class Worker {
 public:
     explicit Worker(Shared& shared)
         : shared_(shared),
-          io_(choose_source(shared.settings.io, shared.settings.buffer_size)),
+          io_(choose_source(shared.settings.io, shared.settings.buffer_size, 2 * max_pending)),
           scanner_(shared.matcher),
-          rewriter_(shared.matcher) {}
+          rewriter_(shared.matcher) {
+        pending_.reserve(max_pending);
+    }
 
     void process(const FileEntry& entry) {
         if (shared_.progress.stop) return;
@@ -156,13 +159,67 @@ private:
                 std::lock_guard lock(shared_.mutex);
                 if (shared_.callbacks.on_preview) shared_.callbacks.on_preview(entry.path, file.get(), preview.get());
             }
-        } else {
-            AtomicReplacement replacement(dir.get(), name, st, s.replace);
-            rewrite(file.get(), replacement.fd());
-            replacement.commit(file.get());
+            shared_.record(entry.path, Outcome::changed, rewriter_.replacements() - before, {});
+            return;
         }
-        shared_.record(entry.path, Outcome::changed, rewriter_.replacements() - before, {});
+        auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, s.replace);
+        rewrite(file.get(), replacement->fd());
+        pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement),
+                            rewriter_.replacements() - before});
+        if (pending_.size() == max_pending) finish_pending();
     }
+
+public:
+    // Swaps in the rewritten files waiting in pending_: metadata, then one batched fsync of all
+    // new files, then the checks and renames, then one batched fsync of their directories.
+    void finish_pending() {
+        const bool sync = shared_.settings.replace.fsync;
+        auto settle = [&](Pending& p, auto&& step) {
+            try {
+                step();
+                return true;
+            } catch (const ReplaceRefused& e) {
+                shared_.record(p.entry.path, Outcome::refused, 0, e.what());
+            } catch (const std::exception& e) {
+                shared_.record(p.entry.path, Outcome::failed, 0, e.what());
+            }
+            p.replacement.reset();
+            return false;
+        };
+        std::vector<int> fds;
+        for (Pending& p : pending_)
+            if (settle(p, [&] { p.replacement->prepare(p.file.get()); }) && sync) fds.push_back(p.replacement->fd());
+        if (sync) {
+            std::vector<int> errors = sync_all(io_.ring.get(), fds);
+            std::size_t k = 0;
+            for (Pending& p : pending_) {
+                if (!p.replacement) continue;
+                if (int error = errors[k++]) settle(p, [&] { throw IoError("cannot sync the new file", error); });
+            }
+        }
+        std::vector<int> dirs;
+        std::vector<Pending*> swapped;
+        for (Pending& p : pending_) {
+            if (!p.replacement || !settle(p, [&] { p.replacement->swap(); })) continue;
+            swapped.push_back(&p);
+            if (std::find(dirs.begin(), dirs.end(), p.dir.get()) == dirs.end()) dirs.push_back(p.dir.get());
+        }
+        std::vector<int> dir_errors = sync ? sync_all(io_.ring.get(), dirs) : std::vector<int>(dirs.size(), 0);
+        for (Pending* p : swapped) {
+            const int error = dir_errors[static_cast<std::size_t>(std::find(dirs.begin(), dirs.end(), p->dir.get()) - dirs.begin())];
+            if (error) shared_.record(p->entry.path, Outcome::failed, 0, std::string("rewritten, but syncing its directory failed: ") + std::strerror(error));
+            else shared_.record(p->entry.path, Outcome::changed, p->replacements, {});
+        }
+        pending_.clear();
+    }
+
+    // After a stop request: the rewrites not yet swapped in are dropped, originals untouched.
+    void abandon_pending() {
+        for (Pending& p : pending_) shared_.record(p.entry.path, Outcome::interrupted, 0, "interrupted");
+        pending_.clear();
+    }
+
+private:
 
     // Counts matches (stopping at the first unless `count_all`) and looks for a NUL byte.
     std::uint64_t scan(int fd, bool count_all, bool& binary) {
@@ -210,8 +267,18 @@ private:
         io_.source->close();
     }
 
+    // A rewritten file waiting for the batched sync and swap (keeps its descriptors open).
+    struct Pending {
+        FileEntry entry;  // holds the directory handle of walked files
+        Fd dir, file;
+        std::unique_ptr<AtomicReplacement> replacement;
+        std::uint64_t replacements;
+    };
+    static constexpr std::size_t max_pending = 32;
+
     Shared& shared_;
     SourceChoice io_;
+    std::vector<Pending> pending_;
     StreamScanner scanner_;
     StreamRewriter rewriter_;
     std::uint64_t bytes_ = 0;
@@ -236,6 +303,8 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         Worker worker(shared);
         FileEntry entry;
         while (!progress.stop && walker.next(entry)) worker.process(entry);
+        if (progress.stop) worker.abandon_pending();
+        else worker.finish_pending();
         std::lock_guard lock(shared.mutex);
         report.bytes_read += worker.bytes_read();
     });

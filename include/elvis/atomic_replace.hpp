@@ -12,6 +12,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace elvis {
 
@@ -42,6 +43,13 @@ public:
     // original is left as it was and the new file is gone.
     void commit(int original_fd);
 
+    // The same in two steps, so that many replacements can be synced together in between:
+    // prepare() carries the metadata over; the caller then syncs fd() (see sync_all) unless
+    // options.fsync is off; swap() checks the original and renames. The caller syncs the
+    // directory afterwards. Both throw like commit() and leave the original intact on failure.
+    void prepare(int original_fd);
+    void swap();
+
 private:
     void discard() noexcept;
     void copy_metadata(int original_fd);
@@ -54,6 +62,13 @@ private:
     std::string temp_name_;  // non-empty once the new file has a name in the directory
     bool committed_ = false;
 };
+
+class Uring;
+
+// fsyncs every descriptor, all at once through io_uring when a ring is given (the kernel's
+// workers run them in parallel, and the file system commits them together), else one by one.
+// Returns the errno of each (0: synced). Allocation-free but for the result vector.
+std::vector<int> sync_all(Uring* ring, const std::vector<int>& fds);
 
 // The original changed under us, or something about it cannot be carried over.
 class ReplaceRefused : public std::runtime_error {
