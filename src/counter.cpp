@@ -1,6 +1,8 @@
 // Counters over the stream scanner.
 #include "elvis/counter.hpp"
 
+#include <cassert>
+
 namespace elvis {
 
 StreamCounter::StreamCounter(const Matcher& matcher)
@@ -19,6 +21,8 @@ void StreamCounter::finish() {
 }
 
 std::vector<Rule> record_markers(std::string_view tag) {
+    if (tag.empty() || tag.find_first_of("<>/ \t\r\n") != std::string_view::npos)
+        throw RuleError("invalid record tag '" + std::string(tag) + "' (a tag name such as item, without <, >, / or spaces)");
     std::vector<Rule> markers;
     for (char after : {'>', '/', ' ', '\t', '\n', '\r'}) {
         std::string open(1, '<');
@@ -36,7 +40,9 @@ RecordCounter::RecordCounter(const Matcher& terms, const Matcher& markers)
       markers_(markers),
       open_rules_(markers.rules().size() - 1),
       counts_(terms.rules().size(), 0),
-      seen_(new bool[terms.rules().size()]()) {
+      seen_(new bool[terms.rules().size()]()),
+      term_queue_(markers.rules().longest_find() + 1),
+      marker_queue_(terms.rules().longest_find() + 1) {
     seen_list_.reserve(terms.rules().size());
 }
 
@@ -48,6 +54,8 @@ void RecordCounter::feed(std::string_view chunk) {
 
 void RecordCounter::finish() {
     drain(true);
+    term_queue_.clear();
+    marker_queue_.clear();
     in_record_ = false;
     for (std::uint32_t rule : seen_list_) seen_[rule] = false;
     seen_list_.clear();
@@ -55,40 +63,48 @@ void RecordCounter::finish() {
     markers_.reset();
 }
 
-bool RecordCounter::pull_term(bool final) {
-    if (!has_term_) has_term_ = final ? terms_.finish(term_) : terms_.next(term_);
-    return has_term_;
-}
-
-bool RecordCounter::pull_marker(bool final) {
-    if (!has_marker_) has_marker_ = final ? markers_.finish(marker_) : markers_.next(marker_);
-    return has_marker_;
-}
-
-// Takes term and marker matches in start order (a term first on a tie). When one scanner has
-// no match ready, its future matches start at or after its decided() offset, which says whether
-// the other side's match may go first or must wait for more input.
+// Runs both scanners over the whole chunk (a scanner must use up its chunk before the next
+// feed) and takes their matches in start order, a marker first on a tie (a term that starts
+// where </TAG> starts is not inside the record). A match waits in its
+// queue while the other scanner may still report something that starts before it: that
+// scanner's future matches start at or after its decided() offset, so at a chunk's end at most
+// (its longest find text) matches can be waiting, which is what the queues hold.
 void RecordCounter::drain(bool final) {
+    bool terms_done = false, markers_done = false;
     for (;;) {
-        const bool term = pull_term(final);
-        const bool marker = pull_marker(final);
-        bool take_term = false;
-        if (term && marker) take_term = term_.start < marker_.start;
-        else if (term) take_term = final || term_.start < markers_.decided();
-        else if (marker) take_term = false;
-        else return;
-        if (take_term) {
-            if (in_record_ && term_.start >= record_start_ && !seen_[term_.rule]) {
-                seen_[term_.rule] = true;
-                seen_list_.push_back(term_.rule);
-            }
-            has_term_ = false;
-        } else if (marker && (term || final || marker_.start <= terms_.decided())) {
-            on_marker(marker_);
-            has_marker_ = false;
-        } else {
-            return;
+        Match m;
+        bool progressed = false;
+        while (!terms_done && !term_queue_.full()) {
+            if (final ? terms_.finish(m) : terms_.next(m)) term_queue_.push(m), progressed = true;
+            else terms_done = true;
         }
+        while (!markers_done && !marker_queue_.full()) {
+            if (final ? markers_.finish(m) : markers_.next(m)) marker_queue_.push(m), progressed = true;
+            else markers_done = true;
+        }
+        for (;; progressed = true) {
+            const bool term = !term_queue_.empty(), marker = !marker_queue_.empty();
+            if (term && (marker ? term_queue_.front().start < marker_queue_.front().start
+                                : markers_done && (final || term_queue_.front().start < markers_.decided()))) {
+                on_term(term_queue_.front());
+                term_queue_.pop();
+            } else if (marker && (term || (terms_done && (final || marker_queue_.front().start <= terms_.decided())))) {
+                on_marker(marker_queue_.front());
+                marker_queue_.pop();
+            } else {
+                break;
+            }
+        }
+        if (terms_done && markers_done) return;
+        assert(progressed && "a match queue is too small for the matches that can wait");
+        if (!progressed) return;
+    }
+}
+
+void RecordCounter::on_term(const Match& term) {
+    if (in_record_ && term.start >= record_start_ && !seen_[term.rule]) {
+        seen_[term.rule] = true;
+        seen_list_.push_back(term.rule);
     }
 }
 

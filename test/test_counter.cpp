@@ -86,3 +86,41 @@ TEST_CASE("records: a term counts once per record that contains it") {
     counter.finish();
     CHECK(counter.records() == 4);
 }
+
+// Regression (fuzz_count, fuzz/regressions/fuzz_count/record-*): RecordCounter returned from
+// feed() while one scanner still needed the chunk, so a caller reusing its buffer got wrong
+// counts (and ASan a use-after-free). Each chunk here is overwritten as soon as feed() returns.
+TEST_CASE("records: counts survive the caller reusing its buffer after feed()") {
+    struct Case {
+        std::vector<Rule> terms;
+        std::string tag;
+        std::vector<std::string> pieces;
+        std::vector<std::uint64_t> expected;
+        std::uint64_t records;
+    };
+    const std::vector<Case> cases = {
+        {{{"<", ""}, {"t>xy", ""}, {"xy", ""}}, "tt", {"<tt", ">xy</tt>"}, {0, 0, 1}, 1},
+        {{{"<", ""}}, "r", {"<r"}, {0}, 0},
+        {{{"a<t>bc", ""}}, "t", {"a<t>b"}, {0}, 0},
+        {{{"elvis", ""}}, "item", {"<item>el", "vis</it", "em><item>elvi", "s</item>"}, {2}, 2},
+    };
+    for (const Case& c : cases) {
+        Matcher terms(RuleSet(c.terms, {}));
+        Matcher markers(RuleSet(record_markers(c.tag), {}));
+        RecordCounter counter(terms, markers);
+        std::string buffer;
+        for (const std::string& piece : c.pieces) {
+            buffer = piece;
+            counter.feed(buffer);
+            buffer.assign(buffer.size(), '#');
+        }
+        counter.finish();
+        CHECK(std::vector<std::uint64_t>(counter.counts().begin(), counter.counts().end()) == c.expected);
+        CHECK(counter.records() == c.records);
+    }
+}
+
+TEST_CASE("records: a tag that would make overlapping markers is refused") {
+    for (const char* tag : {"", "a/b", "<x", "x>", "two words"}) CHECK_THROWS_AS(record_markers(tag), RuleError);
+    CHECK(record_markers("item").size() == 7);
+}

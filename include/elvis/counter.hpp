@@ -38,6 +38,7 @@ private:
 };
 
 // The markers of a record: `<TAG` followed by '>', '/' or white space opens it, `</TAG>` closes it.
+// Throws RuleError for an empty tag or one containing '<', '>', '/' or white space.
 std::vector<Rule> record_markers(std::string_view tag);
 
 // Counts records: a record runs from an opening marker to the next closing marker, and counts
@@ -56,9 +57,25 @@ public:
     std::uint64_t records() const { return records_; }
 
 private:
+    // Matches taken from one scanner that wait for the other scanner to decide their place.
+    // Capacity: at most (the other side's longest find) of them can wait at a chunk's end.
+    class MatchQueue {
+    public:
+        explicit MatchQueue(std::size_t capacity) : slots_(new Match[capacity]), capacity_(capacity) {}
+        bool empty() const { return count_ == 0; }
+        bool full() const { return count_ == capacity_; }
+        const Match& front() const { return slots_[head_]; }
+        void push(const Match& m) { slots_[(head_ + count_++) % capacity_] = m; }
+        void pop() { head_ = (head_ + 1) % capacity_, --count_; }
+        void clear() { head_ = count_ = 0; }
+
+    private:
+        std::unique_ptr<Match[]> slots_;
+        std::size_t capacity_, head_ = 0, count_ = 0;
+    };
+
     void drain(bool final);
-    bool pull_term(bool final);
-    bool pull_marker(bool final);
+    void on_term(const Match& term);
     void on_marker(const Match& marker);
 
     StreamScanner terms_, markers_;
@@ -69,8 +86,7 @@ private:
     bool in_record_ = false;
     std::uint64_t record_start_ = 0;
     std::uint64_t records_ = 0;
-    Match term_{}, marker_{};
-    bool has_term_ = false, has_marker_ = false;
+    MatchQueue term_queue_, marker_queue_;
 };
 
 }  // namespace elvis

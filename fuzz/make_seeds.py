@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed corpora fuzz/corpus/fuzz_rewrite/ and fuzz/corpus/fuzz_count/.
+
+The files are checked in; rerun this after changing a seed or the input encoding (documented in
+fuzz_common.hpp and fuzz_count.cpp). Usage: fuzz/make_seeds.py [FUZZ_DIR]
+"""
+import os
+import sys
+
+BEST, AVX2, SSE2, SCALAR = range(4)
+WRITABLE, READ_ONLY, ALT_WRITABLE, ALT_READ_ONLY = range(4)
+
+
+def encode(rules, stream, ignore_case=False, whole_word=False, isa=BEST, mode=WRITABLE, pieces=(),
+           record=None, abandon_at=None):
+    """rules: [(find, replace)] as bytes; record: (tag, markers_ignore_case) for fuzz_count;
+    abandon_at: fuzz_rewrite first abandons a stream whose sink throws at that put (1..8)."""
+    assert 1 <= len(rules) <= 4 and len(pieces) <= 15
+    out = bytes([ignore_case | whole_word << 1 | isa << 2 | (len(rules) - 1) << 4 | mode << 6])
+    for find, replace in rules:
+        assert 1 <= len(find) <= 64 and len(replace) <= 63
+        out += bytes([len(find) - 1]) + find + bytes([len(replace)]) + replace
+    if record is not None:
+        tag, markers_ignore_case = record
+        assert 1 <= len(tag) <= 4
+        out += bytes([(len(tag) - 1) | markers_ignore_case << 2]) + tag
+    p = len(pieces)
+    if abandon_at is not None:
+        assert 1 <= abandon_at <= 8
+        p |= 0x10 | (abandon_at - 1) << 5
+    return out + bytes([p]) + bytes(pieces) + stream
+
+
+HAYSTACK = b"".join(b"line %d: some hay, a needle, more hay; NEEDLE and Needle\n" % i for i in range(12))
+
+REWRITE = {
+    "elvis-default": encode([(b"elvis", b"Elvis")], b"elvielvis eelvis elvis! elvielvielviselvi1 e l v i s",
+                            pieces=[3, 1, 7]),
+    "elvis-bytewise-readonly": encode([(b"elvis", b"Elvis")], b"aabeeeelvis elvielvis elviselvis", pieces=[1],
+                                      mode=READ_ONLY),
+    "overlap-aab-aaab": encode([(b"aab", b"X"), (b"aaab", b"YY")], b"aaaab aab aaaaab aaab aa", pieces=[1, 2]),
+    "overlap-abab": encode([(b"abab", b"1"), (b"abababab", b"2")], b"ababababab abababab aba bababab",
+                           pieces=[2, 5], mode=ALT_WRITABLE),
+    "same-length-case": encode([(b"Elvis", b"ELVIS"), (b"king", b"KING")], b"ELVIS elvis eLvIs KiNg kingelvis",
+                               ignore_case=True, pieces=[4, 0, 9]),
+    "whole-word": encode([(b"cat", b"dog"), (b"cat_", b"x")], b"cat concat cat_ cats (cat) cat9 _cat cat",
+                         whole_word=True, pieces=[5, 3], mode=ALT_READ_ONLY),
+    "whole-word-case-prefixes": encode([(b"a", b"1"), (b"ab", b"22"), (b"abc", b""), (b"abcd", b"4444")],
+                                       b"a ab abc abcd ABCD abcde xabc Ab-aBc", ignore_case=True, whole_word=True,
+                                       pieces=[1]),
+    "delete-and-grow": encode([(b"ab", b""), (b"b", b"bbb")], b"abba bab abab bbb", pieces=[2], mode=READ_ONLY),
+    "binary": encode([(b"\x00\xff", b"\xff\x00"), (b"\xff", b"\xfe")], b"\x00\xff\xff\x00\x00\xff\xfe\xff",
+                     isa=SCALAR, pieces=[1, 3]),
+    "simd-avx2-long": encode([(b"needle", b"NEEDLE"), (b"hay", b"HAY")], HAYSTACK, ignore_case=True, isa=AVX2,
+                             pieces=[0, 100, 37, 255]),
+    "simd-sse2-long": encode([(b"needle", b"pin"), (b"hay", b"straw")], HAYSTACK, isa=SSE2, pieces=[17, 64]),
+    "abandon-after-failed-write": encode([(b"elvis", b"Elvis!"), (b"aab", b"")], b"elvielvis aaab elvis " * 4,
+                                         pieces=[3, 1, 7], abandon_at=3),
+    "abandon-same-length": encode([(b"elvis", b"ELVIS")], b"elvielvis eelvis elvis " * 8, pieces=[5, 2, 40],
+                                  mode=ALT_WRITABLE, abandon_at=1),
+    "long-needle": encode([(b"x" * 40 + b"y", b"Z"), (b"x" * 20, b"w")], b"x" * 70 + b"y" + b"x" * 45,
+                          pieces=[7, 13], mode=ALT_WRITABLE),
+}
+
+COUNT = {
+    "records-basic": encode([(b"elvis", b""), (b"presley", b"")],
+                            b'<rec>elvis</rec><rec id="1">presley elvis elvis</rec><recx>elvis</rec>'
+                            b"<rec/>x</rec><rec\tpresley</rec> <rec>open elvis",
+                            record=(b"rec", False), pieces=[5, 11]),
+    "records-no-nesting": encode([(b"elvis", b"")], b"<rec><rec>elvis</rec>elvis</rec><rec>\nelvis\r\n</rec>",
+                                 record=(b"rec", False), pieces=[1]),
+    "records-term-across-markers": encode([(b"s</re", b""), (b"c>el", b""), (b"</rec>", b"")],
+                                          b"<rec>elvis</rec><rec>els</rec>", record=(b"rec", False),
+                                          pieces=[3, 2]),
+    "records-case": encode([(b"Elvis", b""), (b"king", b"")], b"<ITEM>ELVIS</item><Item king>elvis</ITEM>",
+                           ignore_case=True, record=(b"Item", True), pieces=[6]),
+    "records-whole-word": encode([(b"cat", b""), (b"dog", b"")],
+                                 b"<r>cat</r><r>concat</r><r>dog cat</r><r>cat</r dogs</r>", whole_word=True,
+                                 record=(b"r", False), pieces=[2, 0, 1]),
+    "counts-overlap": encode([(b"aab", b""), (b"aaab", b""), (b"abab", b""), (b"abababab", b"")],
+                             b"aaaab aab ababababab abababab aaab", record=(b"a", False), pieces=[1, 4]),
+    "counts-elvis-simd": encode([(b"elvis", b""), (b"elvielvis", b"")],
+                                b"elvielvis elvis " * 20 + b"<t>elvielvis</t>", isa=AVX2, record=(b"t", False),
+                                pieces=[33, 64, 255]),
+}
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    for fuzzer, seeds in (("fuzz_rewrite", REWRITE), ("fuzz_count", COUNT)):
+        folder = os.path.join(root, "corpus", fuzzer)
+        os.makedirs(folder, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
