@@ -99,7 +99,8 @@ TEST_CASE("records: counts survive the caller reusing its buffer after feed()") 
         std::uint64_t records;
     };
     const std::vector<Case> cases = {
-        {{{"<", ""}, {"t>xy", ""}, {"xy", ""}}, "tt", {"<tt", ">xy</tt>"}, {0, 0, 1}, 1},
+        // "t>xy" consumes the "xy" inside the record, and starts before the record does.
+        {{{"<", ""}, {"t>xy", ""}, {"xy", ""}}, "tt", {"<tt", ">xy</tt>"}, {0, 0, 0}, 1},
         {{{"<", ""}}, "r", {"<r"}, {0}, 0},
         {{{"a<t>bc", ""}}, "t", {"a<t>b"}, {0}, 0},
         {{{"elvis", ""}}, "item", {"<item>el", "vis</it", "em><item>elvi", "s</item>"}, {2}, 2},
