@@ -3,7 +3,12 @@
 # Usage: scripts/install-deps.sh [--fuzz]   (--fuzz adds clang for the libFuzzer build)
 set -euo pipefail
 packages=(g++ meson ninja-build pkg-config python3 liburing-dev libboost1.81-dev
-          libboost-program-options1.81-dev doctest-dev)
+          libboost-program-options1.81-dev doctest-dev zlib1g-dev)
+packages+=(parallel)  # tests only: GNU parallel drives count + merge in test/cli_test.py (skipped without it)
+# tests only: test/deb_test.sh builds the Debian packages (dpkg-buildpackage: dpkg-dev, debhelper,
+# fakeroot, build-essential); test/install_test.sh renders the man page (man-db, groff-base) and
+# checks the zsh completion (zsh; skipped without it)
+packages+=(dpkg-dev debhelper fakeroot build-essential man-db groff-base zsh)
 if [[ "${1:-}" == "--fuzz" ]]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do

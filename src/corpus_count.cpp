@@ -15,6 +15,7 @@
 
 #include "elvis/batch_reader.hpp"
 #include "elvis/counter.hpp"
+#include "elvis/gzip_source.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/matcher.hpp"
 #include "elvis/scanner.hpp"
@@ -81,14 +82,18 @@ public:
             batch_ = SmallFileBatch::create(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
             pending_.reserve(SmallFileBatch::max_files);
         }
+        if (shared.settings.decompress) gzip_ = std::make_unique<GzipSource>(*io_.source, shared.settings.buffer_size);
     }
 
     // Takes files from the walker until it runs dry. Files met while walking go through the
-    // io_uring batch when there is one; named paths are read one by one.
+    // io_uring batch when there is one (but *.gz files when decompressing); named paths are read
+    // one by one. Named paths were filtered by shard already; walked files are filtered here.
     void run(TreeWalker& walker) {
+        const std::optional<Shard>& shard = shared_.settings.shard;
         FileEntry entry;
         while (walker.next(entry)) {
-            if (batch_ && !entry.named) {
+            if (shard && !entry.named && !in_shard(entry.path, *shard)) continue;
+            if (batch_ && !entry.named && !(gzip_ && has_gzip_suffix(entry.path))) {
                 pending_.push_back(std::move(entry));
                 if (pending_.size() == SmallFileBatch::max_files) count_batch();
             } else {
@@ -118,9 +123,11 @@ public:
             regular = S_ISREG(st.st_mode) && !entry.is_stdin;
         }
         begin_file();
-        if (regular) io_.source->open_range(fd, 0, UINT64_MAX);
-        else io_.source->open(fd);
-        feed_source(path);
+        ByteSource& source = gzip_ ? *gzip_ : *io_.source;
+        if (gzip_) gzip_->set_mode(gzip_mode_for(entry.path));
+        if (regular) source.open_range(fd, 0, UINT64_MAX);
+        else source.open(fd);
+        feed_source(source, path);
         if (!entry.is_stdin) ::close(fd);
         end_file(path);
     }
@@ -139,6 +146,10 @@ private:
                 shared_.fail(entry.path, std::strerror(r.error));
                 continue;
             }
+            if (gzip_ && may_be_gzip(r)) {  // read it again, through the decompressor
+                count_file(entry);
+                continue;
+            }
             begin_file();
             counter_.feed({r.data.data(), r.data.size()});
             bytes_ += r.data.size();
@@ -148,7 +159,7 @@ private:
                     shared_.fail(entry.path, std::strerror(errno));
                 } else {
                     io_.source->open_range(fd, r.data.size(), UINT64_MAX);
-                    feed_source(entry.path);
+                    feed_source(*io_.source, entry.path);
                     ::close(fd);
                 }
             }
@@ -157,18 +168,24 @@ private:
         pending_.clear();
     }
 
+    // Starts with the gzip magic bytes, or with a first one and the second not read yet.
+    static bool may_be_gzip(const SmallFileBatch::Result& r) {
+        if (r.data.empty() || static_cast<unsigned char>(r.data[0]) != 0x1f) return false;
+        return r.data.size() >= 2 ? static_cast<unsigned char>(r.data[1]) == 0x8b : !r.complete;
+    }
+
     void begin_file() { std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin()); }
 
-    void feed_source(const std::string& path) {
+    void feed_source(ByteSource& source, const std::string& path) {
         try {
-            for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
+            for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) {
                 counter_.feed({chunk.data(), chunk.size()});
                 bytes_ += chunk.size();
             }
         } catch (const IoError& e) {
             shared_.fail(path, e.what());
         }
-        io_.source->close();
+        source.close();
     }
 
     void end_file(const std::string& path) {
@@ -205,6 +222,7 @@ private:
     std::vector<FileCounts> per_file_;
     std::uint64_t files_ = 0, bytes_ = 0;
     std::unique_ptr<SmallFileBatch> batch_;  // null without io_uring
+    std::unique_ptr<GzipSource> gzip_;       // over io_.source; null unless decompressing
     std::vector<FileEntry> pending_;         // walked files waiting for the next batch
 };
 
@@ -343,6 +361,11 @@ bool try_count_in_ranges(Shared& shared, const std::string& path) {
         return false;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;  // the normal path reports the error
+    unsigned char magic[2];
+    if (s.decompress && (has_gzip_suffix(path) || (::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b))) {
+        ::close(fd);
+        return false;  // compressed: one stream
+    }
     try {
         count_in_ranges(shared, path, fd, static_cast<std::uint64_t>(st.st_size));
     } catch (const IoError& e) {
@@ -369,8 +392,14 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
         report.errors.push_back({path, reason});
         if (on_error) on_error(report.errors.back());
     });
-    for (const std::string& path : paths)
+    for (const std::string& path : paths) {
+        if (settings.shard && !in_shard(path, *settings.shard)) {
+            struct stat st;
+            const bool directory = path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+            if (!directory) continue;  // another shard's file (and its errors)
+        }
         if (!try_count_in_ranges(shared, path)) walker.add(path);
+    }
 
     run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
         Worker worker(shared);

@@ -302,7 +302,8 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
     detail::run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
         Worker worker(shared);
         FileEntry entry;
-        while (!progress.stop && walker.next(entry)) worker.process(entry);
+        while (!progress.stop && walker.next(entry))
+            if (!settings.shard || in_shard(entry.path, *settings.shard)) worker.process(entry);
         if (progress.stop) worker.abandon_pending();
         else worker.finish_pending();
         std::lock_guard lock(shared.mutex);

@@ -28,6 +28,8 @@ void FdSink::put(std::string_view bytes) {
 }
 
 void FdSink::flush() {
+    if (count_ == 0) return;
+    TraceSpan span(trace_, TraceKind::write);
     iovec* first = spans_.get();
     std::size_t left = count_;
     while (left > 0) {

@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "elvis/byte_source.hpp"
 #include "elvis/rules.hpp"
+#include "elvis/shard.hpp"
 #include "elvis/tree_walk.hpp"
 
 namespace elvis {
@@ -27,6 +29,14 @@ struct CountSettings {
     WalkOptions walk;
     // A regular file at least this large is split into ranges counted in parallel.
     std::uint64_t split_threshold = 64ull << 20;
+    // Count only the files of this shard (shard.hpp): a walked file by the path it is printed
+    // as, a named file (or "-") by its name as given. Named directories are always walked.
+    std::optional<Shard> shard;
+    // Inflate gzip input (gzip_source.hpp): files named *.gz must be gzip; other files and
+    // standard input are inflated when they start with the gzip magic bytes 1f 8b, and read as
+    // they are otherwise. Counts and bytes_read are of the decompressed bytes; a gzip file is
+    // never split into ranges.
+    bool decompress = false;
 };
 
 struct FileCounts {

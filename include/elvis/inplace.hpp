@@ -10,12 +10,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "elvis/atomic_replace.hpp"
 #include "elvis/byte_source.hpp"
 #include "elvis/rules.hpp"
+#include "elvis/shard.hpp"
 #include "elvis/tree_walk.hpp"
 
 namespace elvis {
@@ -40,6 +42,8 @@ struct InPlaceSettings {
     bool binary = false;   // rewrite files that look binary too
     bool force = false;    // rewrite read-only files (and see ReplaceOptions::force)
     HardLinkPolicy hard_links = HardLinkPolicy::refuse;
+    // Rewrite only the files of this shard (shard.hpp), by the path as printed.
+    std::optional<Shard> shard;
 };
 
 enum class Outcome {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "elvis/trace.hpp"
+
 namespace elvis {
 
 class Sink {
@@ -29,8 +31,11 @@ public:
     void put(std::string_view bytes) override;
     void flush() override;
     std::uint64_t bytes_written() const { return written_; }
+    // Records each flush as a write span (null: no tracing).
+    void trace(TraceRecorder* recorder) { trace_ = recorder; }
 
 private:
+    TraceRecorder* trace_ = nullptr;
     int fd_;
     std::size_t capacity_;
     std::size_t count_ = 0;

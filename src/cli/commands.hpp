@@ -10,6 +10,7 @@ namespace elvis::cli {
 
 int filter_command(int argc, char** argv);
 int count_command(int argc, char** argv);
+int merge_command(int argc, char** argv);
 
 // `elvis --in-place`: parsed by the filter's command line, run here.
 struct InPlaceRun {

@@ -32,9 +32,15 @@ Options:
       --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
       --doc-freq          add a column: files (or records) containing the term
       --per-file          also print PATH<TAB>TERM<TAB>COUNT for files with a count, sorted by path
+                          (not with --doc-freq in tsv: 'elvis merge' could not tell the lines apart)
       --format FORMAT     tsv (default) or json
       --files-from FILE   read paths to search from FILE ('-' for standard input), one per line
   -0, --null              paths in --files-from are NUL-separated (as find -print0 writes them)
+      --shard I/N         count only the files of shard I of N (1 <= I <= N): those whose path,
+                          as printed (a named file: as given), has FNV-1a-64 hash mod N = I-1;
+                          N runs given the same paths split them, disjoint and complete
+  -z, --decompress        inflate gzip input: *.gz files (which must be gzip, multi-member too),
+                          and other files or standard input starting with gzip's bytes 1f 8b
       --hidden            search hidden files and directories (and .git, .hg, .svn)
       --follow            follow symbolic links met while walking
       --glob PATTERN      only files matching PATTERN; '!PATTERN' excludes (repeatable)
@@ -46,15 +52,16 @@ Options:
   -h, --help              show this help and exit
 
 Output (tsv): TERM<TAB>COUNT[<TAB>DOCS] per term in the order given; with --per-file, the
-PATH<TAB>TERM<TAB>COUNT lines come first. Tabs, newlines and backslashes in terms and paths are
-written as \t, \n and \\.
+PATH<TAB>TERM<TAB>COUNT lines come first. Tabs, newlines, CRs and backslashes in terms and paths
+are written as \t, \n, \r and \\. 'elvis merge' sums such outputs (of shards, say) into the
+output of one run over all the files.
 
 Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 )";
 
 constexpr std::string_view count_option_names[] = {
-    "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "hidden",
-    "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "help"};
+    "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "shard",
+    "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "help"};
 
 struct CountCommand {
     CountSettings settings;
@@ -75,6 +82,8 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         ("format", po::value<std::string>())
         ("files-from", po::value<std::string>())
         ("null,0", po::bool_switch())
+        ("shard", po::value<std::string>())
+        ("decompress,z", po::bool_switch())
         ("hidden", po::bool_switch())
         ("follow", po::bool_switch())
         ("glob", po::value<std::vector<std::string>>())
@@ -122,6 +131,17 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
             throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
         command.json = format == "json";
     }
+    if (command.doc_freq && s.per_file && !command.json)
+        throw UsageError("--per-file and --doc-freq cannot be combined in tsv output (elvis merge could not tell "
+                         "PATH<TAB>TERM<TAB>COUNT from TERM<TAB>COUNT<TAB>DOCS); use --format json");
+    if (vm.count("shard")) {
+        try {
+            s.shard = parse_shard(vm["shard"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(std::string(e.what()) + " for --shard");
+        }
+    }
+    s.decompress = vm["decompress"].as<bool>();
     s.walk.hidden = vm["hidden"].as<bool>();
     s.walk.follow = vm["follow"].as<bool>();
     s.walk.globs = strings("glob");

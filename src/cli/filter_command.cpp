@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "elvis/byte_source.hpp"
+#include "elvis/gzip_source.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/rewriter.hpp"
 #include "options.hpp"
@@ -41,6 +42,9 @@ Options:
   -i, --ignore-case      match ASCII letters regardless of case
   -w, --word             match only where the find text is not preceded or followed by
                          an ASCII letter, digit or '_'
+  -z, --decompress       inflate gzip input (output stays uncompressed): *.gz FILEs, which
+                         must be gzip (multi-member too), and other FILEs or standard input
+                         that start with gzip's magic bytes 1f 8b
       --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 256K)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
       --stats            print bytes, replacements, time, speed and I/O backend to stderr
@@ -79,11 +83,12 @@ struct FilterSettings {
     std::size_t buffer_size = default_buffer_size;
     IoMode io = IoMode::automatic;
     bool stats = false;
+    bool decompress = false;
     std::optional<InPlaceRun> in_place;
 };
 
 constexpr std::string_view filter_option_names[] = {
-    "find", "replace", "rules", "ignore-case", "word", "buffer-size", "io", "stats", "help", "version",
+    "find", "replace", "rules", "ignore-case", "word", "decompress", "buffer-size", "io", "stats", "help", "version",
     "in-place", "dry-run", "diff", "backup", "no-fsync", "force", "hard-links", "binary", "hidden", "follow",
     "glob", "files-from", "null", "threads", "progress", "no-progress"};
 
@@ -146,6 +151,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         ("rules", po::value<std::string>())
         ("ignore-case,i", po::bool_switch())
         ("word,w", po::bool_switch())
+        ("decompress,z", po::bool_switch())
         ("buffer-size", po::value<std::string>())
         ("io", po::value<std::string>())
         ("stats", po::bool_switch())
@@ -217,6 +223,9 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         }
     }
     settings.stats = vm["stats"].as<bool>();
+    settings.decompress = vm["decompress"].as<bool>();
+    if (settings.decompress && vm["in-place"].as<bool>())
+        throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
     settings.files = strings("file");
     if (vm["in-place"].as<bool>()) {
         settings.in_place = parse_in_place(vm, settings.files);
@@ -291,6 +300,9 @@ int filter_command(int argc, char** argv) {
     if (settings->in_place) return in_place_command(*settings->in_place);
     const auto started = std::chrono::steady_clock::now();
     SourceChoice io = choose_source(settings->io, settings->buffer_size);
+    std::optional<GzipSource> gzip;
+    if (settings->decompress) gzip.emplace(*io.source, settings->buffer_size);
+    ByteSource& source = gzip ? static_cast<ByteSource&>(*gzip) : *io.source;
     StreamRewriter rewriter(*matcher);
     FdSink sink(STDOUT_FILENO);
     int status = exit_ok;
@@ -301,10 +313,11 @@ int filter_command(int argc, char** argv) {
                 status = exit_trouble;
                 continue;
             }
-            io.source->open(fd);
+            if (gzip) gzip->set_mode(gzip_mode_for(name));
+            source.open(fd);
             try {
                 while (true) {
-                    std::span<char> chunk = io.source->next();
+                    std::span<char> chunk = source.next();
                     if (chunk.empty()) break;
                     rewriter.feed(chunk, sink);
                 }
@@ -316,7 +329,7 @@ int filter_command(int argc, char** argv) {
                 status = exit_trouble;
             }
             rewriter.finish(sink);
-            io.source->close();
+            source.close();
             if (fd != STDIN_FILENO) ::close(fd);
         }
     } catch (const WriteError& e) {

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     try {
         // Subcommands come first; anything else is the filter (whose FILE may not be named "count").
         if (argc > 1 && std::strcmp(argv[1], "count") == 0) return elvis::cli::count_command(argc - 1, argv + 1);
+        if (argc > 1 && std::strcmp(argv[1], "merge") == 0) return elvis::cli::merge_command(argc - 1, argv + 1);
         if (argc > 2 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], "count") == 0) {
             char help[] = "--help";
             char* args[] = {argv[2], help, nullptr};

@@ -1,0 +1,67 @@
+# bash completion for elvis(1). Installed as share/bash-completion/completions/elvis.
+# Self-contained: uses only bash built-ins (compgen, compopt), not bash-completion's helpers.
+
+_elvis() {
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    local prev=
+    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    # bash splits --option=VALUE at '=': complete VALUE as the option's value.
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then
+        prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
+    local command=filter
+    ((COMP_CWORD > 1)) && case ${COMP_WORDS[1]} in count | merge | help) command=${COMP_WORDS[1]} ;; esac
+
+    local filter_options='-f --find -r --replace --rules -i --ignore-case -w --word -z --decompress --buffer-size --io --stats
+        -h --help -V --version --in-place --dry-run --diff --backup --no-fsync --force --hard-links --binary
+        --hidden --follow --glob --files-from -0 --null -j --threads --progress --no-progress'
+    local count_options='-t --term -i --ignore-case -w --word --records --doc-freq --per-file --format
+        --files-from -0 --null --shard -z --decompress --hidden --follow --glob -j --threads --buffer-size
+        --split-threshold --io -h --help'
+
+    # The value of the option before the cursor.
+    case $command:$prev in
+        *:--io) mapfile -t COMPREPLY < <(compgen -W 'auto uring posix' -- "$cur"); return ;;
+        count:--format) mapfile -t COMPREPLY < <(compgen -W 'tsv json' -- "$cur"); return ;;
+        filter:--hard-links) mapfile -t COMPREPLY < <(compgen -W 'refuse skip split' -- "$cur"); return ;;
+        filter:--rules | *:--files-from)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return ;;
+        filter:-f | filter:--find | filter:-r | filter:--replace | filter:--backup | *:--glob | *:--buffer-size | \
+            *:-j | *:--threads | count:-t | count:--term | count:--records | count:--split-threshold | count:--shard)
+            COMPREPLY=()
+            return ;;
+    esac
+
+    case $command in
+        help)
+            ((COMP_CWORD == 2)) && mapfile -t COMPREPLY < <(compgen -W 'count' -- "$cur")
+            return ;;
+        merge)
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W '-h --help' -- "$cur")
+            else
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            fi
+            return ;;
+        count) [[ $cur == -* ]] && { mapfile -t COMPREPLY < <(compgen -W "$count_options" -- "$cur"); return; } ;;
+        filter)
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "$filter_options" -- "$cur")
+                return
+            fi
+            if ((COMP_CWORD == 1)); then
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -W 'count merge help' -- "$cur"; compgen -f -- "$cur")
+                return
+            fi ;;
+    esac
+    compopt -o filenames 2>/dev/null
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+}
+
+complete -F _elvis elvis

@@ -1,0 +1,101 @@
+// TsvMerger: the reducer for `elvis count` TSV output (`elvis merge`).
+//
+// Input lines, from any number of streams in any order (each stream may itself be several count
+// outputs concatenated, as `parallel` or `xargs -P` write them):
+//   TERM<TAB>COUNT             totals
+//   TERM<TAB>COUNT<TAB>DOCS    totals with --doc-freq
+//   PATH<TAB>TERM<TAB>COUNT    --per-file
+// Fields are opaque text (count escapes tab, newline, CR and backslash, so a field holds none of
+// them raw); COUNT and DOCS are decimal integers below 2^64 (digits only).
+//
+// Three-field lines are told apart by their stream: in a stream with any two-field line (count
+// prints its totals after its per-file lines) they are per-file lines, and each of their terms
+// must have a totals line in that stream; in a stream with no two-field line they are totals with
+// DOCS. (So `elvis count` refuses --per-file with --doc-freq in TSV.) Totals with and without DOCS
+// cannot be merged together, in one stream or across streams.
+//
+// Sums are per TERM (and per PATH and TERM), in 64 bits; overflow is an error. Output: per-file
+// lines sorted by path (compared unescaped, as count sorts them), within a path in the order of
+// the totals lines; then the totals lines in first-seen order: the same bytes `elvis count` prints
+// when it counts everything at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace elvis {
+
+// A malformed line: what() is "NAME:LINE: reason".
+class MergeError : public std::runtime_error {
+public:
+    MergeError(const std::string& name, std::uint64_t line, const std::string& reason)
+        : std::runtime_error(name + ":" + std::to_string(line) + ": " + reason) {}
+};
+
+class TsvMerger {
+public:
+    struct Total {
+        std::string term;
+        std::uint64_t count = 0;
+        std::uint64_t docs = 0;
+    };
+    struct FileLine {
+        std::string path;
+        std::string term;
+        std::uint64_t count = 0;
+    };
+
+    // Starts a stream; `name` is what errors print (a file name, or "(standard input)").
+    void begin(std::string name);
+    // More text of the current stream, cut anywhere. Throws MergeError.
+    void feed(std::string_view text);
+    // Ends the current stream (its last line may lack a newline). Throws MergeError.
+    void end();
+    // begin(), feed(), end() on a whole stream.
+    void add(std::string name, std::string_view text);
+
+    const std::vector<Total>& totals() const { return totals_; }  // first-seen order
+    bool has_docs() const { return totals_columns_ == 3; }
+    // Per-file lines in output order.
+    std::vector<FileLine> file_lines() const;
+    // The merged TSV.
+    std::string output() const;
+
+private:
+    struct Pending {  // a three-field line of a stream not yet known to be plain or --doc-freq
+        std::uint64_t line;
+        std::string a, b, c;
+    };
+    void line(std::string_view text);
+    void add_total(std::uint64_t line, std::string_view term, std::string_view count,
+                   std::optional<std::string_view> docs);
+    void add_file_line(std::uint64_t line, std::string_view path, std::string_view term, std::string_view count);
+    void flush_pending_as_file_lines();
+    std::uint64_t number(std::uint64_t line, std::string_view field, const char* what) const;
+    [[noreturn]] void fail(std::uint64_t line, const std::string& reason) const;
+
+    // The current stream.
+    std::string name_;
+    std::uint64_t line_ = 0;
+    std::string partial_;
+    bool plain_ = false;  // has a two-field line
+    std::vector<Pending> pending_;
+    std::unordered_set<std::string> stream_terms_;                         // its totals terms
+    std::unordered_map<std::string, std::uint64_t> stream_file_terms_;     // its per-file terms: first line
+
+    // Everything so far.
+    int totals_columns_ = 0;  // 2 or 3 once a totals line was seen
+    std::string columns_origin_;
+    std::vector<Total> totals_;
+    std::unordered_map<std::string, std::size_t> total_index_;
+    std::vector<FileLine> files_;
+    std::unordered_map<std::string, std::size_t> file_index_;  // PATH '\t' TERM
+};
+
+}  // namespace elvis

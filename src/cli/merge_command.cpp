@@ -1,0 +1,119 @@
+// `elvis merge [FILE...]`: sums `elvis count` TSV outputs (the reducer of a sharded count).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "elvis/merge.hpp"
+#include "options.hpp"
+
+namespace elvis::cli {
+
+namespace {
+
+constexpr const char* merge_usage = R"(Usage: elvis merge [FILE...]
+Sum the TSV output of any number of 'elvis count' runs (the mapper; this is the reducer), read
+from the FILEs in any order, or from standard input when there are none ('-' is standard input).
+A FILE may hold several count outputs one after another, as 'parallel' or 'xargs -P' write them.
+
+Input lines:
+  TERM<TAB>COUNT             totals
+  TERM<TAB>COUNT<TAB>DOCS    totals with --doc-freq: both numbers are summed
+  PATH<TAB>TERM<TAB>COUNT    --per-file lines (in an input that also has TERM<TAB>COUNT lines)
+
+Output: the per-file lines sorted by path, then one totals line per term in the order terms were
+first seen: what one 'elvis count' over all the files prints. Terms and paths are copied as they
+are (escaped as count escapes them).
+
+Options:
+  -h, --help   show this help and exit
+
+Exit status: 0 on success; 2 if a FILE cannot be read or a line is malformed (reported as
+'elvis: FILE:LINE: reason'), in which case nothing is printed.
+)";
+
+constexpr const char* stdin_name = "(standard input)";
+
+// Feeds one input to the merger in chunks. Returns false (after reporting) when it cannot be read.
+bool feed_input(TsvMerger& merger, const std::string& name, std::vector<char>& buffer) {
+    const bool is_stdin = name == "-";
+    const int fd = is_stdin ? STDIN_FILENO : ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        report(name, std::strerror(errno));
+        return false;
+    }
+    const std::string shown = is_stdin ? stdin_name : name;
+    merger.begin(shown);
+    bool ok = true;
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            report(shown, std::strerror(errno));
+            ok = false;
+            break;
+        }
+        if (n == 0) break;
+        try {
+            merger.feed({buffer.data(), static_cast<std::size_t>(n)});
+        } catch (...) {
+            if (!is_stdin) ::close(fd);
+            throw;
+        }
+    }
+    if (!is_stdin) ::close(fd);
+    if (ok) merger.end();
+    return ok;
+}
+
+}  // namespace
+
+int merge_command(int argc, char** argv) {
+    std::vector<std::string> files;
+    bool options_done = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (!options_done && (arg == "-h" || arg == "--help")) {
+            std::fputs(merge_usage, stdout);
+            return exit_ok;
+        }
+        if (!options_done && arg == "--") {
+            options_done = true;
+            continue;
+        }
+        if (!options_done && arg.size() > 1 && arg[0] == '-') {
+            constexpr std::string_view known[] = {"help"};
+            report(unknown_option_message(arg, known));
+            std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
+            return exit_trouble;
+        }
+        files.push_back(arg);
+    }
+    if (files.empty()) files.push_back("-");
+
+    TsvMerger merger;
+    std::vector<char> buffer(256 * 1024);
+    try {
+        for (const std::string& name : files)
+            if (!feed_input(merger, name, buffer)) return exit_trouble;
+    } catch (const MergeError& e) {
+        report(e.what());
+        return exit_trouble;
+    }
+    const std::string out = merger.output();
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+        if (errno == EPIPE) return exit_ok;
+        report("write error", std::strerror(errno));
+        return exit_trouble;
+    }
+    return exit_ok;
+}
+
+}  // namespace elvis::cli

@@ -1,0 +1,211 @@
+// TsvMerger: sums `elvis count` TSV streams (see merge.hpp).
+#include "elvis/merge.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <numeric>
+
+namespace elvis {
+
+namespace {
+
+// Count's TSV escapes back to bytes, for sorting paths as count does; other escapes are kept.
+std::string unescape(std::string_view field) {
+    std::string out;
+    out.reserve(field.size());
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        if (field[i] == '\\' && i + 1 < field.size()) {
+            const char c = field[i + 1];
+            const char byte = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '\\' ? '\\' : '\0';
+            if (byte != '\0') {
+                out += byte;
+                ++i;
+                continue;
+            }
+        }
+        out += field[i];
+    }
+    return out;
+}
+
+std::string quoted(std::string_view text) {
+    constexpr std::size_t shown = 60;
+    std::string out;
+    out.reserve(std::min(text.size(), shown) + 5);
+    out.push_back('\'');
+    out.append(text.substr(0, shown));
+    if (text.size() > shown) out.append("...");
+    out.push_back('\'');
+    return out;
+}
+
+}  // namespace
+
+void TsvMerger::fail(std::uint64_t line, const std::string& reason) const { throw MergeError(name_, line, reason); }
+
+void TsvMerger::begin(std::string name) {
+    name_ = std::move(name);
+    line_ = 0;
+    partial_.clear();
+    plain_ = false;
+    pending_.clear();
+    stream_terms_.clear();
+    stream_file_terms_.clear();
+}
+
+void TsvMerger::feed(std::string_view text) {
+    while (!text.empty()) {
+        const std::size_t newline = text.find('\n');
+        if (newline == std::string_view::npos) {
+            partial_.append(text);
+            return;
+        }
+        if (partial_.empty()) {
+            line(text.substr(0, newline));
+        } else {
+            partial_.append(text.substr(0, newline));
+            line(partial_);
+            partial_.clear();
+        }
+        text.remove_prefix(newline + 1);
+    }
+}
+
+void TsvMerger::end() {
+    if (!partial_.empty()) {
+        std::string last = std::move(partial_);
+        partial_.clear();
+        line(last);
+    }
+    if (!plain_) {
+        // Only three-field lines: a --doc-freq stream.
+        for (const Pending& p : pending_) add_total(p.line, p.a, p.b, std::string_view(p.c));
+        pending_.clear();
+        return;
+    }
+    for (const auto& [term, first_line] : stream_file_terms_)
+        if (!stream_terms_.contains(term))
+            fail(first_line, "PATH<TAB>TERM<TAB>COUNT line for the term " + quoted(term) +
+                                 ", but no TERM<TAB>COUNT line of this input has that term (is it a --doc-freq "
+                                 "line among plain counts?)");
+}
+
+void TsvMerger::add(std::string name, std::string_view text) {
+    begin(std::move(name));
+    feed(text);
+    end();
+}
+
+std::uint64_t TsvMerger::number(std::uint64_t line, std::string_view field, const char* what) const {
+    std::uint64_t value = 0;
+    const bool digits = !field.empty() && std::all_of(field.begin(), field.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) fail(line, std::string(what) + " " + quoted(field) + " is not a non-negative decimal integer");
+    auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (ec == std::errc::result_out_of_range) fail(line, std::string(what) + " " + quoted(field) + " does not fit in 64 bits");
+    (void)end;
+    return value;
+}
+
+void TsvMerger::line(std::string_view text) {
+    ++line_;
+    if (text.empty()) fail(line_, "empty line");
+    std::string_view fields[4];
+    std::size_t n = 0;
+    for (std::size_t start = 0;;) {
+        const std::size_t tab = text.find('\t', start);
+        if (n == 3) {
+            fail(line_, "too many fields (expected TERM<TAB>COUNT, TERM<TAB>COUNT<TAB>DOCS or PATH<TAB>TERM<TAB>COUNT)");
+        }
+        fields[n++] = text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+        if (tab == std::string_view::npos) break;
+        start = tab + 1;
+    }
+    if (n == 1)
+        fail(line_, "no tab (expected TERM<TAB>COUNT, TERM<TAB>COUNT<TAB>DOCS or PATH<TAB>TERM<TAB>COUNT)");
+    if (n == 2) {
+        if (!plain_) {
+            plain_ = true;
+            flush_pending_as_file_lines();
+        }
+        add_total(line_, fields[0], fields[1], std::nullopt);
+        stream_terms_.emplace(fields[0]);
+        return;
+    }
+    if (plain_) add_file_line(line_, fields[0], fields[1], fields[2]);
+    else pending_.push_back({line_, std::string(fields[0]), std::string(fields[1]), std::string(fields[2])});
+}
+
+void TsvMerger::flush_pending_as_file_lines() {
+    for (const Pending& p : pending_) add_file_line(p.line, p.a, p.b, p.c);
+    pending_.clear();
+}
+
+void TsvMerger::add_total(std::uint64_t line, std::string_view term, std::string_view count,
+                          std::optional<std::string_view> docs) {
+    if (term.empty()) fail(line, "empty TERM field");
+    const std::uint64_t c = number(line, count, "COUNT");
+    const std::uint64_t d = docs ? number(line, *docs, "DOCS") : 0;
+    const int columns = docs ? 3 : 2;
+    if (totals_columns_ == 0) {
+        totals_columns_ = columns;
+        columns_origin_ = name_ + ":" + std::to_string(line);
+    } else if (columns != totals_columns_) {
+        fail(line, std::string(docs ? "TERM<TAB>COUNT<TAB>DOCS" : "TERM<TAB>COUNT") + " line, but the totals line at " +
+                       columns_origin_ + (docs ? " has no DOCS column" : " has a DOCS column") +
+                       " (counts made with and without --doc-freq cannot be merged)");
+    }
+    auto [it, fresh] = total_index_.try_emplace(std::string(term), totals_.size());
+    if (fresh) totals_.push_back({std::string(term), 0, 0});
+    Total& t = totals_[it->second];
+    if (__builtin_add_overflow(t.count, c, &t.count)) fail(line, "the total COUNT of " + quoted(term) + " overflows 64 bits");
+    if (__builtin_add_overflow(t.docs, d, &t.docs)) fail(line, "the total DOCS of " + quoted(term) + " overflows 64 bits");
+}
+
+void TsvMerger::add_file_line(std::uint64_t line, std::string_view path, std::string_view term, std::string_view count) {
+    if (path.empty()) fail(line, "empty PATH field");
+    if (term.empty()) fail(line, "empty TERM field");
+    const std::uint64_t c = number(line, count, "COUNT");
+    stream_file_terms_.try_emplace(std::string(term), line);
+    std::string key;
+    key.reserve(path.size() + 1 + term.size());
+    key.append(path).append(1, '\t').append(term);
+    auto [it, fresh] = file_index_.try_emplace(std::move(key), files_.size());
+    if (fresh) files_.push_back({std::string(path), std::string(term), 0});
+    FileLine& f = files_[it->second];
+    if (__builtin_add_overflow(f.count, c, &f.count))
+        fail(line, "the COUNT of " + quoted(term) + " in " + quoted(path) + " overflows 64 bits");
+}
+
+std::vector<TsvMerger::FileLine> TsvMerger::file_lines() const {
+    std::vector<std::string> keys;  // unescaped paths, per line
+    keys.reserve(files_.size());
+    for (const FileLine& f : files_) keys.push_back(unescape(f.path));
+    auto rank = [&](const std::string& term) {
+        auto it = total_index_.find(term);
+        return it == total_index_.end() ? totals_.size() : it->second;
+    };
+    std::vector<std::size_t> order(files_.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (keys[a] != keys[b]) return keys[a] < keys[b];
+        return rank(files_[a].term) < rank(files_[b].term);
+    });
+    std::vector<FileLine> out;
+    out.reserve(files_.size());
+    for (std::size_t i : order) out.push_back(files_[i]);
+    return out;
+}
+
+std::string TsvMerger::output() const {
+    std::string out;
+    for (const FileLine& f : file_lines())
+        out.append(f.path).append(1, '\t').append(f.term).append(1, '\t').append(std::to_string(f.count)).append(1, '\n');
+    for (const Total& t : totals_) {
+        out.append(t.term).append(1, '\t').append(std::to_string(t.count));
+        if (totals_columns_ == 3) out.append(1, '\t').append(std::to_string(t.docs));
+        out.append(1, '\n');
+    }
+    return out;
+}
+
+}  // namespace elvis

@@ -1,0 +1,147 @@
+// TsvMerger: sums, order, per-file lines, --doc-freq, and every malformed line rejected with NAME:LINE.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "elvis/merge.hpp"
+
+using namespace elvis;
+
+namespace {
+
+std::string merge(std::initializer_list<std::pair<const char*, std::string>> streams) {
+    TsvMerger m;
+    for (const auto& [name, text] : streams) m.add(name, text);
+    return m.output();
+}
+
+// The message of the MergeError thrown by merging `streams`.
+std::string error_of(std::initializer_list<std::pair<const char*, std::string>> streams) {
+    try {
+        merge(streams);
+    } catch (const MergeError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("totals are summed per term in first-seen order") {
+    CHECK(merge({{"a", "elvis\t3\nking\t1\n"}, {"b", "king\t2\nelvis\t4\nnew\t0\n"}}) == "elvis\t7\nking\t3\nnew\t0\n");
+    CHECK(merge({{"a", "b\t1\na\t1\n"}, {"b", "a\t1\nb\t1\n"}}) == "b\t2\na\t2\n");
+    CHECK(merge({}) == "");
+    CHECK(merge({{"empty", ""}}) == "");
+    // Several count outputs in one stream, and no newline after the last line.
+    CHECK(merge({{"-", "elvis\t1\nelvis\t2\nelvis\t3"}}) == "elvis\t6\n");
+    // Leading zeros are decimal, not octal.
+    CHECK(merge({{"a", "t\t010\n"}}) == "t\t10\n");
+}
+
+TEST_CASE("fields are opaque: escapes, spaces, UTF-8 and digits are kept as they are") {
+    CHECK(merge({{"a", "a\\tb\t1\n 2024 \t2\n\xc3\xa9\\\\\t3\n"}, {"b", "a\\tb\t1\n"}}) ==
+          "a\\tb\t2\n 2024 \t2\n\xc3\xa9\\\\\t3\n");
+}
+
+TEST_CASE("--doc-freq totals sum both columns") {
+    CHECK(merge({{"a", "elvis\t3\t2\nking\t0\t0\n"}, {"b", "king\t5\t1\nelvis\t1\t1\n"}}) == "elvis\t4\t3\nking\t5\t1\n");
+    // Numeric terms are fine in a --doc-freq stream: it has no per-file lines.
+    CHECK(merge({{"a", "2024\t3\t2\n"}, {"b", "2024\t1\t1\n"}}) == "2024\t4\t3\n");
+}
+
+TEST_CASE("per-file lines merge, sorted by path like count --per-file, terms in totals order") {
+    const std::string a = "x/1\tking\t1\nx/2\telvis\t2\nelvis\t2\nking\t1\n";
+    const std::string b = "x/0\telvis\t5\nx/1\telvis\t1\nx/1\tking\t3\nelvis\t6\nking\t3\n";
+    const std::string expected = "x/0\telvis\t5\nx/1\telvis\t1\nx/1\tking\t4\nx/2\telvis\t2\nelvis\t8\nking\t4\n";
+    CHECK(merge({{"a", a}, {"b", b}}) == expected);
+    CHECK(merge({{"b", b}, {"a", a}}) == expected);
+    CHECK(merge({{"ab", a + b}}) == expected);
+    CHECK(merge({{"merged", expected}}) == expected);  // merging a merge changes nothing
+    // A numeric term on a per-file line: the stream's two-field lines make it per-file.
+    CHECK(merge({{"a", "f\t2024\t1\n2024\t1\n"}}) == "f\t2024\t1\n2024\t1\n");
+}
+
+TEST_CASE("per-file paths sort by their unescaped bytes, as count sorts them") {
+    // count sorts "a\tb" (tab, 0x09) before "a b" (0x20) before "a\\b" (0x5c); escaped, "a\\tb"
+    // would sort after "a b".
+    const std::string in = "a\\\\b\tt\t1\na b\tt\t1\na\\tb\tt\t1\nt\t3\n";
+    CHECK(merge({{"a", in}}) == "a\\tb\tt\t1\na b\tt\t1\na\\\\b\tt\t1\nt\t3\n");
+}
+
+TEST_CASE("feeding a stream in pieces of any size gives the same result") {
+    const std::string text = "p/1\telvis\t1\np/2\tking\t7\nelvis\t1\nking\t7\nelvis\t5\nking\t0\n";
+    const std::string expected = merge({{"a", text}});
+    std::mt19937 rng(7);
+    for (int round = 0; round < 200; ++round) {
+        TsvMerger m;
+        m.begin("a");
+        for (std::size_t at = 0; at < text.size();) {
+            const std::size_t n = std::min<std::size_t>(text.size() - at, 1 + rng() % 9);
+            m.feed(std::string_view(text).substr(at, n));
+            at += n;
+        }
+        m.end();
+        CHECK(m.output() == expected);
+    }
+}
+
+TEST_CASE("totals accessors") {
+    TsvMerger m;
+    m.add("a", "elvis\t3\t1\n");
+    m.add("b", "elvis\t4\t1\n");
+    REQUIRE(m.totals().size() == 1);
+    CHECK(m.totals()[0].count == 7);
+    CHECK(m.totals()[0].docs == 2);
+    CHECK(m.has_docs());
+    CHECK(m.file_lines().empty());
+}
+
+TEST_CASE("counts up to 2^64 - 1; overflow is an error") {
+    CHECK(merge({{"a", "t\t18446744073709551614\n"}, {"b", "t\t1\n"}}) == "t\t18446744073709551615\n");
+    CHECK(error_of({{"a", "t\t18446744073709551615\n"}, {"b", "u\t0\nt\t1\n"}}) == "b:2: the total COUNT of 't' overflows 64 bits");
+    CHECK(error_of({{"a", "t\t1\t18446744073709551615\nt\t0\t1\n"}}) == "a:2: the total DOCS of 't' overflows 64 bits");
+    CHECK(error_of({{"a", "t\t18446744073709551616\n"}}) == "a:1: COUNT '18446744073709551616' does not fit in 64 bits");
+    CHECK(error_of({{"a", "f\tt\t18446744073709551615\nt\t1\n"}, {"b", "f\tt\t1\nt\t1\n"}}) ==
+          "b:1: the COUNT of 't' in 'f' overflows 64 bits");
+}
+
+TEST_CASE("malformed lines are rejected with NAME:LINE: reason") {
+    CHECK(error_of({{"in.tsv", "elvis\t1\n\nelvis\t2\n"}}) == "in.tsv:2: empty line");
+    CHECK(error_of({{"in.tsv", "elvis 1\n"}}) ==
+          "in.tsv:1: no tab (expected TERM<TAB>COUNT, TERM<TAB>COUNT<TAB>DOCS or PATH<TAB>TERM<TAB>COUNT)");
+    CHECK(error_of({{"in.tsv", "a\tb\tc\t1\n"}}) ==
+          "in.tsv:1: too many fields (expected TERM<TAB>COUNT, TERM<TAB>COUNT<TAB>DOCS or PATH<TAB>TERM<TAB>COUNT)");
+    CHECK(error_of({{"x", "elvis\t1\nelvis\t-1\n"}}) == "x:2: COUNT '-1' is not a non-negative decimal integer");
+    for (const char* bad : {"+1", "", " 1", "1 ", "1\r", "0x10", "1e3", "1.0", "١"}) {
+        CAPTURE(bad);
+        CHECK(error_of({{"x", std::string("elvis\t") + bad + "\n"}}).starts_with("x:1: COUNT '"));
+    }
+    CHECK(error_of({{"x", "\t1\n"}}) == "x:1: empty TERM field");
+    CHECK(error_of({{"x", "\tt\t1\nt\t1\n"}}) == "x:1: empty PATH field");
+    CHECK(error_of({{"x", "p\t\t1\nt\t1\n"}}) == "x:1: empty TERM field");
+    CHECK(error_of({{"x", "p\tt\tmany\nt\t1\n"}}) == "x:1: COUNT 'many' is not a non-negative decimal integer");
+    // Without a two-field line, three fields are TERM COUNT DOCS.
+    CHECK(error_of({{"x", "t\t1\tmany\n"}}) == "x:1: DOCS 'many' is not a non-negative decimal integer");
+    CHECK(error_of({{"x", "path\tt\t1\n"}}) == "x:1: COUNT 't' is not a non-negative decimal integer");
+    // A long field is shortened in the message.
+    CHECK(error_of({{"x", "t\t" + std::string(100, 'y') + "\n"}}) == "x:1: COUNT '" + std::string(60, 'y') + "...' is not a non-negative decimal integer");
+}
+
+TEST_CASE("totals with and without DOCS cannot be merged") {
+    CHECK(error_of({{"a", "t\t1\n"}, {"b", "t\t1\t1\n"}}) ==
+          "b:1: TERM<TAB>COUNT<TAB>DOCS line, but the totals line at a:1 has no DOCS column (counts made with and "
+          "without --doc-freq cannot be merged)");
+    CHECK(error_of({{"a", "t\t1\t1\n"}, {"b", "u\t1\nt\t1\n"}}) ==
+          "b:1: TERM<TAB>COUNT line, but the totals line at a:1 has a DOCS column (counts made with and without "
+          "--doc-freq cannot be merged)");
+    // In one stream, a --doc-freq line among plain totals reads as a per-file line whose term has
+    // no totals line: rejected too.
+    CHECK(error_of({{"mixed", "elvis\t2\nelvis\t3\t1\n"}}) ==
+          "mixed:2: PATH<TAB>TERM<TAB>COUNT line for the term '3', but no TERM<TAB>COUNT line of this input has that "
+          "term (is it a --doc-freq line among plain counts?)");
+}
+
+TEST_CASE("MergeError is a runtime_error with the location first") {
+    const MergeError e("f.tsv", 12, "bad");
+    CHECK(std::string(e.what()) == "f.tsv:12: bad");
+}
