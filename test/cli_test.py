@@ -686,6 +686,30 @@ class InPlace(Base):
         self.assertEqual(self.read(plain + ".orig"), b"elvis is here\nand elvis again\n")
         self.assertEqual(self.read(plain), b"Elvis is here\nand Elvis again\n")
 
+    def test_shards_split_the_files_with_no_overlap(self):
+        root = os.path.join(self.dir, "shards")
+        os.makedirs(root)
+        for i in range(40):
+            with open(os.path.join(root, f"f{i}.txt"), "wb") as f:
+                f.write(b"elvis")
+        everything = run(["--in-place", "--dry-run", root]).stdout.splitlines()
+        self.assertEqual(len(everything), 40)
+        seen = []
+        for i in range(1, 4):
+            r = run(["--in-place", "--dry-run", "--shard", f"{i}/3", root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            seen += r.stdout.splitlines()
+        self.assertEqual(sorted(seen), sorted(everything))
+        self.assertEqual(len(set(seen)), 40)
+        r = run(["--in-place", "--shard", "4/3", root])
+        self.assertEqual(r.returncode, 2)
+
+    def test_help_subcommands(self):
+        self.assertIn(b"elvis --in-place [OPTIONS] PATH...", run(["help"]).stdout)
+        self.assertIn(b"Usage: elvis merge", run(["help", "merge"]).stdout)
+        r = run(["help", "bogus"])
+        self.assertEqual(r.returncode, 2)
+
     def test_usage_errors(self):
         for args, message in [(["--in-place"], b"needs at least one PATH"), (["--in-place", "-"], b"standard input"),
                               (["--dry-run", "x"], b"--dry-run only applies with --in-place"),

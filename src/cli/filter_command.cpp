@@ -27,6 +27,9 @@ namespace elvis::cli {
 namespace {
 
 constexpr const char* filter_usage = R"(Usage: elvis [OPTIONS] [FILE...]
+       elvis --in-place [OPTIONS] PATH...
+       elvis count [OPTIONS] [PATH...]     (elvis help count)
+       elvis merge [FILE...]               (elvis help merge)
 Rewrite fixed strings in FILEs (standard input when none, or for '-') to standard output.
 Without rules, replaces 'elvis' with 'Elvis'. Each FILE is its own stream: no match spans two.
 
@@ -69,6 +72,7 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line
   -0, --null             --files-from paths are NUL-separated
   -j, --threads N        worker threads, 1 to 256 (default: the number of CPUs)
+      --shard I/N        rewrite only the files of shard I of N (as elvis count --shard)
       --progress         show progress on stderr (default: only when stderr is a terminal)
       --no-progress      never show progress
 
@@ -90,7 +94,7 @@ struct FilterSettings {
 constexpr std::string_view filter_option_names[] = {
     "find", "replace", "rules", "ignore-case", "word", "decompress", "buffer-size", "io", "stats", "help", "version",
     "in-place", "dry-run", "diff", "backup", "no-fsync", "force", "hard-links", "binary", "hidden", "follow",
-    "glob", "files-from", "null", "threads", "progress", "no-progress"};
+    "glob", "files-from", "null", "threads", "shard", "progress", "no-progress"};
 
 std::string read_whole_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -127,6 +131,13 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     if (vm.count("glob")) s.walk.globs = vm["glob"].as<std::vector<std::string>>();
     s.threads = std::max(1u, std::thread::hardware_concurrency());
     if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_size(vm["threads"].as<std::string>(), 1, 256, "--threads"));
+    if (vm.count("shard")) {
+        try {
+            s.shard = parse_shard(vm["shard"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(std::string(e.what()) + " for --shard");
+        }
+    }
     if (vm.count("files-from"))
         for (std::string& path : read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
             paths.push_back(std::move(path));
@@ -171,6 +182,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         ("files-from", po::value<std::string>())
         ("null,0", po::bool_switch())
         ("threads,j", po::value<std::string>())
+        ("shard", po::value<std::string>())
         ("progress", po::bool_switch())
         ("no-progress", po::bool_switch());
     po::options_description all;
@@ -233,7 +245,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         for (const char* name : {"dry-run", "diff", "no-fsync", "force", "binary", "hidden", "follow", "null",
                                  "progress", "no-progress"})
             if (vm[name].as<bool>()) throw UsageError(std::string("--") + name + " only applies with --in-place");
-        for (const char* name : {"backup", "hard-links", "glob", "files-from", "threads"})
+        for (const char* name : {"backup", "hard-links", "glob", "files-from", "threads", "shard"})
             if (vm.count(name)) throw UsageError(std::string("--") + name + " only applies with --in-place");
     }
     if (settings.files.empty()) settings.files.push_back("-");

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -11,10 +12,16 @@ int main(int argc, char** argv) {
         // Subcommands come first; anything else is the filter (whose FILE may not be named "count").
         if (argc > 1 && std::strcmp(argv[1], "count") == 0) return elvis::cli::count_command(argc - 1, argv + 1);
         if (argc > 1 && std::strcmp(argv[1], "merge") == 0) return elvis::cli::merge_command(argc - 1, argv + 1);
-        if (argc > 2 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], "count") == 0) {
+        if (argc > 1 && std::strcmp(argv[1], "help") == 0) {  // elvis help [count|merge]
             char help[] = "--help";
-            char* args[] = {argv[2], help, nullptr};
-            return elvis::cli::count_command(2, args);
+            char* args[] = {argv[0], help, nullptr};
+            if (argc > 2 && std::strcmp(argv[2], "count") == 0) return elvis::cli::count_command(2, args);
+            if (argc > 2 && std::strcmp(argv[2], "merge") == 0) return elvis::cli::merge_command(2, args);
+            if (argc > 2) {
+                elvis::cli::report(std::string("no help on '") + argv[2] + "' (subcommands: count, merge)");
+                return elvis::cli::exit_trouble;
+            }
+            return elvis::cli::filter_command(2, args);
         }
         return elvis::cli::filter_command(argc, argv);
     } catch (const std::exception& e) {
