@@ -164,6 +164,23 @@ class FilterBehaviour(Base):
             self.assertEqual(forced.returncode, 2)
             self.assertIn(b"io_uring is not available", forced.stderr)
 
+    def test_trace_is_chrome_trace_json(self):
+        import json
+        trace = os.path.join(self.dir, "trace.json")
+        data = self.write("in", b"elvis " * 100000)
+        r = run(["--buffer-size", "64K", "--trace", trace, "--stats", data])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"elvis: time:         filter: scan ", r.stderr)
+        doc = json.load(open(trace))
+        names = {e["name"] for e in doc["traceEvents"]}
+        self.assertTrue({"thread_name", "read wait", "scan"} <= names, names)
+        spans = [e for e in doc["traceEvents"] if e.get("ph") == "X"]
+        self.assertGreaterEqual(len([e for e in spans if e["name"] == "scan"]), 600000 // 65536)
+        self.assertTrue(all(e["dur"] >= 0 and e["ts"] >= 0 for e in spans))
+        r = run(["--trace", os.path.join(self.dir, "no", "such", "dir.json"), data])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"cannot write the trace", r.stderr)
+
     def test_environment_variable_selects_backend(self):
         r = run(["--stats"], b"x", env={"ELVIS_IO": "posix"})
         self.assertIn(b"io backend:   posix", r.stderr)

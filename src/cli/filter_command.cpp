@@ -17,6 +17,7 @@
 #include "elvis/gzip_source.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/rewriter.hpp"
+#include "elvis/trace.hpp"
 #include "options.hpp"
 #include "elvis/inplace.hpp"
 
@@ -50,7 +51,10 @@ Options:
                          that start with gzip's magic bytes 1f 8b
       --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 256K)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
-      --stats            print bytes, replacements, time, speed and I/O backend to stderr
+      --stats            print bytes, replacements, time, speed, I/O backend, and time spent
+                         scanning, waiting for reads and writing, to stderr
+      --trace FILE       write a Chrome Trace Event JSON of reads, scans and writes to FILE
+                         (open it in Perfetto or chrome://tracing)
   -h, --help             show this help and exit
   -V, --version          show the version and exit
 
@@ -87,6 +91,7 @@ struct FilterSettings {
     std::size_t buffer_size = default_buffer_size;
     IoMode io = IoMode::automatic;
     bool stats = false;
+    std::string trace_path;
     bool decompress = false;
     std::optional<InPlaceRun> in_place;
 };
@@ -166,6 +171,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         ("buffer-size", po::value<std::string>())
         ("io", po::value<std::string>())
         ("stats", po::bool_switch())
+        ("trace", po::value<std::string>())
         ("help,h", po::bool_switch())
         ("version,V", po::bool_switch())
         ("in-place", po::bool_switch())
@@ -235,6 +241,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         }
     }
     settings.stats = vm["stats"].as<bool>();
+    if (vm.count("trace")) settings.trace_path = vm["trace"].as<std::string>();
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
@@ -317,6 +324,13 @@ int filter_command(int argc, char** argv) {
     ByteSource& source = gzip ? static_cast<ByteSource&>(*gzip) : *io.source;
     StreamRewriter rewriter(*matcher);
     FdSink sink(STDOUT_FILENO);
+    // Tracing (for --trace and --stats) records into a buffer allocated here, never in the loop.
+    std::optional<Trace> trace;
+    TraceRecorder* recorder = nullptr;
+    if (settings->stats || !settings->trace_path.empty()) {
+        recorder = trace.emplace().add_thread("filter");
+        sink.trace(recorder);
+    }
     int status = exit_ok;
     try {
         for (const std::string& name : settings->files) {
@@ -329,8 +343,13 @@ int filter_command(int argc, char** argv) {
             source.open(fd);
             try {
                 while (true) {
-                    std::span<char> chunk = source.next();
+                    std::span<char> chunk;
+                    {
+                        TraceSpan wait(recorder, TraceKind::read_wait);
+                        chunk = source.next();
+                    }
                     if (chunk.empty()) break;
+                    TraceSpan scan(recorder, TraceKind::scan);  // the writes inside are their own spans
                     rewriter.feed(chunk, sink);
                 }
             } catch (const WriteError&) {
@@ -352,6 +371,15 @@ int filter_command(int argc, char** argv) {
     if (settings->stats) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         print_stats(rewriter, elapsed.count(), io);
+        std::fprintf(stderr, "elvis: time:         %s", trace->summary().c_str());
+    }
+    if (trace && !settings->trace_path.empty()) {
+        try {
+            trace->write_json(settings->trace_path);
+        } catch (const IoError& e) {
+            report(e.what());
+            return exit_trouble;
+        }
     }
     return status;
 }
