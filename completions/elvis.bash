@@ -14,9 +14,9 @@ _elvis() {
     local command=filter
     ((COMP_CWORD > 1)) && case ${COMP_WORDS[1]} in count | merge | help) command=${COMP_WORDS[1]} ;; esac
 
-    local filter_options='-f --find -r --replace --rules -i --ignore-case -w --word -z --decompress --buffer-size --io --stats
+    local filter_options='-f --find -r --replace --rules -i --ignore-case -w --word -z --decompress --buffer-size --io --stats --trace
         -h --help -V --version --in-place --dry-run --diff --backup --no-fsync --force --hard-links --binary
-        --hidden --follow --glob --files-from -0 --null -j --threads --progress --no-progress'
+        --hidden --follow --glob --files-from -0 --null -j --threads --shard --progress --no-progress'
     local count_options='-t --term -i --ignore-case -w --word --records --doc-freq --per-file --format
         --files-from -0 --null --shard -z --decompress --hidden --follow --glob -j --threads --buffer-size
         --split-threshold --io -h --help'
@@ -31,7 +31,7 @@ _elvis() {
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
         filter:-f | filter:--find | filter:-r | filter:--replace | filter:--backup | *:--glob | *:--buffer-size | \
-            *:-j | *:--threads | count:-t | count:--term | count:--records | count:--split-threshold | count:--shard)
+            *:-j | *:--threads | count:-t | count:--term | count:--records | count:--split-threshold | *:--shard)
             COMPREPLY=()
             return ;;
     esac
