@@ -92,29 +92,14 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         ("split-threshold", po::value<std::string>())
         ("io", po::value<std::string>())
         ("help,h", po::bool_switch());
-    po::options_description all;
-    all.add(visible).add_options()("path", po::value<std::vector<std::string>>());
-    po::positional_options_description positional;
-    positional.add("path", -1);
-    po::variables_map vm;
-    try {
-        const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(), vm);
-        po::notify(vm);
-    } catch (const po::unknown_option& e) {
-        throw UsageError(unknown_option_message(e.get_option_name(), count_option_names));
-    } catch (const po::error& e) {
-        throw UsageError(e.what());
-    }
+    const po::variables_map vm = parse_command_line(argc, argv, visible, "path", count_option_names);
     if (vm["help"].as<bool>()) {
         std::fputs(count_usage, stdout);
         return std::nullopt;
     }
     CountCommand command;
     CountSettings& s = command.settings;
-    auto strings = [&](const char* name) {
-        return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
-    };
+    auto strings = [&](const char* name) { return values_of(vm, name); };
     for (std::string& term : strings("term")) s.terms.push_back({std::move(term), {}});
     if (s.terms.empty()) s.terms.push_back({"elvis", {}});
     s.match.ignore_case = vm["ignore-case"].as<bool>();

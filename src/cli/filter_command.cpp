@@ -191,21 +191,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         ("shard", po::value<std::string>())
         ("progress", po::bool_switch())
         ("no-progress", po::bool_switch());
-    po::options_description all;
-    all.add(visible).add_options()("file", po::value<std::vector<std::string>>());
-    po::positional_options_description positional;
-    positional.add("file", -1);
-
-    po::variables_map vm;
-    try {
-        const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(), vm);
-        po::notify(vm);
-    } catch (const po::unknown_option& e) {
-        throw UsageError(unknown_option_message(e.get_option_name(), filter_option_names));
-    } catch (const po::error& e) {
-        throw UsageError(e.what());
-    }
+    const po::variables_map vm = parse_command_line(argc, argv, visible, "file", filter_option_names);
     if (vm["help"].as<bool>()) {
         std::fputs(filter_usage, stdout);
         return std::nullopt;
@@ -216,9 +202,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     }
 
     FilterSettings settings;
-    auto strings = [&](const char* name) {
-        return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
-    };
+    auto strings = [&](const char* name) { return values_of(vm, name); };
     std::vector<std::string> finds = strings("find"), replaces = strings("replace");
     if (finds.size() != replaces.size())
         throw UsageError("every --find needs a --replace (got " + std::to_string(finds.size()) + " --find and " +

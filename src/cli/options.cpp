@@ -82,6 +82,31 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
 
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
 
+namespace po = boost::program_options;
+
+po::variables_map parse_command_line(int argc, char** argv, const po::options_description& options,
+                                     const char* positional_name, std::span<const std::string_view> known) {
+    po::options_description all;
+    all.add(options).add_options()(positional_name, po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add(positional_name, -1);
+    po::variables_map vm;
+    try {
+        const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(), vm);
+        po::notify(vm);
+    } catch (const po::unknown_option& e) {
+        throw UsageError(unknown_option_message(e.get_option_name(), known));
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    return vm;
+}
+
+std::vector<std::string> values_of(const po::variables_map& vm, const char* name) {
+    return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
 std::vector<std::string> read_path_list(const std::string& from, bool nul_separated) {
     std::string text;
     if (from == "-") {

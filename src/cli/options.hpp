@@ -1,6 +1,7 @@
 // Helpers shared by the subcommands: errors in the `elvis: ...` form, sizes, option suggestions.
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -31,6 +32,17 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
 
 // True when `fd` is a terminal.
 bool is_terminal(int fd);
+
+// Parses argv against `options`, collecting bare arguments under `positional_name` (Unix style,
+// no abbreviated long options). Bad options become UsageError; an unknown one names the closest
+// of `known`.
+boost::program_options::variables_map parse_command_line(int argc, char** argv,
+                                                         const boost::program_options::options_description& options,
+                                                         const char* positional_name,
+                                                         std::span<const std::string_view> known);
+
+// The values of a repeatable string option (empty when absent).
+std::vector<std::string> values_of(const boost::program_options::variables_map& vm, const char* name);
 
 // Reads a list of paths from FILE ('-': standard input), one per line or NUL-separated.
 // Empty entries are skipped; a trailing CR is dropped from lines. Throws UsageError.
