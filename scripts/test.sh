@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the release build, the same suite under ASan+UBSan, and each
-# fuzzer for a bounded time. Exits non-zero if anything fails.
+# Builds and runs every test: the release build, the same suite under ASan+UBSan, the unit tests
+# (counting and parallel code included) under TSan, and each fuzzer for a bounded time. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -23,6 +23,16 @@ status=0
 run_suite "release" build --buildtype=release || status=1
 run_suite "asan+ubsan" build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
   -Dcpp_args=-fno-sanitize-recover=undefined || status=1
+# The counting and parallel code under ThreadSanitizer (the unit tests cover them; see
+# test/tsan.supp for why io_uring's kernel-shared rings are suppressed).
+[[ -f build-tsan/build.ninja ]] || meson setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false >/dev/null
+meson compile -C build-tsan test/unit_tests >/dev/null
+if TSAN_OPTIONS="suppressions=$PWD/test/tsan.supp halt_on_error=1" build-tsan/test/unit_tests > build-tsan/unit-tsan.log 2>&1; then
+  summary+=("tsan: Ok: 1 (unit tests, $(grep -o '[0-9]* passed' build-tsan/unit-tsan.log | head -1) test cases)")
+else
+  tail -40 build-tsan/unit-tsan.log
+  summary+=("tsan: Fail: 1"); status=1
+fi
 if [[ -x fuzz/run-all.sh ]]; then
   if bash fuzz/run-all.sh "$FUZZ_SECONDS"; then summary+=("fuzz: Ok: all ${FUZZ_SECONDS}s runs clean"); else summary+=("fuzz: Fail"); status=1; fi
 fi
