@@ -41,6 +41,13 @@ def run(args, data=b"", env=None, **kw):
     return subprocess.run([ELVIS] + args, input=data, capture_output=True, env=full_env, timeout=120, **kw)
 
 
+def unprivileged(cmd):
+    """Runs cmd as nobody when we are root, so that file permissions apply to it."""
+    if os.geteuid() == 0:
+        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+    return cmd
+
+
 def reference_rewrite(data, pairs):
     out, i = bytearray(), 0
     while i < len(data):
@@ -233,8 +240,7 @@ class Errors(Base):
         os.chmod(self.dir, 0o755)
         os.chmod(good, 0o644)
         cmd = [ELVIS, locked, good]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        cmd = unprivileged(cmd)
         r = subprocess.run(cmd, capture_output=True, timeout=60)
         self.assertEqual((r.returncode, r.stdout), (2, b"Elvis\n"))
         self.assertIn(f"elvis: {locked}: Permission denied".encode(), r.stderr)
@@ -490,8 +496,7 @@ class Count(Base):
         for dirpath, dirnames, _ in os.walk(self.dir):
             os.chmod(dirpath, 0o755)
         cmd = [ELVIS, "count", root]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        cmd = unprivileged(cmd)
         r = subprocess.run(cmd, capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 2)
         self.assertEqual(r.stdout, b"elvis\t8\n")
@@ -675,8 +680,7 @@ class InPlace(Base):
         os.chmod(d, 0o555)
         os.chmod(self.dir, 0o755)
         cmd = [ELVIS, "--in-place", path]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        cmd = unprivileged(cmd)
         r = subprocess.run(cmd, capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"f.txt: cannot create a temporary file in its directory: Permission denied", r.stderr)
