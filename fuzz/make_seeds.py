@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the hand-made seed corpora fuzz/corpus/fuzz_rewrite/ and fuzz/corpus/fuzz_count/.
+"""Writes the hand-made seed corpora fuzz/corpus/fuzz_{rewrite,count,options}/.
 
 The files are checked in; rerun this after changing a seed or the input encoding (documented in
 fuzz_common.hpp and fuzz_count.cpp). Usage: fuzz/make_seeds.py [FUZZ_DIR]
@@ -85,9 +85,36 @@ COUNT = {
 }
 
 
+def args(*argv):
+    """fuzz_options: the arguments after argv[0], NUL-separated (see fuzz_options.cpp)."""
+    return b"\0".join(a.encode() if isinstance(a, str) else a for a in argv)
+
+
+OPTIONS = {
+    "filter-pairs": args("-f", "elvis", "-r", "Elvis", "--find=a\tb", "--replace", "", "-iw", "-", "x.txt"),
+    "filter-rules": args("--rules", "rules.tsv", "--buffer-size", "64K", "--io=posix", "--stats", "--", "-f"),
+    "filter-bad-sizes": args("--buffer-size", "0", "--buffer-size=65M", "--buffer-size", "18446744073709551616G"),
+    "filter-unknown": args("--in-plase", "--hlep", "-q", "---", "--find"),
+    "filter-in-place": args("--in-place", "--dry-run", "--backup", ".bak", "--hard-links", "split", "-j", "3",
+                            "--glob", "!*.o", "--shard", "2/3", "--no-fsync", "--files-from", "paths.txt", "dir"),
+    "filter-in-place-bad": args("--in-place", "--diff", "--dry-run", "-j", "0", "--shard", "4/3",
+                                "--hard-links=maybe", "-"),
+    "filter-in-place-null": args("--in-place", "-0", "--files-from=paths0.txt", "--progress", "--no-progress"),
+    "filter-mismatched": args("-f", "a", "-f", "b", "-r", "c", "-z", "--in-place", "p"),
+    "filter-help": args("--help"),
+    "filter-version": args("-V"),
+    "count-basic": args("count", "-t", "elvis", "-t", "presley", "-iw", "--format", "json", "--per-file", "."),
+    "count-records": args("count", "--records", "item", "--doc-freq", "--per-file", "--format=tsv", "-j", "256",
+                          "--split-threshold", "1G", "--buffer-size", "1"),
+    "count-bad": args("count", "--records", "", "-j", "100000", "--shard", "0/0", "--format", "xml", "-0"),
+    "count-files-from": args("count", "--files-from", "paths.txt", "-z", "--hidden", "--follow", "--io", "uring"),
+    "count-help": args("count", "-h"),
+}
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for fuzzer, seeds in (("fuzz_rewrite", REWRITE), ("fuzz_count", COUNT)):
+    for fuzzer, seeds in (("fuzz_rewrite", REWRITE), ("fuzz_count", COUNT), ("fuzz_options", OPTIONS)):
         folder = os.path.join(root, "corpus", fuzzer)
         os.makedirs(folder, exist_ok=True)
         for name, data in seeds.items():

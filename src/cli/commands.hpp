@@ -1,10 +1,14 @@
 // The subcommands of the elvis command; each parses its own options and returns the exit status.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "elvis/byte_source.hpp"
+#include "elvis/corpus_count.hpp"
 #include "elvis/inplace.hpp"
+#include "elvis/rules.hpp"
 
 namespace elvis::cli {
 
@@ -19,5 +23,30 @@ struct InPlaceRun {
     bool progress = false;
 };
 int in_place_command(const InPlaceRun& run);
+
+// The command lines, parsed and checked without touching any input (only --rules and --files-from
+// files are read). Each returns nothing when --help or --version was answered (on stdout) and
+// throws UsageError for a bad command line; the rules themselves are checked when the matcher is
+// built (RuleError). Separate from running so that fuzz/fuzz_options.cpp can call them.
+struct FilterSettings {
+    std::vector<Rule> rules;
+    MatchOptions match;
+    std::vector<std::string> files;
+    std::size_t buffer_size = default_buffer_size;
+    IoMode io = IoMode::automatic;
+    bool stats = false;
+    std::string trace_path;
+    bool decompress = false;
+    std::optional<InPlaceRun> in_place;
+};
+std::optional<FilterSettings> parse_filter(int argc, char** argv);
+
+struct CountCommand {
+    CountSettings settings;
+    std::vector<std::string> paths;
+    bool json = false;
+    bool doc_freq = false;
+};
+std::optional<CountCommand> parse_count(int argc, char** argv);
 
 }  // namespace elvis::cli

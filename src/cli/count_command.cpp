@@ -63,12 +63,89 @@ constexpr std::string_view count_option_names[] = {
     "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "shard",
     "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "help"};
 
-struct CountCommand {
-    CountSettings settings;
-    std::vector<std::string> paths;
-    bool json = false;
-    bool doc_freq = false;
-};
+// TSV fields: escape the bytes that would break the line format.
+std::string tsv_field(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\\': out += "\\\\"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        auto b = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') out += '\\', out += c;
+        else if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (b < 0x20 || b == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\u%04x", b);
+            out += hex;
+        } else out += c;
+    }
+    return out + "\"";
+}
+
+void print_tsv(const CountCommand& command, const CountReport& report) {
+    const auto& terms = command.settings.terms;
+    std::string out;
+    for (const FileCounts& file : report.per_file)
+        for (std::size_t t = 0; t < terms.size(); ++t)
+            if (file.counts[t])
+                out += tsv_field(file.path) + '\t' + tsv_field(terms[t].find) + '\t' + std::to_string(file.counts[t]) + '\n';
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+        out += tsv_field(terms[t].find) + '\t' + std::to_string(report.totals[t]);
+        if (command.doc_freq) out += '\t' + std::to_string(report.documents[t]);
+        out += '\n';
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+void print_json(const CountCommand& command, const CountReport& report) {
+    const auto& terms = command.settings.terms;
+    std::string out = "{\"terms\":[";
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+        if (t) out += ',';
+        out += "{\"term\":" + json_string(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
+               ",\"documents\":" + std::to_string(report.documents[t]) + '}';
+    }
+    out += "],\"files_searched\":" + std::to_string(report.files_searched);
+    out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
+    if (!command.settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
+    if (command.settings.per_file) {
+        out += ",\"files\":[";
+        for (std::size_t f = 0; f < report.per_file.size(); ++f) {
+            if (f) out += ',';
+            out += "{\"path\":" + json_string(report.per_file[f].path) + ",\"counts\":{";
+            bool first = true;
+            for (std::size_t t = 0; t < terms.size(); ++t) {
+                if (!report.per_file[f].counts[t]) continue;
+                if (!first) out += ',';
+                first = false;
+                out += json_string(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
+            }
+            out += "}}";
+        }
+        out += ']';
+    }
+    out += ",\"errors\":[";
+    for (std::size_t e = 0; e < report.errors.size(); ++e) {
+        if (e) out += ',';
+        out += "{\"path\":" + json_string(report.errors[e].path) + ",\"error\":" + json_string(report.errors[e].reason) + '}';
+    }
+    out += "],\"io_backend\":" + json_string(report.io_backend) + "}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+}  // namespace
 
 std::optional<CountCommand> parse_count(int argc, char** argv) {
     po::options_description visible;
@@ -156,90 +233,6 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     }
     return command;
 }
-
-// TSV fields: escape the bytes that would break the line format.
-std::string tsv_field(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\\': out += "\\\\"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        auto b = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') out += '\\', out += c;
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (b < 0x20 || b == 0x7f) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\u%04x", b);
-            out += hex;
-        } else out += c;
-    }
-    return out + "\"";
-}
-
-void print_tsv(const CountCommand& command, const CountReport& report) {
-    const auto& terms = command.settings.terms;
-    std::string out;
-    for (const FileCounts& file : report.per_file)
-        for (std::size_t t = 0; t < terms.size(); ++t)
-            if (file.counts[t])
-                out += tsv_field(file.path) + '\t' + tsv_field(terms[t].find) + '\t' + std::to_string(file.counts[t]) + '\n';
-    for (std::size_t t = 0; t < terms.size(); ++t) {
-        out += tsv_field(terms[t].find) + '\t' + std::to_string(report.totals[t]);
-        if (command.doc_freq) out += '\t' + std::to_string(report.documents[t]);
-        out += '\n';
-    }
-    std::fwrite(out.data(), 1, out.size(), stdout);
-}
-
-void print_json(const CountCommand& command, const CountReport& report) {
-    const auto& terms = command.settings.terms;
-    std::string out = "{\"terms\":[";
-    for (std::size_t t = 0; t < terms.size(); ++t) {
-        if (t) out += ',';
-        out += "{\"term\":" + json_string(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
-               ",\"documents\":" + std::to_string(report.documents[t]) + '}';
-    }
-    out += "],\"files_searched\":" + std::to_string(report.files_searched);
-    out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
-    if (!command.settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
-    if (command.settings.per_file) {
-        out += ",\"files\":[";
-        for (std::size_t f = 0; f < report.per_file.size(); ++f) {
-            if (f) out += ',';
-            out += "{\"path\":" + json_string(report.per_file[f].path) + ",\"counts\":{";
-            bool first = true;
-            for (std::size_t t = 0; t < terms.size(); ++t) {
-                if (!report.per_file[f].counts[t]) continue;
-                if (!first) out += ',';
-                first = false;
-                out += json_string(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
-            }
-            out += "}}";
-        }
-        out += ']';
-    }
-    out += ",\"errors\":[";
-    for (std::size_t e = 0; e < report.errors.size(); ++e) {
-        if (e) out += ',';
-        out += "{\"path\":" + json_string(report.errors[e].path) + ",\"error\":" + json_string(report.errors[e].reason) + '}';
-    }
-    out += "],\"io_backend\":" + json_string(report.io_backend) + "}\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
-}
-
-}  // namespace
 
 int count_command(int argc, char** argv) {
     std::optional<CountCommand> command;

@@ -84,17 +84,6 @@ Exit status: 0 on success (whether or not anything matched), 2 on any error; wit
 2 when any file failed or was left alone for safety, 130/143 after SIGINT/SIGTERM.
 )";
 
-struct FilterSettings {
-    std::vector<Rule> rules;
-    MatchOptions match;
-    std::vector<std::string> files;
-    std::size_t buffer_size = default_buffer_size;
-    IoMode io = IoMode::automatic;
-    bool stats = false;
-    std::string trace_path;
-    bool decompress = false;
-    std::optional<InPlaceRun> in_place;
-};
 
 constexpr std::string_view filter_option_names[] = {
     "find", "replace", "rules", "ignore-case", "word", "decompress", "buffer-size", "io", "stats", "help", "version",
@@ -158,7 +147,41 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     return run;
 }
 
-// Returns the settings, or nothing when --help or --version was answered.
+// Opens FILE for reading; reports and returns -1 when it cannot be read as a stream of bytes.
+int open_input(const std::string& name) {
+    if (name == "-") return STDIN_FILENO;
+    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        report(name, std::strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        report(name, std::strerror(EISDIR));
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void print_stats(const StreamRewriter& rewriter, double seconds, const SourceChoice& io) {
+    const double mb_per_s = seconds > 0 ? static_cast<double>(rewriter.bytes_in()) / seconds / 1e6 : 0;
+    std::string backend(backend_name(io.source->backend()));
+    if (!io.fallback_reason.empty()) backend += " (fallback: " + io.fallback_reason + ")";
+    std::fprintf(stderr,
+                 "elvis: bytes in:     %llu\n"
+                 "elvis: bytes out:    %llu\n"
+                 "elvis: replacements: %llu\n"
+                 "elvis: seconds:      %.3f\n"
+                 "elvis: throughput:   %.1f MB/s\n"
+                 "elvis: io backend:   %s\n",
+                 static_cast<unsigned long long>(rewriter.bytes_in()),
+                 static_cast<unsigned long long>(rewriter.bytes_out()),
+                 static_cast<unsigned long long>(rewriter.replacements()), seconds, mb_per_s, backend.c_str());
+}
+
+}  // namespace
+
 std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     po::options_description visible;
     visible.add_options()
@@ -242,41 +265,6 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     if (settings.files.empty()) settings.files.push_back("-");
     return settings;
 }
-
-// Opens FILE for reading; reports and returns -1 when it cannot be read as a stream of bytes.
-int open_input(const std::string& name) {
-    if (name == "-") return STDIN_FILENO;
-    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        report(name, std::strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        report(name, std::strerror(EISDIR));
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-void print_stats(const StreamRewriter& rewriter, double seconds, const SourceChoice& io) {
-    const double mb_per_s = seconds > 0 ? static_cast<double>(rewriter.bytes_in()) / seconds / 1e6 : 0;
-    std::string backend(backend_name(io.source->backend()));
-    if (!io.fallback_reason.empty()) backend += " (fallback: " + io.fallback_reason + ")";
-    std::fprintf(stderr,
-                 "elvis: bytes in:     %llu\n"
-                 "elvis: bytes out:    %llu\n"
-                 "elvis: replacements: %llu\n"
-                 "elvis: seconds:      %.3f\n"
-                 "elvis: throughput:   %.1f MB/s\n"
-                 "elvis: io backend:   %s\n",
-                 static_cast<unsigned long long>(rewriter.bytes_in()),
-                 static_cast<unsigned long long>(rewriter.bytes_out()),
-                 static_cast<unsigned long long>(rewriter.replacements()), seconds, mb_per_s, backend.c_str());
-}
-
-}  // namespace
 
 int filter_command(int argc, char** argv) {
     std::optional<FilterSettings> settings;
