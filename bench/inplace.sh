@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/inplace.sh: `elvis --in-place` against `find -exec sed -i`, sd and `rg -l | xargs sed -i`,
+# bench/inplace.sh: `elvis --in-place` against `find -exec sed -i` (one sed per file, \;, and
+# many files per sed, +), sd and `rg -l | xargs sed -i`,
 # side by side in one invocation, on a fresh copy of (a) a 4000-file news tree and (b) one 1 GiB
 # file for every run (hyperfine --prepare makes the copy; it is not timed). Results are checked:
 # every tool's rewritten tree must equal elvis's.
@@ -43,6 +44,7 @@ bench_tree() {  # title, source (file or dir), bytes
   local agree="all outputs equal"
   eval "$prepare"; "$ELVIS" --in-place --no-progress "$target" 2>/dev/null; cp -a "$target" "$OUT/inplace-ref"
   for cmd in "find '$target' -type f -exec sed -i 's/elvis/Elvis/g' {} +" \
+             "find '$target' -type f -exec sed -i 's/elvis/Elvis/g' {} \\;" \
              "find '$target' -type f -print0 | xargs -0 sd $sd_fixed elvis Elvis" \
              "rg -l -F elvis '$target' | xargs -d '\n' sed -i 's/elvis/Elvis/g'"; do
     eval "$prepare"; bash -c "$cmd"
@@ -54,13 +56,14 @@ bench_tree() {  # title, source (file or dir), bytes
   hyperfine -S bash -w 1 -r "$RUNS" --export-json "$json" --prepare "$prepare" \
     -n "elvis --in-place" "'$ELVIS' --in-place --no-progress '$target' 2>/dev/null" \
     -n "elvis --in-place --no-fsync" "'$ELVIS' --in-place --no-progress --no-fsync '$target' 2>/dev/null" \
-    -n "find -exec sed -i" "find '$target' -type f -exec sed -i 's/elvis/Elvis/g' {} +" \
+    -n "find -exec sed -i {} +" "find '$target' -type f -exec sed -i 's/elvis/Elvis/g' {} +" \
+    -n "find -exec sed -i {} \\;" "find '$target' -type f -exec sed -i 's/elvis/Elvis/g' {} \\;" \
     -n "sd" "find '$target' -type f -print0 | xargs -0 sd $sd_fixed elvis Elvis" \
     -n "rg -l | xargs sed -i" "rg -l -F elvis '$target' | xargs -d '\n' sed -i 's/elvis/Elvis/g'" >&2
   {
     echo "## $title ($bytes bytes) — $agree"
     echo
-    python3 bench/peers_table.py "$json" --versus "find -exec sed -i" --bytes "$bytes"
+    python3 bench/peers_table.py "$json" --versus "find -exec sed -i {} +" --versus "find -exec sed -i {} \\;" --bytes "$bytes"
   } >> "$report"
 }
 

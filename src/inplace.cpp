@@ -3,14 +3,16 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "detail/worker_pool.hpp"
@@ -274,8 +276,10 @@ private:
         std::unique_ptr<AtomicReplacement> replacement;
         std::uint64_t replacements;
     };
+public:
     static constexpr std::size_t max_pending = 32;
 
+private:
     Shared& shared_;
     SourceChoice io_;
     std::vector<Pending> pending_;
@@ -284,6 +288,22 @@ private:
     std::uint64_t bytes_ = 0;
 };
 
+}  // namespace
+
+unsigned default_in_place_threads() {
+    return std::clamp(4 * std::thread::hardware_concurrency(), 8u, 64u);
+}
+
+namespace {
+// Each worker keeps up to 2 * max_pending descriptors open (original and new file) plus a few;
+// fewer workers than asked for when the descriptor limit could not hold them all.
+unsigned workers_within_descriptor_limit(unsigned wanted) {
+    struct rlimit limit;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+    const rlim_t per_worker = 2 * Worker::max_pending + 8, reserve = 64;  // the walker's directories, stdio
+    const rlim_t fit = limit.rlim_cur > reserve ? (limit.rlim_cur - reserve) / per_worker : 0;
+    return static_cast<unsigned>(std::clamp<rlim_t>(fit, 1, wanted));
+}
 }  // namespace
 
 InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vector<std::string>& paths,
@@ -299,7 +319,7 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         if (callbacks.on_walk_error) callbacks.on_walk_error(path, reason);
     });
     for (const std::string& path : paths) walker.add(path);
-    detail::run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
+    detail::run_on_pool(workers_within_descriptor_limit(std::max(1u, settings.threads)), [&](unsigned) {
         Worker worker(shared);
         FileEntry entry;
         while (!progress.stop && walker.next(entry))

@@ -592,6 +592,22 @@ class InPlace(Base):
         self.assertRegex(r.stderr, rb"elvis: 6 files scanned, 3 changed \(4 replacements\), 2 unchanged; skipped: 1 binary")
         self.assert_no_temporaries(root)
 
+    def test_many_workers_within_a_low_open_file_limit(self):
+        # Each worker keeps a batch of files open; 256 workers under a hard limit of 128 open
+        # files must still rewrite everything (fewer workers), not fail with EMFILE.
+        root = os.path.join(self.dir, "many")
+        os.makedirs(root)
+        for i in range(600):
+            with open(os.path.join(root, "f%03d.txt" % i), "wb") as f:
+                f.write(b"elvis %d\n" % i)
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+        r = run(["--in-place", "--no-fsync", "-j", "256", root], preexec_fn=limit)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"600 files scanned, 600 changed", r.stderr)
+        for i in (0, 299, 599):
+            self.assertEqual(self.read(os.path.join(root, "f%03d.txt" % i)), b"Elvis %d\n" % i)
+        self.assert_no_temporaries(root)
+
     def test_binary_hidden_and_globs(self):
         root = self.make_tree()
         os.unlink(os.path.join(root, "fifo"))

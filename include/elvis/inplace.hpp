@@ -29,6 +29,12 @@ enum class HardLinkPolicy {
     split,   // rewrite this name as a new file; the other names keep the original content
 };
 
+// The default number of workers for rewriting in place. A rewrite spends most of its time
+// waiting in the filesystem (allocating the new inode, freeing and discarding the old one's
+// blocks, fsync), not on the CPU, so more workers than CPUs keep the disk busy; the number was
+// measured (bench/README.md, "In place: worker threads").
+unsigned default_in_place_threads();
+
 struct InPlaceSettings {
     std::vector<Rule> rules;
     MatchOptions match;

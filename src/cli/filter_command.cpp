@@ -75,7 +75,8 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --glob PATTERN     only files matching PATTERN; '!PATTERN' excludes (repeatable)
       --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line
   -0, --null             --files-from paths are NUL-separated
-  -j, --threads N        worker threads, 1 to 256 (default: the number of CPUs)
+  -j, --threads N        worker threads, 1 to 256 (default: 4 per CPU, 8 to 64; rewriting
+                         mostly waits for the filesystem)
       --shard I/N        rewrite only the files of shard I of N (as elvis count --shard)
       --progress         show progress on stderr (default: only when stderr is a terminal)
       --no-progress      never show progress
@@ -123,7 +124,7 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     s.walk.hidden = vm["hidden"].as<bool>();
     s.walk.follow = vm["follow"].as<bool>();
     if (vm.count("glob")) s.walk.globs = vm["glob"].as<std::vector<std::string>>();
-    s.threads = std::max(1u, std::thread::hardware_concurrency());
+    s.threads = default_in_place_threads();
     if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_size(vm["threads"].as<std::string>(), 1, 256, "--threads"));
     if (vm.count("shard")) {
         try {

@@ -1,6 +1,7 @@
 // `elvis --in-place`: runs the rewrite on a worker thread while the main thread handles
 // SIGINT/SIGTERM and the progress line with Boost.Asio, then prints the summary.
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,9 +69,20 @@ void print_summary(const InPlaceReport& r, double seconds, bool dry_run) {
     std::fputs(line.c_str(), stderr);
 }
 
+// Workers keep the files of a batch open until it is swapped in; the soft limit on open files
+// (often 1024) is raised to the hard one, as a tool that opens many files should.
+void raise_open_file_limit() {
+    struct rlimit limit;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
 }  // namespace
 
 int in_place_command(const InPlaceRun& run) {
+    raise_open_file_limit();
     InPlaceProgress progress;
     InPlaceCallbacks callbacks;
     const bool dry_run = run.settings.dry_run;
