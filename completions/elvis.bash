@@ -19,14 +19,14 @@ _elvis() {
         --hidden --follow --glob --files-from -0 --null -j --threads --shard --progress --no-progress'
     local count_options='-t --term -i --ignore-case -w --word --records --doc-freq --per-file --format
         --files-from -0 --null --shard -z --decompress --hidden --follow --glob -j --threads --buffer-size
-        --split-threshold --io -h --help'
+        --split-threshold --io --stats --trace -h --help'
 
     # The value of the option before the cursor.
     case $command:$prev in
         *:--io) mapfile -t COMPREPLY < <(compgen -W 'auto uring posix' -- "$cur"); return ;;
         count:--format) mapfile -t COMPREPLY < <(compgen -W 'tsv json' -- "$cur"); return ;;
         filter:--hard-links) mapfile -t COMPREPLY < <(compgen -W 'refuse skip split' -- "$cur"); return ;;
-        filter:--rules | *:--files-from)
+        filter:--rules | *:--files-from | *:--trace)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;

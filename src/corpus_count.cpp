@@ -71,8 +71,9 @@ private:
 // One per pool thread: its own ring, buffers and counters; merged into the report once.
 class Worker {
 public:
-    explicit Worker(Shared& shared)
+    Worker(Shared& shared, unsigned index)
         : shared_(shared),
+          trace_(shared.settings.trace ? shared.settings.trace->add_thread("count worker " + std::to_string(index)) : nullptr),
           io_(choose_source(shared.settings.io, shared.settings.buffer_size, SmallFileBatch::ring_entries)),
           counter_(shared.terms, shared.markers),
           documents_(shared.terms.rules().size(), 0),
@@ -138,7 +139,10 @@ private:
         std::array<SmallFileBatch::File, SmallFileBatch::max_files> files;
         std::array<SmallFileBatch::Result, SmallFileBatch::max_files> results;
         for (std::size_t i = 0; i < pending_.size(); ++i) files[i] = {pending_[i].dir->fd, pending_[i].name.c_str(), shared_.settings.walk.follow};
-        batch_->read({files.data(), pending_.size()}, {results.data(), pending_.size()});
+        {
+            TraceSpan span(trace_, TraceKind::open_batch);
+            batch_->read({files.data(), pending_.size()}, {results.data(), pending_.size()});
+        }
         for (std::size_t i = 0; i < pending_.size(); ++i) {
             const FileEntry& entry = pending_[i];
             const SmallFileBatch::Result& r = results[i];
@@ -151,7 +155,10 @@ private:
                 continue;
             }
             begin_file();
-            counter_.feed({r.data.data(), r.data.size()});
+            {
+                TraceSpan span(trace_, TraceKind::scan);
+                counter_.feed({r.data.data(), r.data.size()});
+            }
             bytes_ += r.data.size();
             if (!r.complete) {  // larger than one chunk: read the rest directly
                 const int fd = entry.open(shared_.settings.walk.follow);
@@ -178,7 +185,14 @@ private:
 
     void feed_source(ByteSource& source, const std::string& path) {
         try {
-            for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) {
+            while (true) {
+                std::span<char> chunk;
+                {
+                    TraceSpan wait(trace_, TraceKind::read_wait);
+                    chunk = source.next();
+                }
+                if (chunk.empty()) break;
+                TraceSpan scan(trace_, TraceKind::scan);
                 counter_.feed({chunk.data(), chunk.size()});
                 bytes_ += chunk.size();
             }
@@ -215,6 +229,7 @@ public:
 
 private:
     Shared& shared_;
+    TraceRecorder* trace_;
     SourceChoice io_;
     TermCounter counter_;
     std::vector<std::uint64_t> documents_;
@@ -255,7 +270,7 @@ int byte_before(int fd, std::uint64_t offset, bool needed) {
 // on_match(absolute match) for those; on_match returns false to stop early.
 template <class OnMatch>
 void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_t from, std::uint64_t stop,
-                std::uint64_t size, bool whole_word, OnMatch&& on_match) {
+                std::uint64_t size, bool whole_word, TraceRecorder* trace, OnMatch&& on_match) {
     scanner.reset(byte_before(fd, from, whole_word));
     source.open_range(fd, from, size - from);
     Match m;
@@ -263,7 +278,14 @@ void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_
         Match abs{from + local.start, from + local.end, local.rule};
         return abs.start < stop && on_match(abs);
     };
-    for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) {
+    while (true) {
+        std::span<char> chunk;
+        {
+            TraceSpan wait(trace, TraceKind::read_wait);
+            chunk = source.next();
+        }
+        if (chunk.empty()) break;
+        TraceSpan scan(trace, TraceKind::scan);
         scanner.feed({chunk.data(), chunk.size()});
         while (scanner.next(m))
             if (!deliver(m)) return source.close();
@@ -289,7 +311,9 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
         shared.note_backend(io);
         StreamScanner scanner(shared.terms);
         RangeResult& r = ranges[k];
-        scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, [&](const Match& m) {
+        Trace* trace = shared.settings.trace;
+        TraceRecorder* recorder = trace ? trace->add_thread("range " + std::to_string(k + 1) + "/" + std::to_string(n)) : nullptr;
+        scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder, [&](const Match& m) {
             ++r.counts[m.rule];
             ++r.total;
             r.last_end = m.end;
@@ -329,7 +353,7 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
                                          [&](const Match& m) { return m.end > resume; }))
             continue;  // no true match can start in [resume, end) without one of the range's ending after resume
         const std::uint64_t from = resume;
-        scan_range(*source, rescanner, fd, from, r.end, size, whole_word, [&](const Match& m) {
+        scan_range(*source, rescanner, fd, from, r.end, size, whole_word, nullptr, [&](const Match& m) {
             ++totals[m.rule];
             resume = m.end;
             if (auto j = shared_end(m.end)) {
@@ -401,8 +425,8 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
         if (!try_count_in_ranges(shared, path)) walker.add(path);
     }
 
-    run_on_pool(std::max(1u, settings.threads), [&](unsigned) {
-        Worker worker(shared);
+    run_on_pool(std::max(1u, settings.threads), [&](unsigned index) {
+        Worker worker(shared, index + 1);
         worker.run(walker);
         worker.merge();
     });

@@ -424,6 +424,33 @@ class Count(Base):
         self.assertEqual(paths, sorted(paths))
         self.assertIn(f"{root}/a/b/space name \u00e9.txt\telvis\t1", lines)
 
+    def test_stats_and_trace_one_track_per_worker(self):
+        import json
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "a", "fifo"))
+        trace = os.path.join(self.dir, "count-trace.json")
+        r = run(["count", "-j", "2", "--stats", "--trace", trace, root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"elvis\t", r.stdout)
+        self.assertRegex(r.stderr, rb"elvis: files: +\d+\nelvis: bytes: +\d+\n")
+        self.assertRegex(r.stderr, rb"elvis: io backend: +(io_uring|posix)")
+        for worker in (b"count worker 1", b"count worker 2"):
+            self.assertRegex(r.stderr, worker + rb": scan [0-9.]+ ms, waiting for reads [0-9.]+ ms")
+        doc = json.load(open(trace))
+        tracks = {e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "thread_name"}
+        self.assertEqual(tracks, {"count worker 1", "count worker 2"})
+        self.assertIn("scan", {e["name"] for e in doc["traceEvents"] if e.get("ph") == "X"})
+        # One big file split across threads: a track per range.
+        big = self.write("big.txt", b"elvis " * 50000)
+        r = run(["count", "-j", "3", "--split-threshold", "1K", "--buffer-size", "4K", "--trace", trace, big])
+        self.assertEqual(r.stdout, b"elvis\t50000\n")
+        doc = json.load(open(trace))
+        tracks = {e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "thread_name"}
+        self.assertTrue({"range 1/3", "range 2/3", "range 3/3"} <= tracks, tracks)
+        r = run(["count", "--trace", os.path.join(self.dir, "no", "such", "dir.json"), big])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"cannot write the trace", r.stderr)
+
     def test_hidden_follow_and_globs(self):
         root = self.make_tree()
         os.unlink(os.path.join(root, "a", "fifo"))

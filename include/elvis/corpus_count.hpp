@@ -14,6 +14,7 @@
 #include "elvis/byte_source.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/shard.hpp"
+#include "elvis/trace.hpp"
 #include "elvis/tree_walk.hpp"
 
 namespace elvis {
@@ -37,6 +38,9 @@ struct CountSettings {
     // they are otherwise. Counts and bytes_read are of the decompressed bytes; a gzip file is
     // never split into ranges.
     bool decompress = false;
+    // When set, each worker (and each range of a split file) records its batched opens, waits
+    // for reads and scans into its own track (trace.hpp); null costs nothing.
+    Trace* trace = nullptr;
 };
 
 struct FileCounts {

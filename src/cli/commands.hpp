@@ -46,6 +46,8 @@ struct CountCommand {
     std::vector<std::string> paths;
     bool json = false;
     bool doc_freq = false;
+    bool stats = false;
+    std::string trace_path;
 };
 std::optional<CountCommand> parse_count(int argc, char** argv);
 

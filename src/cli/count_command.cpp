@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,6 +13,8 @@
 
 #include "commands.hpp"
 #include "elvis/corpus_count.hpp"
+#include "elvis/io_error.hpp"
+#include "elvis/trace.hpp"
 #include "options.hpp"
 
 namespace po = boost::program_options;
@@ -49,6 +52,10 @@ Options:
       --split-threshold SIZE
                           split a named file at least this large across threads (default 64M)
       --io MODE           auto, uring or posix (default auto, or $ELVIS_IO)
+      --stats             print files, bytes, seconds, MB/s, the I/O backend and, per worker,
+                          time scanning, waiting for reads and in batched opens, to stderr
+      --trace FILE        write a Chrome trace (Perfetto, chrome://tracing): one track per
+                          worker with its batched opens, read waits and scans
   -h, --help              show this help and exit
 
 Output (tsv): TERM<TAB>COUNT[<TAB>DOCS] per term in the order given; with --per-file, the
@@ -61,7 +68,8 @@ Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 
 constexpr std::string_view count_option_names[] = {
     "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "shard",
-    "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "help"};
+    "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "stats", "trace",
+    "help"};
 
 // TSV fields: escape the bytes that would break the line format.
 std::string tsv_field(std::string_view text) {
@@ -145,6 +153,26 @@ void print_json(const CountCommand& command, const CountReport& report) {
     std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+void print_stats(const CountReport& result, double seconds, const Trace& trace) {
+    std::string backend = result.io_backend;
+    if (!result.fallback_reason.empty()) backend += " (fallback: " + result.fallback_reason + ")";
+    std::fprintf(stderr,
+                 "elvis: files:        %llu\n"
+                 "elvis: bytes:        %llu\n"
+                 "elvis: seconds:      %.3f\n"
+                 "elvis: throughput:   %.1f MB/s\n"
+                 "elvis: io backend:   %s\n",
+                 static_cast<unsigned long long>(result.files_searched),
+                 static_cast<unsigned long long>(result.bytes_read), seconds,
+                 seconds > 0 ? static_cast<double>(result.bytes_read) / seconds / 1e6 : 0.0, backend.c_str());
+    const std::string per_thread = trace.summary();  // one line per worker
+    for (std::size_t start = 0; start < per_thread.size();) {
+        const std::size_t end = std::min(per_thread.find('\n', start), per_thread.size());
+        std::fprintf(stderr, "elvis: %s\n", per_thread.substr(start, end - start).c_str());
+        start = end + 1;
+    }
+}
+
 }  // namespace
 
 std::optional<CountCommand> parse_count(int argc, char** argv) {
@@ -168,6 +196,8 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         ("buffer-size", po::value<std::string>())
         ("split-threshold", po::value<std::string>())
         ("io", po::value<std::string>())
+        ("stats", po::bool_switch())
+        ("trace", po::value<std::string>())
         ("help,h", po::bool_switch());
     const po::variables_map vm = parse_command_line(argc, argv, visible, "path", count_option_names);
     if (vm["help"].as<bool>()) {
@@ -220,6 +250,8 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
             throw UsageError(e.what());
         }
     }
+    command.stats = vm["stats"].as<bool>();
+    if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     command.paths = strings("path");
     if (vm.count("files-from"))
         for (std::string& path : read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
@@ -244,6 +276,9 @@ int count_command(int argc, char** argv) {
         std::fputs("Try 'elvis count --help' for more information.\n", stderr);
         return exit_trouble;
     }
+    std::optional<Trace> trace;
+    if (command->stats || !command->trace_path.empty()) command->settings.trace = &trace.emplace();
+    const auto started = std::chrono::steady_clock::now();
     CountReport result;
     try {
         result = count_corpus(command->settings, command->paths,
@@ -252,7 +287,17 @@ int count_command(int argc, char** argv) {
         report(e.what());
         return exit_trouble;
     }
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     command->json ? print_json(*command, result) : print_tsv(*command, result);
+    if (command->stats) print_stats(result, elapsed.count(), *trace);
+    if (!command->trace_path.empty()) {
+        try {
+            trace->write_json(command->trace_path);
+        } catch (const IoError& e) {
+            report(e.what());
+            return exit_trouble;
+        }
+    }
     if (std::fflush(stdout) != 0 && errno != EPIPE) {
         report("write error", std::strerror(errno));
         return exit_trouble;
