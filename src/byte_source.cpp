@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -122,6 +124,7 @@ public:
     IoBackend backend() const override { return IoBackend::uring; }
 
     void open(int fd) override {
+        assert_nothing_retained();
         close();
         fd_ = fd;
         struct stat st;
@@ -135,6 +138,7 @@ public:
     }
 
     void open_range(int fd, std::uint64_t offset, std::uint64_t length) override {
+        assert_nothing_retained();
         close();
         fd_ = fd;
         seekable_ = true;
@@ -159,6 +163,8 @@ public:
         if (fd_ < 0 || (end_of_input_ && in_flight_ == 0)) return {};
         top_up();
         Slot& slot = slots_[head_];
+        // Buffers are used in turn: one lent out too long would otherwise look like the end.
+        if (slot.retained) throw std::logic_error("a retained buffer was not released in time");
         if (!slot.in_flight && !slot.done) return {};  // the range is read
         for (;;) {
             while (!slot.done) reap(true);
@@ -202,14 +208,33 @@ public:
         return {buffer(head_), got};
     }
 
+    int retain() override {
+        if (!holding_) return -1;
+        slots_[head_].retained = true;
+        return static_cast<int>(head_);
+    }
+
+    void release(int handle) override {
+        slots_[static_cast<unsigned>(handle)].retained = false;
+        top_up();  // the reads that waited for this buffer
+    }
+
 private:
     struct Slot {
         bool in_flight = false;
         bool done = false;
+        bool retained = false;  // lent out beyond next() (retain()); not read into until released
         int result = 0;
         std::uint64_t offset = 0;
         std::size_t length = 0;
     };
+
+    // A buffer still lent out could be read into for the next file (next() ends the input
+    // itself, with a buffer retained, which is fine: nothing is read until the next open).
+    void assert_nothing_retained() const {
+        assert(std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.retained; }) &&
+               "release retained buffers before opening the next input");
+    }
 
     char* buffer(unsigned index) { return memory_.get() + static_cast<std::size_t>(index) * size_; }
 
@@ -220,7 +245,7 @@ private:
         const unsigned usable = std::min(depth_ - (holding_ ? 1 : 0), 1 + full_reads_);
         unsigned queued = 0;
         while (in_flight_ + ready_ahead() < usable && (seekable_ || in_flight_ == 0)) {
-            if (slots_[tail_].in_flight || slots_[tail_].done) break;
+            if (slots_[tail_].in_flight || slots_[tail_].done || slots_[tail_].retained) break;
             if (seekable_ && next_offset_ >= limit_) break;
             const std::size_t length = seekable_ ? std::min<std::uint64_t>(size_, limit_ - next_offset_) : size_;
             submit(tail_, seekable_ ? next_offset_ : UINT64_MAX, length);

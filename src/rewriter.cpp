@@ -62,7 +62,7 @@ void StreamRewriter::emit_until(std::uint64_t to, Sink& sink) {
     const std::uint64_t base = scanner_.chunk_start();
     if (emitted_ < base) {
         const std::uint64_t held_end = std::min(to, base);
-        put(scanner_.held(emitted_, held_end), sink);
+        put_transient(scanner_.held(emitted_, held_end), sink);
         emitted_ = held_end;
     }
     if (to > emitted_) put(chunk_.substr(emitted_ - base, to - emitted_), sink);
@@ -72,6 +72,11 @@ void StreamRewriter::emit_until(std::uint64_t to, Sink& sink) {
 void StreamRewriter::put(std::string_view bytes, Sink& sink) {
     bytes_out_ += bytes.size();
     sink.put(bytes);
+}
+
+void StreamRewriter::put_transient(std::string_view bytes, Sink& sink) {
+    bytes_out_ += bytes.size();
+    sink.put_transient(bytes);
 }
 
 std::string rewrite(const Matcher& matcher, std::string_view input) {

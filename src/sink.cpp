@@ -1,50 +1,35 @@
-// FdSink: gathered writes with writev(2).
+// FdSink: gathered writes with writev(2). WriteBehindSink: the same through io_uring, in the
+// background.
 #include "elvis/sink.hpp"
 
 #include <poll.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "elvis/io_error.hpp"
 #include "elvis/syscalls.hpp"
 
 namespace elvis {
 
-FdSink::FdSink(int fd, std::size_t max_spans)
-    : fd_(fd), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)), spans_(new iovec[capacity_]) {}
+namespace {
 
-void FdSink::put(std::string_view bytes) {
-    if (bytes.empty()) return;
-    if (count_ > 0) {
-        iovec& last = spans_[count_ - 1];
-        if (static_cast<const char*>(last.iov_base) + last.iov_len == bytes.data()) {
-            last.iov_len += bytes.size();
-            return;
-        }
-    }
-    if (count_ == capacity_) flush();
-    spans_[count_++] = iovec{const_cast<char*>(bytes.data()), bytes.size()};
-}
-
-void FdSink::flush() {
-    if (count_ == 0) return;
-    TraceSpan span(trace_, TraceKind::write);
-    iovec* first = spans_.get();
-    std::size_t left = count_;
+// Writes spans[0, count) completely (short writes, EINTR, non-blocking descriptors); the
+// iovecs are consumed. Returns the bytes written; throws WriteError.
+std::uint64_t write_all(int fd, iovec* first, std::size_t left) {
+    std::uint64_t written = 0;
     while (left > 0) {
-        ssize_t n = sys::calls().writev(fd_, first, static_cast<int>(left));
+        ssize_t n = sys::calls().writev(fd, first, static_cast<int>(std::min<std::size_t>(left, IOV_MAX)));
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                sys::wait_ready(fd_, POLLOUT);
+                sys::wait_ready(fd, POLLOUT);
                 continue;
             }
-            int code = errno;
-            count_ = 0;
-            throw WriteError("write error", code);
+            throw WriteError("write error", errno);
         }
-        written_ += static_cast<std::uint64_t>(n);
+        written += static_cast<std::uint64_t>(n);
         auto done = static_cast<std::size_t>(n);
         while (left > 0 && done >= first->iov_len) {
             done -= first->iov_len;
@@ -56,7 +41,175 @@ void FdSink::flush() {
             first->iov_len -= done;
         }
     }
+    return written;
+}
+
+// Adds a span, merged with the last one when it continues it. False when the array is full.
+bool add_span(iovec* spans, std::size_t& count, std::size_t capacity, const char* data, std::size_t size) {
+    if (count > 0) {
+        iovec& last = spans[count - 1];
+        if (static_cast<const char*>(last.iov_base) + last.iov_len == data) {
+            last.iov_len += size;
+            return true;
+        }
+    }
+    if (count == capacity) return false;
+    spans[count++] = iovec{const_cast<char*>(data), size};
+    return true;
+}
+
+}  // namespace
+
+FdSink::FdSink(int fd, std::size_t max_spans)
+    : fd_(fd), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)), spans_(new iovec[capacity_]) {}
+
+void FdSink::put(std::string_view bytes) {
+    if (bytes.empty()) return;
+    if (!add_span(spans_.get(), count_, capacity_, bytes.data(), bytes.size())) {
+        flush();
+        add_span(spans_.get(), count_, capacity_, bytes.data(), bytes.size());
+    }
+}
+
+void FdSink::flush() {
+    if (count_ == 0) return;
+    TraceSpan span(trace_, TraceKind::write);
+    const std::size_t count = count_;
     count_ = 0;
+    written_ += write_all(fd_, spans_.get(), count);
+}
+
+WriteBehindSink::WriteBehindSink(Uring& ring, int fd, ByteSource& source, std::size_t max_spans,
+                                 std::size_t copy_bytes)
+    : ring_(ring), fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
+      copy_bytes_(copy_bytes) {
+    for (Batch& b : batches_) {
+        b.spans.reset(new iovec[max_spans_]);
+        b.copies.reset(new char[copy_bytes_]);
+    }
+}
+
+WriteBehindSink::~WriteBehindSink() {
+    try {
+        complete_in_flight(false);
+    } catch (...) {  // the ring failed: nothing more can be done here
+    }
+}
+
+void WriteBehindSink::append(Batch& batch, const char* data, std::size_t size) {
+    if (!add_span(batch.spans.get(), batch.count, max_spans_, data, size)) {
+        write_now(batch);  // the spans are still valid: this is the current chunk's feed
+        add_span(batch.spans.get(), batch.count, max_spans_, data, size);
+    }
+    batch.bytes += size;
+}
+
+void WriteBehindSink::put(std::string_view bytes) {
+    if (!bytes.empty()) append(batches_[filling_], bytes.data(), bytes.size());
+}
+
+void WriteBehindSink::put_transient(std::string_view bytes) {
+    if (bytes.empty()) return;
+    Batch& batch = batches_[filling_];
+    if (bytes.size() > copy_bytes_ - batch.copied) {
+        write_now(batch);
+        if (bytes.size() > copy_bytes_) {  // larger than the copy area: out now, it is still valid
+            iovec span{const_cast<char*>(bytes.data()), bytes.size()};
+            TraceSpan trace(trace_, TraceKind::write);
+            written_ += write_all(fd_, &span, 1);
+            return;
+        }
+    }
+    char* copy = batch.copies.get() + batch.copied;
+    std::memcpy(copy, bytes.data(), bytes.size());
+    batch.copied += bytes.size();
+    append(batch, copy, bytes.size());
+}
+
+void WriteBehindSink::write_now(Batch& batch) {
+    complete_in_flight(true);  // keeps the output in order
+    const std::size_t count = batch.count;
+    batch.count = batch.copied = batch.bytes = 0;
+    if (count == 0) return;
+    TraceSpan trace(trace_, TraceKind::write);
+    written_ += write_all(fd_, batch.spans.get(), count);
+}
+
+void WriteBehindSink::flush() {
+    Batch& batch = batches_[filling_];
+    complete_in_flight(true);  // also when nothing is new: the source wants its buffer back
+    if (batch.count == 0) return;
+    batch.retained = source_.retain();
+    if (batch.retained < 0) return write_now(batch);
+    io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
+    if (sqe == nullptr) {  // cannot happen with one write in flight; stay correct anyway
+        source_.release(batch.retained);
+        batch.retained = -1;
+        return write_now(batch);
+    }
+    // Offset -1: at the file position, as write(2) would (pipes, terminals, O_APPEND too).
+    io_uring_prep_writev(sqe, fd_, batch.spans.get(), static_cast<unsigned>(batch.count), static_cast<std::uint64_t>(-1));
+    sqe->flags |= IOSQE_ASYNC;  // an io_uring worker does the copy, not this thread
+    int ret;
+    do ret = io_uring_submit(ring_.get());
+    while (ret == -EINTR);
+    if (ret < 0) {
+        source_.release(batch.retained);
+        batch.retained = -1;
+        throw WriteError("io_uring_submit", -ret);
+    }
+    in_flight_ = true;
+    filling_ ^= 1;
+}
+
+void WriteBehindSink::drain() { complete_in_flight(true); }
+
+// Waits for the write in flight; finishes a short write synchronously; releases its buffer.
+void WriteBehindSink::complete_in_flight(bool report_errors) {
+    if (!in_flight_) return;
+    Batch& batch = batches_[filling_ ^ 1];
+    int result;
+    {
+        TraceSpan trace(trace_, TraceKind::write);
+        io_uring_cqe* cqe = nullptr;
+        int ret;
+        do ret = io_uring_wait_cqe(ring_.get(), &cqe);
+        while (ret == -EINTR || ret == -EAGAIN);
+        if (ret < 0) throw WriteError("io_uring_wait_cqe", -ret);
+        result = cqe->res;
+        io_uring_cqe_seen(ring_.get(), cqe);
+    }
+    in_flight_ = false;
+    auto finish = [&] {
+        source_.release(batch.retained);
+        batch.retained = -1;
+        batch.count = batch.copied = batch.bytes = 0;
+    };
+    if (result == -EAGAIN || result == -EINTR) result = 0;  // a non-blocking descriptor: go on with writev
+    if (result < 0) {
+        finish();
+        if (report_errors) throw WriteError("write error", -result);
+        return;
+    }
+    written_ += static_cast<std::uint64_t>(result);
+    if (static_cast<std::size_t>(result) < batch.bytes) {
+        // A short write: consume what went out, write the rest now (the spans are still valid).
+        std::size_t done = static_cast<std::size_t>(result), first = 0;
+        iovec* spans = batch.spans.get();
+        while (first < batch.count && done >= spans[first].iov_len) done -= spans[first++].iov_len;
+        if (first < batch.count) {
+            spans[first].iov_base = static_cast<char*>(spans[first].iov_base) + done;
+            spans[first].iov_len -= done;
+        }
+        try {
+            written_ += write_all(fd_, spans + first, batch.count - first);
+        } catch (...) {
+            finish();
+            if (report_errors) throw;
+            return;
+        }
+    }
+    finish();
 }
 
 }  // namespace elvis

@@ -11,6 +11,7 @@
 #include <new>
 #include <random>
 
+#include "elvis/byte_source.hpp"
 #include "elvis/counter.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
@@ -83,6 +84,42 @@ TEST_CASE("rewriting allocates nothing after construction") {
             ::close(devnull);
         }
     }
+}
+
+TEST_CASE("the io_uring pipeline (read-ahead source, write-behind sink) allocates nothing per buffer") {
+    std::string why_not;
+    auto read_ring = elvis::Uring::create(8, why_not), write_ring = elvis::Uring::create(4, why_not);
+    if (!read_ring || !write_ring) {
+        MESSAGE("skipped: the kernel refuses io_uring: " << why_not);
+        return;
+    }
+    char path[] = "/tmp/elvis-alloc-XXXXXX";
+    const int file = ::mkstemp(path);
+    REQUIRE(file >= 0);
+    ::unlink(path);
+    const std::string text = corpus();
+    REQUIRE(::write(file, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    REQUIRE(devnull >= 0);
+    elvis::Matcher matcher(elvis::RuleSet({{"elvis", "The King"}}, {}));
+    elvis::StreamRewriter rewriter(matcher);
+    auto source = elvis::make_uring_source(*read_ring, 1024, 4);
+    elvis::WriteBehindSink sink(*write_ring, devnull, *source, 16, 256);
+    std::size_t buffers = 0;
+    {
+        CountingWindow window;
+        source->open_range(file, 0, UINT64_MAX);
+        for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next(), ++buffers)
+            rewriter.feed(chunk, sink);
+        rewriter.finish(sink);
+        sink.drain();
+        source->close();
+    }
+    CHECK(allocations.load() == 0);
+    CHECK(buffers >= 1000);
+    CHECK(sink.bytes_written() == rewriter.bytes_out());
+    ::close(devnull);
+    ::close(file);
 }
 
 TEST_CASE("counting allocates nothing after construction") {

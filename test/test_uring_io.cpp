@@ -2,9 +2,17 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include <cstdio>
+#include <fcntl.h>
+#include <signal.h>
 
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "elvis/rewriter.hpp"
+#include "elvis/sink.hpp"
 #include "source_cases.hpp"
+#include "support/reference.hpp"
 
 using namespace elvis;
 using namespace elvis::testing;
@@ -31,6 +39,152 @@ TEST_CASE("io_uring source and posix source read the same bytes") {
     CHECK(drain(*uring) == drain(*posix));
     ::close(a);
     ::close(b);
+}
+
+TEST_CASE("a retained buffer is not read into again until released") {
+    std::string content = random_bytes(1 << 20, 5);
+    TempFile file(content);
+    auto source = make_uring_source(*ring, 4096, 4);
+    const int fd = file.open();
+    source->open(fd);
+    std::span<char> first = source->next();
+    REQUIRE(first.size() == 4096);
+    const int handle = source->retain();
+    REQUIRE(handle >= 0);
+    // Two buffers later (depth 4) the retained one still holds the first 4 KiB.
+    std::string rest;
+    for (int i = 0; i < 2; ++i) {
+        std::span<char> chunk = source->next();
+        REQUIRE(!chunk.empty());
+        CHECK(chunk.data() != first.data());
+        rest.append(chunk.data(), chunk.size());
+    }
+    CHECK(std::string_view(first.data(), first.size()) == std::string_view(content).substr(0, 4096));
+    source->release(handle);
+    rest += drain(*source);
+    CHECK(rest == content.substr(4096));
+    // Kept too long, it is an error, not an early end of input.
+    ::lseek(fd, 0, SEEK_SET);
+    source->open(fd);
+    source->next();
+    const int kept = source->retain();
+    CHECK_THROWS_AS(for (int i = 0; i < 4; ++i) source->next(), std::logic_error);
+    source->release(kept);
+    source->close();
+    auto posix = make_posix_source(4096);
+    CHECK(posix->retain() == -1);  // one buffer: nothing to lend
+}
+
+namespace {
+
+// Filters `input` (from a file, or a pipe fed by a thread) into a pipe through a
+// WriteBehindSink, as the filter does; returns what came out of the pipe.
+std::string filter_through_write_behind(const Matcher& matcher, const std::string& input, std::size_t buffer_size,
+                                        bool from_pipe, bool nonblocking_output) {
+    TempFile file(input);
+    int in_fds[2] = {-1, -1}, out_fds[2];
+    REQUIRE(::pipe(out_fds) == 0);
+    if (nonblocking_output) ::fcntl(out_fds[1], F_SETFL, O_NONBLOCK);
+    std::thread producer;
+    int in = -1;
+    if (from_pipe) {
+        REQUIRE(::pipe(in_fds) == 0);
+        in = in_fds[0];
+        producer = std::thread([&] {
+            for (std::size_t at = 0; at < input.size();) {
+                ssize_t n = ::write(in_fds[1], input.data() + at, std::min<std::size_t>(input.size() - at, 3001));
+                if (n <= 0) break;
+                at += static_cast<std::size_t>(n);
+            }
+            ::close(in_fds[1]);
+        });
+    } else {
+        in = file.open();
+    }
+    std::string output;
+    std::thread consumer([&] {  // reads slowly, so that writes are short or would block
+        char buffer[1000];
+        for (ssize_t n; (n = ::read(out_fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(n));
+    });
+    {
+        std::string why_not;
+        auto write_ring = Uring::create(4, why_not);
+        REQUIRE(write_ring);
+        auto source = make_uring_source(*ring, buffer_size, 4);
+        WriteBehindSink sink(*write_ring, out_fds[1], *source, 8, 64);  // small: overflows are exercised
+        StreamRewriter rewriter(matcher);
+        source->open(in);
+        for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) rewriter.feed(chunk, sink);
+        rewriter.finish(sink);
+        sink.drain();
+        source->close();
+        CHECK(sink.bytes_written() == rewriter.bytes_out());
+    }
+    ::close(out_fds[1]);
+    consumer.join();
+    if (producer.joinable()) producer.join();
+    ::close(in);
+    ::close(out_fds[0]);
+    return output;
+}
+
+}  // namespace
+
+TEST_CASE("write-behind output equals the reference for files and pipes, any buffer size") {
+    std::mt19937 rng(11);
+    const std::string alphabet = "elvisELVIS ab\n\0";
+    const std::vector<std::vector<Rule>> rule_sets = {
+        {{"elvis", "Elvis"}},                                  // same length: patched in place
+        {{"elvis", "The King"}, {"elvi", ""}, {"s e", "~"}},   // gathered spans, held-over bytes
+        {{"aaaaaaaaaaaaaaaaaaaaaaab", "X"}, {"a", "aa"}},      // long partial matches held over
+    };
+    for (const auto& rules : rule_sets) {
+        const Matcher matcher(RuleSet(rules, {}));
+        for (std::size_t buffer_size : {1u, 7u, 4096u, 65536u}) {
+            for (int round = 0; round < 3; ++round) {
+                const std::size_t longest = buffer_size < 4096 ? 20000 : 300000;
+                std::string input(std::uniform_int_distribution<std::size_t>(0, longest)(rng), 'a');
+                for (char& c : input) c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+                if (round == 2) input += std::string(1000, 'a');
+                const std::string expected = reference::rewrite(rules, {}, input);
+                CAPTURE(buffer_size);
+                CAPTURE(round);
+                CHECK(filter_through_write_behind(matcher, input, buffer_size, round == 1, round == 2) == expected);
+            }
+        }
+    }
+}
+
+TEST_CASE("write-behind reports a closed pipe as a write error") {
+    ::signal(SIGPIPE, SIG_IGN);
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    ::close(fds[0]);
+    TempFile file(std::string(1 << 20, 'x'));
+    std::string why_not;
+    auto write_ring = Uring::create(4, why_not);
+    REQUIRE(write_ring);
+    auto source = make_uring_source(*ring, 65536, 4);
+    const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
+    StreamRewriter rewriter(matcher);
+    const int in = file.open();
+    int code = 0;
+    {
+        WriteBehindSink sink(*write_ring, fds[1], *source);
+        source->open(in);
+        try {
+            for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) rewriter.feed(chunk, sink);
+            rewriter.finish(sink);
+            sink.drain();
+        } catch (const WriteError& e) {
+            code = e.code();
+        }
+        sink.drain();  // nothing left in flight after the error
+    }
+    CHECK(code == EPIPE);
+    source->close();
+    ::close(in);
+    ::close(fds[1]);
 }
 
 int main(int argc, char** argv) {

@@ -55,6 +55,14 @@ public:
     virtual std::span<char> next() = 0;
     // Stops reading the current fd and waits for reads in flight; safe to call at any time.
     virtual void close() = 0;
+    // Keeps the buffer last returned by next() out of use until release(handle), also across
+    // later next() calls: for a writer that sends the bytes on while the next buffer is read
+    // (WriteBehindSink). Returns the handle, or -1 when this source cannot (it has one buffer).
+    // Buffers are used in turn, so a retained one must be released within depth - 2 further
+    // next() calls (WriteBehindSink releases it at the next one); later, next() throws
+    // std::logic_error. Release it before the next open().
+    virtual int retain() { return -1; }
+    virtual void release(int /*handle*/) {}
     virtual IoBackend backend() const = 0;
 };
 

@@ -43,6 +43,7 @@ private:
     void on_match(const Match& match, char* writable, Sink& sink);
     void emit_until(std::uint64_t to, Sink& sink);
     void put(std::string_view bytes, Sink& sink);
+    void put_transient(std::string_view bytes, Sink& sink);  // the scanner's held-over bytes
 
     const Matcher& matcher_;
     StreamScanner scanner_;

@@ -1,5 +1,6 @@
 // Sinks: where rewritten bytes go. The rewriter hands a sink spans and then calls flush();
-// a span only stays valid until that flush, so a sink must write or copy it by then.
+// a span only stays valid until that flush, so a sink must write or copy it by then (a
+// WriteBehindSink keeps the source's buffer instead, see there).
 #pragma once
 
 #include <sys/uio.h>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "elvis/byte_source.hpp"
 #include "elvis/trace.hpp"
 
 namespace elvis {
@@ -18,6 +20,9 @@ public:
     virtual ~Sink() = default;
     // Queues bytes for output; they are readable until the next flush().
     virtual void put(std::string_view bytes) = 0;
+    // The same for bytes that are only readable until the next flush() whatever the source
+    // does (the scanner's held-over bytes): a sink that writes after flush() must copy them.
+    virtual void put_transient(std::string_view bytes) { put(bytes); }
     // Consumes everything queued. Throws IoError on failure.
     virtual void flush() = 0;
 };
@@ -40,6 +45,58 @@ private:
     std::size_t capacity_;
     std::size_t count_ = 0;
     std::unique_ptr<iovec[]> spans_;
+    std::uint64_t written_ = 0;
+};
+
+// Like FdSink, but each flush() starts one io_uring writev that an io_uring worker completes in
+// the background, so the output copy runs on another core while the caller reads and scans the
+// next chunk. The chunk the spans point into is kept from being read into again with
+// ByteSource::retain() until its write is done, and put_transient() bytes are copied, so nothing
+// is copied twice. One write is in flight at a time: output stays in order on pipes, terminals
+// and O_APPEND files. Where the source cannot retain (posix, gzip) a flush writes at once, as
+// FdSink does. Allocates only in the constructor. A write error (IoError, EPIPE included) is
+// thrown by the flush() or drain() after it happened.
+class WriteBehindSink final : public Sink {
+public:
+    // `ring` is for this sink's writes only. Spans and copied bytes per write are bounded by
+    // max_spans and copy_bytes; beyond them, a flush() writes at once.
+    WriteBehindSink(Uring& ring, int fd, ByteSource& source, std::size_t max_spans = 1024,
+                    std::size_t copy_bytes = 64 * 1024);
+    ~WriteBehindSink() override;  // waits for the write in flight, ignoring its result
+    WriteBehindSink(const WriteBehindSink&) = delete;
+    WriteBehindSink& operator=(const WriteBehindSink&) = delete;
+
+    void put(std::string_view bytes) override;
+    void put_transient(std::string_view bytes) override;
+    void flush() override;
+    // Waits for the write in flight and gives its buffer back to the source: call it before
+    // closing or reopening the source.
+    void drain();
+    std::uint64_t bytes_written() const { return written_; }
+    // Records time spent writing or waiting for a write (null: no tracing).
+    void trace(TraceRecorder* recorder) { trace_ = recorder; }
+
+private:
+    struct Batch {
+        std::unique_ptr<iovec[]> spans;
+        std::size_t count = 0;
+        std::unique_ptr<char[]> copies;
+        std::size_t copied = 0;
+        std::size_t bytes = 0;
+        int retained = -1;  // the source buffer the spans point into, while in flight
+    };
+    void append(Batch& batch, const char* data, std::size_t size);
+    void write_now(Batch& batch);  // synchronously, then empties the batch
+    void complete_in_flight(bool report_errors);
+
+    TraceRecorder* trace_ = nullptr;
+    Uring& ring_;
+    int fd_;
+    ByteSource& source_;
+    std::size_t max_spans_, copy_bytes_;
+    Batch batches_[2];
+    unsigned filling_ = 0;  // batches_[filling_] takes put()s; the other may be in flight
+    bool in_flight_ = false;
     std::uint64_t written_ = 0;
 };
 

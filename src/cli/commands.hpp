@@ -28,6 +28,11 @@ int in_place_command(const InPlaceRun& run);
 // files are read). Each returns nothing when --help or --version was answered (on stdout) and
 // throws UsageError for a bad command line; the rules themselves are checked when the matcher is
 // built (RuleError). Separate from running so that fuzz/fuzz_options.cpp can call them.
+// The filter reads, and through io_uring writes, 1 MiB at a time: every background write is a
+// hand-off to an io_uring worker, which 256 KiB buffers do not amortize (bench/README.md,
+// "Write-behind"). Rewriting in place keeps default_buffer_size: its files are mostly small.
+inline constexpr std::size_t default_filter_buffer_size = 1 << 20;
+
 struct FilterSettings {
     std::vector<Rule> rules;
     MatchOptions match;

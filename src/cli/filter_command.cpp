@@ -49,7 +49,7 @@ Options:
   -z, --decompress       inflate gzip input (output stays uncompressed): *.gz FILEs, which
                          must be gzip (multi-member too), and other FILEs or standard input
                          that start with gzip's magic bytes 1f 8b
-      --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 256K)
+      --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 1M; 256K with --in-place)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
       --stats            print bytes, replacements, time, speed, I/O backend, and time spent
                          scanning, waiting for reads and writing, to stderr
@@ -239,6 +239,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     if (settings.rules.empty()) settings.rules.push_back({"elvis", "Elvis"});
     settings.match.ignore_case = vm["ignore-case"].as<bool>();
     settings.match.whole_word = vm["word"].as<bool>();
+    settings.buffer_size = vm["in-place"].as<bool>() ? default_buffer_size : default_filter_buffer_size;
     if (vm.count("buffer-size"))
         settings.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
     if (vm.count("io")) {
@@ -296,13 +297,21 @@ int filter_command(int argc, char** argv) {
     if (settings->decompress) gzip.emplace(*io.source, settings->buffer_size);
     ByteSource& source = gzip ? static_cast<ByteSource&>(*gzip) : *io.source;
     StreamRewriter rewriter(*matcher);
-    FdSink sink(STDOUT_FILENO);
+    // With io_uring, writes run in the background (an io_uring worker copies the output while
+    // this thread reads and scans the next chunk); otherwise writev at each flush.
+    std::string no_write_ring;
+    std::unique_ptr<Uring> write_ring = io.ring ? Uring::create(4, no_write_ring) : nullptr;
+    std::optional<WriteBehindSink> behind;
+    std::optional<FdSink> direct;
+    if (write_ring) behind.emplace(*write_ring, STDOUT_FILENO, source);
+    else direct.emplace(STDOUT_FILENO);
+    Sink& sink = behind ? static_cast<Sink&>(*behind) : *direct;
     // Tracing (for --trace and --stats) records into a buffer allocated here, never in the loop.
     std::optional<Trace> trace;
     TraceRecorder* recorder = nullptr;
     if (settings->stats || !settings->trace_path.empty()) {
         recorder = trace.emplace().add_thread("filter");
-        sink.trace(recorder);
+        behind ? behind->trace(recorder) : direct->trace(recorder);
     }
     int status = exit_ok;
     try {
@@ -333,6 +342,7 @@ int filter_command(int argc, char** argv) {
                 status = exit_trouble;
             }
             rewriter.finish(sink);
+            if (behind) behind->drain();  // its last buffer goes back before the source closes
             source.close();
             if (fd != STDIN_FILENO) ::close(fd);
         }
