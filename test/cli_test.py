@@ -341,10 +341,14 @@ class Streaming(Base):
                 self.assertLess(peak_kib, 16 * 1024, f"peak RSS in KiB ({backend})")
 
     def test_hostile_sizes(self):
-        for n in [0, 1, 262143, 262144, 262145]:
+        # Around one buffer: the filter's default (1 MiB) and --in-place's (256 KiB), file and pipe.
+        for n in [0, 1, 262143, 262144, 262145, 1048575, 1048576, 1048577]:
             data = (b"elvis" * (n // 5 + 1))[:n]
+            expected = data.replace(b"elvis", b"Elvis")
             r = run([], data)
-            self.assertEqual(r.stdout, data.replace(b"elvis", b"Elvis"), n)
+            self.assertEqual(r.stdout, expected, n)
+            r = run([self.write("sized", data)])
+            self.assertEqual(r.stdout, expected, n)
         r = subprocess.run(f"head -c 1000000 /dev/zero | '{ELVIS}' | cmp - /dev/zero -n 1000000",
                            shell=True, capture_output=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
