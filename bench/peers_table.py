@@ -24,7 +24,7 @@ def main():
             median, best = medians[r["command"]], min(r["times"])
             speed = f"{size / median / 1e6:.0f} | " if size else ""
             ratios = "".join(f"{medians[p] / median:.2f} | " if p in medians else "n/a | " for p in peers)
-            print(f"| {r['command']} | {median:.3f} | {best:.3f} | {speed}{ratios}")
+            print(f"| {r['command'].replace('|', chr(92) + '|')} | {median:.3f} | {best:.3f} | {speed}{ratios}")
         print()
 
 
