@@ -7,11 +7,12 @@
 // that starts with "count" NUL is `elvis count ...`, as main() dispatches it. The same bytes are
 // also parsed whole as a rules file (--rules).
 //
-// Arguments naming paths are restricted to the scratch directory the fuzzer works in, which holds
-// rules.tsv, paths.txt and paths0.txt (so --rules and --files-from read real files): an input
-// with an argument containing '/' is skipped (return -1), since /dev/zero or a FIFO would only
-// make the parser wait for input forever, which it must, like every file reader. Standard input
-// is /dev/null and standard output (where --help goes) is discarded.
+// Paths are kept inside the scratch directory the parsers run in (the fuzzer changes into it for
+// each input and back), which holds rules.tsv, paths.txt and paths0.txt, so --rules and
+// --files-from read real files: an input with an argument starting with '/', or containing "=/"
+// or "..", is skipped (return -1), since /dev/zero or a FIFO would only make the parser wait for
+// input forever, which it must, like every file reader. Other slashes stay ("--shard 2/3").
+// Standard input is /dev/null and standard output (where --help goes) is discarded.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -47,18 +48,33 @@ void write_file(const char* name, std::string_view text) {
 
 char scratch_directory[] = "/tmp/elvis-fuzz-options.XXXXXX";
 constexpr const char* scratch_files[] = {"rules.tsv", "paths.txt", "paths0.txt"};
+int scratch_fd = -1, start_fd = -1;  // the scratch directory, and where the process started
 
 void remove_scratch_directory() {
-    for (const char* name : scratch_files) ::unlink(name);
+    for (const char* name : scratch_files) ::unlinkat(scratch_fd, name, 0);
     ::rmdir(scratch_directory);
 }
 
-void enter_scratch_directory() {
-    if (!::mkdtemp(scratch_directory) || ::chdir(scratch_directory) != 0) {
+// Runs in the scratch directory while alive; back where it started (libFuzzer's and the replay
+// main's relative paths) afterwards.
+struct InScratchDirectory {
+    InScratchDirectory() {
+        if (::fchdir(scratch_fd) != 0) std::abort();
+    }
+    ~InScratchDirectory() {
+        if (::fchdir(start_fd) != 0) std::abort();
+    }
+};
+
+void make_scratch_directory() {
+    start_fd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (start_fd < 0 || !::mkdtemp(scratch_directory) ||
+        (scratch_fd = ::open(scratch_directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         std::perror("fuzz_options: scratch directory");
         std::abort();
     }
     std::atexit(remove_scratch_directory);
+    InScratchDirectory here;
     write_file("rules.tsv", "elvis\tElvis\n# comment\nfoo\\tbar\tbaz\\n\n\\x00\\xff\tnul\r\n");
     write_file("paths.txt", "rules.tsv\npaths.txt\n\nmissing\r\n");
     write_file("paths0.txt", std::string_view("rules.tsv\0paths.txt\0\0", 22));
@@ -108,7 +124,7 @@ void check_count(const CountCommand& c, const std::vector<std::string>& args) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const bool ready = (enter_scratch_directory(), true);
+    static const bool ready = (make_scratch_directory(), true);
     (void)ready;
     const std::string_view input(reinterpret_cast<const char*>(data), size);
 
@@ -128,12 +144,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (input.empty() || args.size() > 64) return -1;
     for (const std::string& arg : args)
-        if (arg.find('/') != std::string::npos) return -1;
+        if (arg.starts_with('/') || arg.find("=/") != std::string::npos || arg.find("..") != std::string::npos)
+            return -1;
 
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     const int argc = static_cast<int>(args.size());
+    InScratchDirectory here;
     try {
         if (args[1] == "count") {
             if (auto command = parse_count(argc - 1, argv.data() + 1)) check_count(*command, args);

@@ -312,7 +312,10 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
         StreamScanner scanner(shared.terms);
         RangeResult& r = ranges[k];
         Trace* trace = shared.settings.trace;
-        TraceRecorder* recorder = trace ? trace->add_thread("range " + std::to_string(k + 1) + "/" + std::to_string(n)) : nullptr;
+        // Two events per chunk: sized to the range, not the default, as there may be many ranges.
+        const std::size_t events = std::min<std::uint64_t>(1 << 16, 2 * ((r.end - r.begin) / shared.settings.buffer_size + 2));
+        TraceRecorder* recorder =
+            trace ? trace->add_thread("range " + std::to_string(k + 1) + "/" + std::to_string(n), events) : nullptr;
         scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder, [&](const Match& m) {
             ++r.counts[m.rule];
             ++r.total;

@@ -295,12 +295,13 @@ unsigned default_in_place_threads() {
 }
 
 namespace {
-// Each worker keeps up to 2 * max_pending descriptors open (original and new file) plus a few;
+// Each worker keeps up to 3 * max_pending descriptors open (original, new file, and the directory
+// of a file named on the command line or reached through a link) plus its ring and a few;
 // fewer workers than asked for when the descriptor limit could not hold them all.
 unsigned workers_within_descriptor_limit(unsigned wanted) {
     struct rlimit limit;
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
-    const rlim_t per_worker = 2 * Worker::max_pending + 8, reserve = 64;  // the walker's directories, stdio
+    const rlim_t per_worker = 3 * Worker::max_pending + 8, reserve = 64;  // the walker's directories, stdio
     const rlim_t fit = limit.rlim_cur > reserve ? (limit.rlim_cur - reserve) / per_worker : 0;
     return static_cast<unsigned>(std::clamp<rlim_t>(fit, 1, wanted));
 }

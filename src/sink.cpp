@@ -111,7 +111,9 @@ void WriteBehindSink::put(std::string_view bytes) {
 void WriteBehindSink::put_transient(std::string_view bytes) {
     if (bytes.empty()) return;
     Batch& batch = batches_[filling_];
-    if (bytes.size() > copy_bytes_ - batch.copied) {
+    // Write out first when the copy area or the span array is full: writing empties the copy
+    // area, which must not happen between the copy and the span that points into it.
+    if (bytes.size() > copy_bytes_ - batch.copied || batch.count == max_spans_) {
         write_now(batch);
         if (bytes.size() > copy_bytes_) {  // larger than the copy area: out now, it is still valid
             iovec span{const_cast<char*>(bytes.data()), bytes.size()};
@@ -180,10 +182,11 @@ void WriteBehindSink::complete_in_flight(bool report_errors) {
         io_uring_cqe_seen(ring_.get(), cqe);
     }
     in_flight_ = false;
-    auto finish = [&] {
-        source_.release(batch.retained);
+    auto finish = [&] {  // empty first: release() may throw (it queues reads)
+        const int retained = batch.retained;
         batch.retained = -1;
         batch.count = batch.copied = batch.bytes = 0;
+        source_.release(retained);
     };
     if (result == -EAGAIN || result == -EINTR) result = 0;  // a non-blocking descriptor: go on with writev
     if (result < 0) {

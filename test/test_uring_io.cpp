@@ -155,6 +155,39 @@ TEST_CASE("write-behind output equals the reference for files and pipes, any buf
     }
 }
 
+TEST_CASE("write-behind keeps copied bytes intact when its span array fills up") {
+    // Copied (transient) spans alternate with stable ones, so nothing merges and the two spans
+    // fill up: the write that empties the copy area must come before the next copy.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::string why_not;
+    auto write_ring = Uring::create(4, why_not);
+    REQUIRE(write_ring);
+    auto source = make_posix_source(64);  // cannot retain: every flush writes at once
+    static const std::string stable = "xyz";
+    {
+        WriteBehindSink sink(*write_ring, fds[1], *source, 2, 16);
+        std::string transient = "AB";
+        sink.put_transient(transient);
+        sink.put(std::string_view(stable).substr(0, 1));
+        transient = "CD";
+        sink.put_transient(transient);
+        sink.put(std::string_view(stable).substr(1, 1));
+        transient = "EFGH";
+        sink.put_transient(transient);
+        transient = "????";  // the sink must have copied it
+        sink.put(std::string_view(stable).substr(2, 1));
+        sink.flush();
+        sink.drain();
+        CHECK(sink.bytes_written() == 11);
+    }
+    ::close(fds[1]);
+    char out[64];
+    const ssize_t n = ::read(fds[0], out, sizeof out);
+    ::close(fds[0]);
+    CHECK(std::string(out, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "ABxCDyEFGHz");
+}
+
 TEST_CASE("write-behind reports a closed pipe as a write error") {
     ::signal(SIGPIPE, SIG_IGN);
     int fds[2];

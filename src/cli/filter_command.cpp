@@ -337,7 +337,9 @@ int filter_command(int argc, char** argv) {
             } catch (const WriteError&) {
                 throw;
             } catch (const IoError& e) {
-                // Keep what was read: the output holds every input byte up to the failure.
+                // Keep what was read: the output holds every input byte up to the failure, and
+                // what is being written goes out before the message (same file, same order).
+                if (behind) behind->drain();
                 report(name == "-" ? "(standard input)" : name, e.what());
                 status = exit_trouble;
             }
