@@ -79,10 +79,10 @@ void FdSink::flush() {
     written_ += write_all(fd_, spans_.get(), count);
 }
 
-WriteBehindSink::WriteBehindSink(Uring& ring, int fd, ByteSource& source, std::size_t max_spans,
-                                 std::size_t copy_bytes)
-    : ring_(ring), fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
-      copy_bytes_(copy_bytes) {
+WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spans, std::size_t copy_bytes,
+                                 std::uint64_t sync_bytes)
+    : fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
+      copy_bytes_(copy_bytes), sync_bytes_(sync_bytes) {
     for (Batch& b : batches_) {
         b.spans.reset(new iovec[max_spans_]);
         b.copies.reset(new char[copy_bytes_]);
@@ -141,9 +141,16 @@ void WriteBehindSink::flush() {
     Batch& batch = batches_[filling_];
     complete_in_flight(true);  // also when nothing is new: the source wants its buffer back
     if (batch.count == 0) return;
+    if (written_ < sync_bytes_ || no_ring_) return write_now(batch);
+    if (!ring_) {
+        std::string why_not;
+        ring_ = Uring::create(4, why_not);
+        no_ring_ = ring_ == nullptr;
+        if (no_ring_) return write_now(batch);
+    }
     batch.retained = source_.retain();
     if (batch.retained < 0) return write_now(batch);
-    io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
+    io_uring_sqe* sqe = io_uring_get_sqe(ring_->get());
     if (sqe == nullptr) {  // cannot happen with one write in flight; stay correct anyway
         source_.release(batch.retained);
         batch.retained = -1;
@@ -153,7 +160,7 @@ void WriteBehindSink::flush() {
     io_uring_prep_writev(sqe, fd_, batch.spans.get(), static_cast<unsigned>(batch.count), static_cast<std::uint64_t>(-1));
     sqe->flags |= IOSQE_ASYNC;  // an io_uring worker does the copy, not this thread
     int ret;
-    do ret = io_uring_submit(ring_.get());
+    do ret = io_uring_submit(ring_->get());
     while (ret == -EINTR);
     if (ret < 0) {
         source_.release(batch.retained);
@@ -175,11 +182,11 @@ void WriteBehindSink::complete_in_flight(bool report_errors) {
         TraceSpan trace(trace_, TraceKind::write);
         io_uring_cqe* cqe = nullptr;
         int ret;
-        do ret = io_uring_wait_cqe(ring_.get(), &cqe);
+        do ret = io_uring_wait_cqe(ring_->get(), &cqe);
         while (ret == -EINTR || ret == -EAGAIN);
         if (ret < 0) throw WriteError("io_uring_wait_cqe", -ret);
         result = cqe->res;
-        io_uring_cqe_seen(ring_.get(), cqe);
+        io_uring_cqe_seen(ring_->get(), cqe);
     }
     in_flight_ = false;
     auto finish = [&] {  // empty first: release() may throw (it queues reads)

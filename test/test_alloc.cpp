@@ -88,8 +88,8 @@ TEST_CASE("rewriting allocates nothing after construction") {
 
 TEST_CASE("the io_uring pipeline (read-ahead source, write-behind sink) allocates nothing per buffer") {
     std::string why_not;
-    auto read_ring = elvis::Uring::create(8, why_not), write_ring = elvis::Uring::create(4, why_not);
-    if (!read_ring || !write_ring) {
+    auto read_ring = elvis::Uring::create(8, why_not);
+    if (!read_ring) {
         MESSAGE("skipped: the kernel refuses io_uring: " << why_not);
         return;
     }
@@ -104,7 +104,10 @@ TEST_CASE("the io_uring pipeline (read-ahead source, write-behind sink) allocate
     elvis::Matcher matcher(elvis::RuleSet({{"elvis", "The King"}}, {}));
     elvis::StreamRewriter rewriter(matcher);
     auto source = elvis::make_uring_source(*read_ring, 1024, 4);
-    elvis::WriteBehindSink sink(*write_ring, devnull, *source, 16, 256);
+    elvis::WriteBehindSink sink(devnull, *source, 16, 256, 0);
+    sink.put("warm-up");  // the first asynchronous flush sets up the sink's ring (allocates)
+    sink.flush();
+    sink.drain();
     std::size_t buffers = 0;
     {
         CountingWindow window;
@@ -117,7 +120,7 @@ TEST_CASE("the io_uring pipeline (read-ahead source, write-behind sink) allocate
     }
     CHECK(allocations.load() == 0);
     CHECK(buffers >= 1000);
-    CHECK(sink.bytes_written() == rewriter.bytes_out());
+    CHECK(sink.bytes_written() == rewriter.bytes_out() + std::string_view("warm-up").size());
     ::close(devnull);
     ::close(file);
 }

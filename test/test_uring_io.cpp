@@ -107,11 +107,8 @@ std::string filter_through_write_behind(const Matcher& matcher, const std::strin
         for (ssize_t n; (n = ::read(out_fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(n));
     });
     {
-        std::string why_not;
-        auto write_ring = Uring::create(4, why_not);
-        REQUIRE(write_ring);
         auto source = make_uring_source(*ring, buffer_size, 4);
-        WriteBehindSink sink(*write_ring, out_fds[1], *source, 8, 64);  // small: overflows are exercised
+        WriteBehindSink sink(out_fds[1], *source, 8, 64, 0);  // small: overflows are exercised
         StreamRewriter rewriter(matcher);
         source->open(in);
         for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) rewriter.feed(chunk, sink);
@@ -160,13 +157,10 @@ TEST_CASE("write-behind keeps copied bytes intact when its span array fills up")
     // fill up: the write that empties the copy area must come before the next copy.
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    std::string why_not;
-    auto write_ring = Uring::create(4, why_not);
-    REQUIRE(write_ring);
     auto source = make_posix_source(64);  // cannot retain: every flush writes at once
     static const std::string stable = "xyz";
     {
-        WriteBehindSink sink(*write_ring, fds[1], *source, 2, 16);
+        WriteBehindSink sink(fds[1], *source, 2, 16, 0);
         std::string transient = "AB";
         sink.put_transient(transient);
         sink.put(std::string_view(stable).substr(0, 1));
@@ -194,16 +188,13 @@ TEST_CASE("write-behind reports a closed pipe as a write error") {
     REQUIRE(::pipe(fds) == 0);
     ::close(fds[0]);
     TempFile file(std::string(1 << 20, 'x'));
-    std::string why_not;
-    auto write_ring = Uring::create(4, why_not);
-    REQUIRE(write_ring);
     auto source = make_uring_source(*ring, 65536, 4);
     const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
     StreamRewriter rewriter(matcher);
     const int in = file.open();
     int code = 0;
     {
-        WriteBehindSink sink(*write_ring, fds[1], *source);
+        WriteBehindSink sink(fds[1], *source, 1024, 64 * 1024, 0);
         source->open(in);
         try {
             for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) rewriter.feed(chunk, sink);

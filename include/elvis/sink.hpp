@@ -58,10 +58,12 @@ private:
 // thrown by the flush() or drain() after it happened.
 class WriteBehindSink final : public Sink {
 public:
-    // `ring` is for this sink's writes only. Spans and copied bytes per write are bounded by
-    // max_spans and copy_bytes; beyond them, a flush() writes at once.
-    WriteBehindSink(Uring& ring, int fd, ByteSource& source, std::size_t max_spans = 1024,
-                    std::size_t copy_bytes = 64 * 1024);
+    // Spans and copied bytes per write are bounded by max_spans and copy_bytes; beyond them, a
+    // flush() writes at once. The first `sync_bytes` are written at once too, so a short run
+    // sets up no ring and starts no io_uring worker; the sink's own ring is created after them
+    // (when the kernel refuses it, every write stays synchronous).
+    WriteBehindSink(int fd, ByteSource& source, std::size_t max_spans = 1024, std::size_t copy_bytes = 64 * 1024,
+                    std::uint64_t sync_bytes = 1 << 20);
     ~WriteBehindSink() override;  // waits for the write in flight, ignoring its result
     WriteBehindSink(const WriteBehindSink&) = delete;
     WriteBehindSink& operator=(const WriteBehindSink&) = delete;
@@ -90,10 +92,12 @@ private:
     void complete_in_flight(bool report_errors);
 
     TraceRecorder* trace_ = nullptr;
-    Uring& ring_;
+    std::unique_ptr<Uring> ring_;
+    bool no_ring_ = false;  // io_uring refused: write synchronously
     int fd_;
     ByteSource& source_;
     std::size_t max_spans_, copy_bytes_;
+    std::uint64_t sync_bytes_;
     Batch batches_[2];
     unsigned filling_ = 0;  // batches_[filling_] takes put()s; the other may be in flight
     bool in_flight_ = false;

@@ -299,11 +299,9 @@ int filter_command(int argc, char** argv) {
     StreamRewriter rewriter(*matcher);
     // With io_uring, writes run in the background (an io_uring worker copies the output while
     // this thread reads and scans the next chunk); otherwise writev at each flush.
-    std::string no_write_ring;
-    std::unique_ptr<Uring> write_ring = io.ring ? Uring::create(4, no_write_ring) : nullptr;
     std::optional<WriteBehindSink> behind;
     std::optional<FdSink> direct;
-    if (write_ring) behind.emplace(*write_ring, STDOUT_FILENO, source);
+    if (io.ring) behind.emplace(STDOUT_FILENO, source);
     else direct.emplace(STDOUT_FILENO);
     Sink& sink = behind ? static_cast<Sink&>(*behind) : *direct;
     // Tracing (for --trace and --stats) records into a buffer allocated here, never in the loop.
