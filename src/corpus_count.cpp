@@ -185,17 +185,11 @@ private:
 
     void feed_source(ByteSource& source, const std::string& path) {
         try {
-            while (true) {
-                std::span<char> chunk;
-                {
-                    TraceSpan wait(trace_, TraceKind::read_wait);
-                    chunk = source.next();
-                }
-                if (chunk.empty()) break;
-                TraceSpan scan(trace_, TraceKind::scan);
+            for_each_traced_chunk(source, trace_, [&](std::span<char> chunk) {
                 counter_.feed({chunk.data(), chunk.size()});
                 bytes_ += chunk.size();
-            }
+                return true;
+            });
         } catch (const IoError& e) {
             shared_.fail(path, e.what());
         }
@@ -278,21 +272,15 @@ void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_
         Match abs{from + local.start, from + local.end, local.rule};
         return abs.start < stop && on_match(abs);
     };
-    while (true) {
-        std::span<char> chunk;
-        {
-            TraceSpan wait(trace, TraceKind::read_wait);
-            chunk = source.next();
-        }
-        if (chunk.empty()) break;
-        TraceSpan scan(trace, TraceKind::scan);
+    const bool to_the_end = for_each_traced_chunk(source, trace, [&](std::span<char> chunk) {
         scanner.feed({chunk.data(), chunk.size()});
         while (scanner.next(m))
-            if (!deliver(m)) return source.close();
-        if (from + scanner.decided() >= stop) return source.close();
-    }
-    while (scanner.finish(m))
-        if (!deliver(m)) break;
+            if (!deliver(m)) return false;
+        return from + scanner.decided() < stop;
+    });
+    if (to_the_end)
+        while (scanner.finish(m))
+            if (!deliver(m)) break;
     source.close();
 }
 

@@ -15,6 +15,19 @@ namespace elvis {
 
 namespace {
 
+// Drops the first `done` bytes of the spans [first, first + left): after a short write.
+void consume(iovec*& first, std::size_t& left, std::size_t done) {
+    while (left > 0 && done >= first->iov_len) {
+        done -= first->iov_len;
+        ++first;
+        --left;
+    }
+    if (left > 0) {
+        first->iov_base = static_cast<char*>(first->iov_base) + done;
+        first->iov_len -= done;
+    }
+}
+
 // Writes spans[0, count) completely (short writes, EINTR, non-blocking descriptors); the
 // iovecs are consumed. Returns the bytes written; throws WriteError.
 std::uint64_t write_all(int fd, iovec* first, std::size_t left) {
@@ -30,16 +43,7 @@ std::uint64_t write_all(int fd, iovec* first, std::size_t left) {
             throw WriteError("write error", errno);
         }
         written += static_cast<std::uint64_t>(n);
-        auto done = static_cast<std::size_t>(n);
-        while (left > 0 && done >= first->iov_len) {
-            done -= first->iov_len;
-            ++first;
-            --left;
-        }
-        if (left > 0) {
-            first->iov_base = static_cast<char*>(first->iov_base) + done;
-            first->iov_len -= done;
-        }
+        consume(first, left, static_cast<std::size_t>(n));
     }
     return written;
 }
@@ -141,21 +145,22 @@ void WriteBehindSink::flush() {
     Batch& batch = batches_[filling_];
     complete_in_flight(true);  // also when nothing is new: the source wants its buffer back
     if (batch.count == 0) return;
-    if (written_ < sync_bytes_ || no_ring_) return write_now(batch);
+    // Synchronously: the first bytes, and always when the source cannot lend its buffer (posix,
+    // gzip), which then sets up no ring at all.
+    if (written_ < sync_bytes_ || no_ring_ || (batch.retained = source_.retain()) < 0) return write_now(batch);
+    auto give_back_and_write_now = [&] {
+        source_.release(batch.retained);
+        batch.retained = -1;
+        write_now(batch);
+    };
     if (!ring_) {
         std::string why_not;
         ring_ = Uring::create(4, why_not);
         no_ring_ = ring_ == nullptr;
-        if (no_ring_) return write_now(batch);
+        if (no_ring_) return give_back_and_write_now();
     }
-    batch.retained = source_.retain();
-    if (batch.retained < 0) return write_now(batch);
     io_uring_sqe* sqe = io_uring_get_sqe(ring_->get());
-    if (sqe == nullptr) {  // cannot happen with one write in flight; stay correct anyway
-        source_.release(batch.retained);
-        batch.retained = -1;
-        return write_now(batch);
-    }
+    if (sqe == nullptr) return give_back_and_write_now();  // cannot happen with one write in flight
     // Offset -1: at the file position, as write(2) would (pipes, terminals, O_APPEND too).
     io_uring_prep_writev(sqe, fd_, batch.spans.get(), static_cast<unsigned>(batch.count), static_cast<std::uint64_t>(-1));
     sqe->flags |= IOSQE_ASYNC;  // an io_uring worker does the copy, not this thread
@@ -203,16 +208,12 @@ void WriteBehindSink::complete_in_flight(bool report_errors) {
     }
     written_ += static_cast<std::uint64_t>(result);
     if (static_cast<std::size_t>(result) < batch.bytes) {
-        // A short write: consume what went out, write the rest now (the spans are still valid).
-        std::size_t done = static_cast<std::size_t>(result), first = 0;
-        iovec* spans = batch.spans.get();
-        while (first < batch.count && done >= spans[first].iov_len) done -= spans[first++].iov_len;
-        if (first < batch.count) {
-            spans[first].iov_base = static_cast<char*>(spans[first].iov_base) + done;
-            spans[first].iov_len -= done;
-        }
+        // A short write: the rest goes out now (the spans are still valid).
+        iovec* first = batch.spans.get();
+        std::size_t left = batch.count;
+        consume(first, left, static_cast<std::size_t>(result));
         try {
-            written_ += write_all(fd_, spans + first, batch.count - first);
+            written_ += write_all(fd_, first, left);
         } catch (...) {
             finish();
             if (report_errors) throw;

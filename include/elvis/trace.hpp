@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,23 @@ private:
     TraceKind kind_;
     std::uint64_t begin_;
 };
+
+// The read loop of every front end: source.next() timed as a read wait, then use(chunk) timed as
+// a scan, until the input ends (returns true) or use() returns false (returns false). `Source`
+// is a ByteSource; templated so that this header needs none.
+template <class Source, class Use>
+bool for_each_traced_chunk(Source& source, TraceRecorder* recorder, Use&& use) {
+    while (true) {
+        std::span<char> chunk;
+        {
+            TraceSpan wait(recorder, TraceKind::read_wait);
+            chunk = source.next();
+        }
+        if (chunk.empty()) return true;
+        TraceSpan scan(recorder, TraceKind::scan);
+        if (!use(chunk)) return false;
+    }
+}
 
 // The recorders of one run; thread-safe to add to.
 class Trace {

@@ -13,7 +13,6 @@
 
 #include "commands.hpp"
 #include "elvis/corpus_count.hpp"
-#include "elvis/io_error.hpp"
 #include "elvis/trace.hpp"
 #include "options.hpp"
 
@@ -153,9 +152,8 @@ void print_json(const CountCommand& command, const CountReport& report) {
     std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-void print_stats(const CountReport& result, double seconds, const Trace& trace) {
-    std::string backend = result.io_backend;
-    if (!result.fallback_reason.empty()) backend += " (fallback: " + result.fallback_reason + ")";
+void print_stats(const CountReport& result, double seconds) {
+    const std::string backend = backend_description(result.io_backend, result.fallback_reason);
     std::fprintf(stderr,
                  "elvis: files:        %llu\n"
                  "elvis: bytes:        %llu\n"
@@ -165,12 +163,6 @@ void print_stats(const CountReport& result, double seconds, const Trace& trace) 
                  static_cast<unsigned long long>(result.files_searched),
                  static_cast<unsigned long long>(result.bytes_read), seconds,
                  seconds > 0 ? static_cast<double>(result.bytes_read) / seconds / 1e6 : 0.0, backend.c_str());
-    const std::string per_thread = trace.summary();  // one line per worker
-    for (std::size_t start = 0; start < per_thread.size();) {
-        const std::size_t end = std::min(per_thread.find('\n', start), per_thread.size());
-        std::fprintf(stderr, "elvis: %s\n", per_thread.substr(start, end - start).c_str());
-        start = end + 1;
-    }
 }
 
 }  // namespace
@@ -289,15 +281,8 @@ int count_command(int argc, char** argv) {
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     command->json ? print_json(*command, result) : print_tsv(*command, result);
-    if (command->stats) print_stats(result, elapsed.count(), *trace);
-    if (!command->trace_path.empty()) {
-        try {
-            trace->write_json(command->trace_path);
-        } catch (const IoError& e) {
-            report(e.what());
-            return exit_trouble;
-        }
-    }
+    if (command->stats) print_stats(result, elapsed.count());
+    if (trace && !finish_trace(*trace, command->stats, command->trace_path)) return exit_trouble;
     if (std::fflush(stdout) != 0 && errno != EPIPE) {
         report("write error", std::strerror(errno));
         return exit_trouble;

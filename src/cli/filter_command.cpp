@@ -167,8 +167,7 @@ int open_input(const std::string& name) {
 
 void print_stats(const StreamRewriter& rewriter, double seconds, const SourceChoice& io) {
     const double mb_per_s = seconds > 0 ? static_cast<double>(rewriter.bytes_in()) / seconds / 1e6 : 0;
-    std::string backend(backend_name(io.source->backend()));
-    if (!io.fallback_reason.empty()) backend += " (fallback: " + io.fallback_reason + ")";
+    const std::string backend = backend_description(backend_name(io.source->backend()), io.fallback_reason);
     std::fprintf(stderr,
                  "elvis: bytes in:     %llu\n"
                  "elvis: bytes out:    %llu\n"
@@ -297,19 +296,15 @@ int filter_command(int argc, char** argv) {
     if (settings->decompress) gzip.emplace(*io.source, settings->buffer_size);
     ByteSource& source = gzip ? static_cast<ByteSource&>(*gzip) : *io.source;
     StreamRewriter rewriter(*matcher);
-    // With io_uring, writes run in the background (an io_uring worker copies the output while
-    // this thread reads and scans the next chunk); otherwise writev at each flush.
-    std::optional<WriteBehindSink> behind;
-    std::optional<FdSink> direct;
-    if (io.ring) behind.emplace(STDOUT_FILENO, source);
-    else direct.emplace(STDOUT_FILENO);
-    Sink& sink = behind ? static_cast<Sink&>(*behind) : *direct;
+    // With the io_uring source, writes run in the background (an io_uring worker copies the output
+    // while this thread reads and scans the next chunk); with posix or gzip, writev at each flush.
+    WriteBehindSink sink(STDOUT_FILENO, source);
     // Tracing (for --trace and --stats) records into a buffer allocated here, never in the loop.
     std::optional<Trace> trace;
     TraceRecorder* recorder = nullptr;
     if (settings->stats || !settings->trace_path.empty()) {
         recorder = trace.emplace().add_thread("filter");
-        behind ? behind->trace(recorder) : direct->trace(recorder);
+        sink.trace(recorder);
     }
     int status = exit_ok;
     try {
@@ -322,27 +317,22 @@ int filter_command(int argc, char** argv) {
             if (gzip) gzip->set_mode(gzip_mode_for(name));
             source.open(fd);
             try {
-                while (true) {
-                    std::span<char> chunk;
-                    {
-                        TraceSpan wait(recorder, TraceKind::read_wait);
-                        chunk = source.next();
-                    }
-                    if (chunk.empty()) break;
-                    TraceSpan scan(recorder, TraceKind::scan);  // the writes inside are their own spans
+                // The writes inside the scans are spans of their own.
+                for_each_traced_chunk(source, recorder, [&](std::span<char> chunk) {
                     rewriter.feed(chunk, sink);
-                }
+                    return true;
+                });
             } catch (const WriteError&) {
                 throw;
             } catch (const IoError& e) {
                 // Keep what was read: the output holds every input byte up to the failure, and
                 // what is being written goes out before the message (same file, same order).
-                if (behind) behind->drain();
+                sink.drain();
                 report(name == "-" ? "(standard input)" : name, e.what());
                 status = exit_trouble;
             }
             rewriter.finish(sink);
-            if (behind) behind->drain();  // its last buffer goes back before the source closes
+            sink.drain();  // its last buffer goes back before the source closes
             source.close();
             if (fd != STDIN_FILENO) ::close(fd);
         }
@@ -354,16 +344,8 @@ int filter_command(int argc, char** argv) {
     if (settings->stats) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         print_stats(rewriter, elapsed.count(), io);
-        std::fprintf(stderr, "elvis: time:         %s", trace->summary().c_str());
     }
-    if (trace && !settings->trace_path.empty()) {
-        try {
-            trace->write_json(settings->trace_path);
-        } catch (const IoError& e) {
-            report(e.what());
-            return exit_trouble;
-        }
-    }
+    if (trace && !finish_trace(*trace, settings->stats, settings->trace_path)) return exit_trouble;
     return status;
 }
 

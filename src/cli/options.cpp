@@ -13,6 +13,9 @@
 #include <sstream>
 #include <vector>
 
+#include "elvis/io_error.hpp"
+#include "elvis/trace.hpp"
+
 namespace elvis::cli {
 
 void report(std::string_view what, std::string_view reason) {
@@ -81,6 +84,31 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
 }
 
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+
+std::string backend_description(std::string_view backend, std::string_view fallback_reason) {
+    std::string text(backend);
+    if (!fallback_reason.empty()) text += " (fallback: " + std::string(fallback_reason) + ")";
+    return text;
+}
+
+bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path) {
+    if (stats) {
+        const std::string per_thread = trace.summary();  // a line per thread
+        for (std::size_t start = 0; start < per_thread.size();) {
+            const std::size_t end = std::min(per_thread.find('\n', start), per_thread.size());
+            std::fprintf(stderr, "elvis: time:         %s\n", per_thread.substr(start, end - start).c_str());
+            start = end + 1;
+        }
+    }
+    if (trace_path.empty()) return true;
+    try {
+        trace.write_json(trace_path);
+    } catch (const IoError& e) {
+        report(e.what());
+        return false;
+    }
+    return true;
+}
 
 namespace po = boost::program_options;
 

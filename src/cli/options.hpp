@@ -9,6 +9,10 @@
 #include <string_view>
 #include <vector>
 
+namespace elvis {
+class Trace;
+}
+
 namespace elvis::cli {
 
 // Bad command line: the message is printed with a hint to run --help, exit status 2.
@@ -43,6 +47,14 @@ boost::program_options::variables_map parse_command_line(int argc, char** argv,
 
 // The values of a repeatable string option (empty when absent).
 std::vector<std::string> values_of(const boost::program_options::variables_map& vm, const char* name);
+
+// The I/O backend for --stats: "io_uring", or "posix (fallback: WHY)".
+std::string backend_description(std::string_view backend, std::string_view fallback_reason);
+
+// The end of --stats and --trace: prints the time of each thread ("elvis: time:         THREAD:
+// scan ...") when `stats`, and writes the trace to `trace_path` unless it is empty. Returns false,
+// reported, when the trace cannot be written.
+bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path);
 
 // Reads a list of paths from FILE ('-': standard input), one per line or NUL-separated.
 // Empty entries are skipped; a trailing CR is dropped from lines. Throws UsageError.
