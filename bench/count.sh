@@ -13,9 +13,8 @@ OUT=bench/out
 mkdir -p "$OUT"
 say() { printf '[count.sh] %s\n' "$*" >&2; }
 
-for p in ripgrep:rg ugrep:ugrep hyperfine:hyperfine; do
-  command -v "${p#*:}" >/dev/null || { [[ $(id -u) == 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p%%:*}" >/dev/null 2>&1; } || true
-done
+source bench/common.sh
+install_peers /dev/null ripgrep:rg ugrep:ugrep hyperfine:hyperfine
 command -v hyperfine >/dev/null || { say "hyperfine is missing: cannot time"; exit 2; }
 
 news=$OUT/news-4000

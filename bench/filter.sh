@@ -24,6 +24,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 cd "$repo"
+source "$here/common.sh"
 
 SIZE=${SIZE:-1G}
 RUNS=${RUNS:-3}
@@ -43,21 +44,8 @@ log="$OUTDIR/filter-timing.log"
 : > "$log"
 
 # ---- peers -----------------------------------------------------------------------------------
-# package:command pairs; missing ones are installed when we are root, else reported as missing.
-peers="ripgrep:rg ugrep:ugrep sd:sd hyperfine:hyperfine time:/usr/bin/time"
-missing_pkgs=()
-for p in $peers; do
-    command -v "${p#*:}" >/dev/null 2>&1 || missing_pkgs+=("${p%%:*}")
-done
-if ((${#missing_pkgs[@]})) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    say "installing missing peers: ${missing_pkgs[*]}"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >>"$log" 2>&1; then
-        apt-get update -qq >>"$log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >>"$log" 2>&1 \
-            || say "apt-get could not install all of: ${missing_pkgs[*]} (see $log)"
-    fi
-fi
-have() { command -v "$1" >/dev/null 2>&1; }
+# Missing ones are installed when we are root, else reported as missing.
+install_peers "$log" ripgrep:rg ugrep:ugrep sd:sd hyperfine:hyperfine time:/usr/bin/time
 have_time=0; [[ -x /usr/bin/time ]] && have_time=1
 have_hyperfine=0; have hyperfine && [[ $TIMER != loop ]] && have_hyperfine=1
 

@@ -50,7 +50,7 @@ invocation="SIZE=$SIZE RUNS=$RUNS ELVIS=$ELVIS bench/gzip.sh"
 
 say() { printf '[gzip.sh] %s\n' "$*" >&2; }
 die() { printf '[gzip.sh] error: %s\n' "$*" >&2; exit 2; }
-have() { command -v "$1" >/dev/null 2>&1; }
+source "$here/common.sh"
 
 have python3 || die "python3 is needed"
 have gzip || die "gzip is needed"

@@ -15,9 +15,8 @@ BIG=${BIG:-1G}
 OUT=$repo/bench/out
 mkdir -p "$OUT"
 say() { printf '[inplace.sh] %s\n' "$*" >&2; }
-for p in ripgrep:rg sd:sd hyperfine:hyperfine; do
-  command -v "${p#*:}" >/dev/null || { [[ $(id -u) == 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p%%:*}" >/dev/null 2>&1; } || true
-done
+source bench/common.sh
+install_peers /dev/null ripgrep:rg sd:sd hyperfine:hyperfine
 command -v hyperfine >/dev/null || { say "hyperfine is missing: cannot time"; exit 2; }
 # Debian's sd 0.7 spells fixed strings -s; sd 1.x spells them -F.
 sd_fixed=-F; sd --help 2>&1 | grep -q -- '--string-mode' && sd_fixed=-s

@@ -7,7 +7,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 filter=${1:-bench/results/filter-2026-11-26.md}
 count=${2:-bench/results/count-2026-11-26.md}
-command -v gnuplot >/dev/null || { [[ $(id -u) == 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; }
+source bench/common.sh
+install_peers /dev/null gnuplot-nox:gnuplot
+have gnuplot || { echo "plot.sh: gnuplot is missing" >&2; exit 2; }
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
 # Filter, file->file on text: | tool | median s | best s | runs | MB/s | ...
