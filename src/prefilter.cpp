@@ -21,7 +21,7 @@ bool probe_hit(const Probe& probe, unsigned char b) {
 }
 
 // Whether needle k (stored folded when matching ignores case) is at `at`.
-bool needle_at(const NeedleProbes& probes, const char* needles, const unsigned char* at) {
+[[gnu::always_inline]] inline bool needle_at(const NeedleProbes& probes, const char* needles, const unsigned char* at) {
     const char* needle = needles + probes.needle_offset;
     if (!probes.fold) {
         if (probes.needle_length > 16) return std::memcmp(at, needle, probes.needle_length) == 0;
@@ -65,24 +65,46 @@ std::size_t verify(const NeedleProbes* probes, const char* needles, const unsign
 // The SIMD kernels test 16 or 32 positions at a time: a position is a candidate when, for some
 // needle, both of its probe bytes are where the needle puts them; candidates are then verified
 // against the whole needle, so the automaton only runs where a needle really starts.
-__attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const Probe& probe, const unsigned char* at) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + probe.offset));
-    if (probe.fold) v = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    return _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(probe.byte)));
+// Each probe as vectors set up once per call: the byte to find, and 0x20 to OR in when it is a
+// letter matched case-insensitively (0 otherwise), so the loop has no branch per probe.
+struct LaneSse2 {
+    __m128i byte, fold;
+    std::uint32_t offset;
+};
+struct LaneAvx2 {
+    __m256i byte, fold;
+    std::uint32_t offset;
+};
+
+const Probe& probe_of(const NeedleProbes& probes, std::size_t j) {
+    return j == 0 ? probes.first : j == 1 ? probes.second : probes.third;
+}
+
+char fold_bits(const Probe& probe) { return probe.fold ? char{0x20} : char{0}; }
+
+__attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const LaneSse2& lane, const unsigned char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + lane.offset));
+    return _mm_cmpeq_epi8(_mm_or_si128(v, lane.fold), lane.byte);
 }
 
 template <std::size_t count>
 __attribute__((target("sse2"))) std::size_t probes_sse2(const NeedleProbes* probes, const char* needles,
                                                        const unsigned char* data, std::size_t from,
                                                        std::size_t limit) {
+    LaneSse2 lanes[count][3];
+    for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t j = 0; j < 3; ++j) {
+            const Probe& probe = probe_of(probes[k], j);
+            lanes[k][j] = {_mm_set1_epi8(static_cast<char>(probe.byte)), _mm_set1_epi8(fold_bits(probe)), probe.offset};
+        }
     std::size_t p = from;
     for (; p + 16 <= limit; p += 16) {
         unsigned masks[count];
         unsigned any = 0;
         for (std::size_t k = 0; k < count; ++k) {
             masks[k] = static_cast<unsigned>(_mm_movemask_epi8(
-                _mm_and_si128(_mm_and_si128(probe_eq_sse2(probes[k].first, data + p), probe_eq_sse2(probes[k].second, data + p)),
-                              probe_eq_sse2(probes[k].third, data + p))));
+                _mm_and_si128(_mm_and_si128(probe_eq_sse2(lanes[k][0], data + p), probe_eq_sse2(lanes[k][1], data + p)),
+                              probe_eq_sse2(lanes[k][2], data + p))));
             any |= masks[k];
         }
         if (any)
@@ -91,30 +113,106 @@ __attribute__((target("sse2"))) std::size_t probes_sse2(const NeedleProbes* prob
     return probes_scalar<count>(probes, needles, data, p, limit);
 }
 
-__attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const Probe& probe, const unsigned char* at) {
-    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + probe.offset));
-    if (probe.fold) v = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
-    return _mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(probe.byte)));
+__attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const LaneAvx2& lane, const unsigned char* at) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + lane.offset));
+    return _mm256_cmpeq_epi8(_mm256_or_si256(v, lane.fold), lane.byte);
 }
 
 template <std::size_t count>
 __attribute__((target("avx2"))) std::size_t probes_avx2(const NeedleProbes* probes, const char* needles,
                                                        const unsigned char* data, std::size_t from,
                                                        std::size_t limit) {
+    LaneAvx2 lanes[count][3];
+    for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t j = 0; j < 3; ++j) {
+            const Probe& probe = probe_of(probes[k], j);
+            lanes[k][j] = {_mm256_set1_epi8(static_cast<char>(probe.byte)), _mm256_set1_epi8(fold_bits(probe)),
+                           probe.offset};
+        }
     std::size_t p = from;
     for (; p + 32 <= limit; p += 32) {
         unsigned masks[count];
         unsigned any = 0;
         for (std::size_t k = 0; k < count; ++k) {
             masks[k] = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
-                _mm256_and_si256(probe_eq_avx2(probes[k].first, data + p), probe_eq_avx2(probes[k].second, data + p)),
-                probe_eq_avx2(probes[k].third, data + p))));
+                _mm256_and_si256(probe_eq_avx2(lanes[k][0], data + p), probe_eq_avx2(lanes[k][1], data + p)),
+                probe_eq_avx2(lanes[k][2], data + p))));
             any |= masks[k];
         }
         if (any)
             if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
     }
     return probes_sse2<count>(probes, needles, data, p, limit);
+}
+
+// One needle, every occurrence: the kernels above stop at the first hit, which costs a call and
+// the lanes' set-up per match; on dense text (a match every few hundred bytes) that dominates.
+// These collect up to `room` non-overlapping hits in one pass instead. A hit ends the search for
+// the needle's length, as the scanner resumes after a match. Returns where the search stopped.
+struct HitCollector {
+    const NeedleProbes& probes;
+    const char* needles;
+    const unsigned char* data;
+    std::size_t* hits;
+    std::size_t room;
+    std::size_t& count;
+    std::size_t allowed;  // no hit may start before this: the previous hit covers it
+
+    // Checks the positions flagged in `mask` (bit i: position p + i); false when `hits` is full.
+    bool take(std::size_t p, unsigned mask) {
+        while (mask) {
+            const std::size_t q = p + static_cast<unsigned>(__builtin_ctz(mask));
+            mask &= mask - 1;
+            if (q >= allowed && needle_at(probes, needles, data + q)) {
+                hits[count++] = q;
+                allowed = q + probes.needle_length;
+                if (count == room) return false;
+            }
+        }
+        return true;
+    }
+};
+
+std::size_t each_scalar(HitCollector& c, std::size_t from, std::size_t limit) {
+    for (std::size_t p = from; p < limit; ++p)
+        if (probe_hit(c.probes.first, c.data[p + c.probes.first.offset]) &&
+            probe_hit(c.probes.second, c.data[p + c.probes.second.offset]) &&
+            probe_hit(c.probes.third, c.data[p + c.probes.third.offset]) && !c.take(p, 1u))
+            return c.allowed;
+    return limit;
+}
+
+__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector& c, std::size_t from, std::size_t limit) {
+    LaneSse2 lanes[3];
+    for (std::size_t j = 0; j < 3; ++j) {
+        const Probe& probe = probe_of(c.probes, j);
+        lanes[j] = {_mm_set1_epi8(static_cast<char>(probe.byte)), _mm_set1_epi8(fold_bits(probe)), probe.offset};
+    }
+    std::size_t p = from;
+    for (; p + 16 <= limit; p += 16) {
+        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
+            _mm_and_si128(probe_eq_sse2(lanes[0], c.data + p), probe_eq_sse2(lanes[1], c.data + p)),
+            probe_eq_sse2(lanes[2], c.data + p))));
+        if (mask && !c.take(p, mask)) return c.allowed;
+    }
+    return each_scalar(c, p, limit);
+}
+
+__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector& c, std::size_t from, std::size_t limit) {
+    LaneAvx2 lanes[3];
+    for (std::size_t j = 0; j < 3; ++j) {
+        const Probe& probe = probe_of(c.probes, j);
+        lanes[j] = {_mm256_set1_epi8(static_cast<char>(probe.byte)), _mm256_set1_epi8(fold_bits(probe)),
+                    probe.offset};
+    }
+    std::size_t p = from;
+    for (; p + 32 <= limit; p += 32) {
+        const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
+            _mm256_and_si256(probe_eq_avx2(lanes[0], c.data + p), probe_eq_avx2(lanes[1], c.data + p)),
+            probe_eq_avx2(lanes[2], c.data + p))));
+        if (mask && !c.take(p, mask)) return c.allowed;
+    }
+    return each_sse2(c, p, limit);
 }
 
 using ProbeKernel = std::size_t (*)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t);
@@ -235,6 +333,19 @@ std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::si
         case Kind::none: return from;
     }
     return from;
+}
+
+std::size_t Prefilter::find_each(const unsigned char* data, std::size_t from, std::size_t len, std::size_t* hits,
+                                 std::size_t room, std::size_t& count) const {
+    count = 0;
+    const std::size_t end = limit(len);
+    if (from >= end || room == 0) return std::max(from, end);
+    HitCollector collector{probes_[0], needles_.data(), data, hits, room, count, from};
+    switch (isa_) {
+        case Isa::avx2: return each_avx2(collector, from, end);
+        case Isa::sse2: return each_sse2(collector, from, end);
+        default: return each_scalar(collector, from, end);
+    }
 }
 
 std::string_view Prefilter::describe() const {

@@ -33,6 +33,12 @@ void StreamScanner::reset(int byte_before) {
     final_ = false;
     held_base_ = spare_base_ = 0;
     held_len_ = spare_len_ = 0;
+    forget_hits();
+}
+
+void StreamScanner::forget_hits() {
+    hit_count_ = hit_next_ = 0;
+    hits_resume_ = 0;
 }
 
 void StreamScanner::feed(std::string_view chunk) {
@@ -43,6 +49,7 @@ void StreamScanner::feed(std::string_view chunk) {
     chunk_base_ += chunk_.size();
     chunk_ = chunk;
     chunk_held_ = false;
+    forget_hits();
 }
 
 bool StreamScanner::next(Match& match) {
@@ -83,7 +90,7 @@ std::string_view StreamScanner::held(std::uint64_t from, std::uint64_t to) const
     return {reinterpret_cast<const char*>(held_.get()) + (from - held_base_), to - from};
 }
 
-unsigned char StreamScanner::byte_at(std::uint64_t offset) const {
+inline unsigned char StreamScanner::byte_at(std::uint64_t offset) const {
     if (offset >= chunk_base_) return static_cast<unsigned char>(chunk_[offset - chunk_base_]);
     assert(offset >= held_base_);
     return held_[offset - held_base_];
@@ -148,15 +155,27 @@ bool StreamScanner::scan(Match& match) {
             bool at_output = false;
             while (i < len) {
                 if (state == 0 && i < prefilter_limit) {
-                    i = prefilter.find(data, i, len);
-                    if (i == len) break;
-                    if (i < prefilter_limit && single_verified_) {
-                        // The prefilter compared the one needle whole: nothing longer can start
-                        // here and nothing earlier is pending, so this match is final.
-                        candidate_ = {base + i, base + i + single_length_, 0};
-                        has_candidate_ = true;
-                        commit(match);
-                        return true;
+                    if (single_verified_) {
+                        // The prefilter compares the one needle whole, a batch of hits at a time:
+                        // nothing longer can start at a hit and nothing earlier is pending, so
+                        // each is final. It goes straight to `match`: a trip through candidate_
+                        // stalls the store buffer.
+                        while (hit_next_ < hit_count_ && hits_[hit_next_] < i) ++hit_next_;
+                        if (hit_next_ == hit_count_ && hits_resume_ <= i) {
+                            hits_resume_ = prefilter.find_each(data, i, len, hits_.data(), hits_.size(), hit_count_);
+                            hit_next_ = 0;
+                        }
+                        if (hit_next_ < hit_count_) {
+                            const std::size_t hit = hits_[hit_next_++];
+                            match = {base + hit, base + hit + single_length_, 0};
+                            report(match);
+                            return true;
+                        }
+                        i = hits_resume_;  // no hit in between
+                        if (i >= len) break;
+                    } else {
+                        i = prefilter.find(data, i, len);
+                        if (i == len) break;
                     }
                 }
                 state = matcher_.step(state, data[i++]);
@@ -200,6 +219,10 @@ bool StreamScanner::scan(Match& match) {
 void StreamScanner::commit(Match& match) {
     match = candidate_;
     has_candidate_ = false;
+    report(match);
+}
+
+void StreamScanner::report(const Match& match) {
     last_end_ = match.end;
     last_byte_ = byte_at(match.end - 1);
     // Resume right after the match: bytes read past it are scanned again from a fresh state.

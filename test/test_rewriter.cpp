@@ -185,3 +185,67 @@ TEST_CASE("randomized: long English-like text with one needle crosses SIMD block
         }
     }
 }
+
+TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and denser than a batch") {
+    // Far more hits per chunk than one batch holds, needles that overlap themselves, and hits
+    // right at the end of the prefilter's reach, for every instruction set and several splits.
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {std::string(1000, 'a'), "aa"},       {std::string(999, 'a'), "aaa"},
+        {[] { std::string s; while (s.size() < 3000) s += "ab"; return s; }(), "aba"},
+        {[] { std::string s; while (s.size() < 3000) s += "elvis elvielvis "; return s; }(), "elvis"},
+    };
+    for (const auto& one : cases) {
+        const std::string& input = one.first;
+        const std::string& find = one.second;
+        for (bool ci : {false, true}) {
+            MatchOptions options{.ignore_case = ci};
+            std::vector<Rule> rules{{find, "XY"}};
+            const std::string expected = reference::rewrite(rules, options, input);
+            for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+                if (!isa_supported(isa)) continue;
+                CAPTURE(find);
+                CAPTURE(isa_name(isa));
+                const Matcher matcher(RuleSet(rules, options), isa);
+                REQUIRE(matcher.prefilter().single_needle());
+                CHECK(rewrite(matcher, input) == expected);
+                CHECK(rewrite_in_pieces(matcher, input, {31, 1, 64, 7, 500}) == expected);
+                CHECK(rewrite_in_pieces(matcher, input, {33}, false) == expected);
+            }
+        }
+    }
+}
+
+TEST_CASE("Prefilter::find_each: non-overlapping hits, leftmost first, resumable when full") {
+    const std::string text = std::string(70, 'a') + "xaaxaaa" + std::string(40, 'a');
+    const RuleSet rules({{"aa", ""}}, MatchOptions{});
+    // Naive: every non-overlapping "aa" below the prefilter's limit, scanning left to right.
+    std::vector<std::size_t> expected;
+    for (std::size_t p = 0; p + 2 <= text.size();)
+        if (text.compare(p, 2, "aa") == 0) {
+            expected.push_back(p);
+            p += 2;
+        } else {
+            ++p;
+        }
+    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+        if (!isa_supported(isa)) continue;
+        CAPTURE(isa_name(isa));
+        const Prefilter prefilter(rules, isa);
+        const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+        REQUIRE(prefilter.limit(text.size()) == text.size() - 1);
+        for (std::size_t room : {1u, 2u, 5u, 64u}) {
+            CAPTURE(room);
+            std::vector<std::size_t> found, batch(room);
+            std::size_t from = 0, count = 0;
+            while (from < prefilter.limit(text.size())) {
+                const std::size_t resume = prefilter.find_each(data, from, text.size(), batch.data(), room, count);
+                REQUIRE(count <= room);
+                REQUIRE(resume > from);
+                found.insert(found.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(count));
+                if (count == room) REQUIRE(resume == found.back() + 2);
+                from = resume;
+            }
+            CHECK(found == expected);
+        }
+    }
+}

@@ -36,7 +36,15 @@ public:
     // Never allocates.
     std::size_t find(const unsigned char* data, std::size_t from, std::size_t len) const;
 
+    // With one verified needle (single_needle()): the positions of its non-overlapping occurrences
+    // in [from, limit(len)), leftmost first, up to `room` of them, go to `hits` and their number to
+    // `count`. Returns where the search stopped: limit(len), or the end of the last hit when `room`
+    // ran out. Never allocates.
+    std::size_t find_each(const unsigned char* data, std::size_t from, std::size_t len, std::size_t* hits,
+                          std::size_t room, std::size_t& count) const;
+
     bool enabled() const { return kind_ != Kind::none; }
+    bool single_needle() const { return kind_ == Kind::probes && needle_count_ == 1; }
     // find() returns only positions where a find text starts (not mere candidates).
     bool verifies() const { return kind_ == Kind::probes; }
     Isa isa() const { return isa_; }

@@ -11,6 +11,7 @@
 // finish, reset or held allocates. Not thread-safe; use one scanner per thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -61,8 +62,10 @@ private:
     void consider(std::uint64_t start, std::uint64_t end, std::uint32_t rule);
     void consider_word_outputs(bool next_is_word);
     bool scan(Match& match);
-    void commit(Match& match);
+    void commit(Match& match);          // reports the candidate
+    void report(const Match& match);    // resumes scanning after a reported match
     void hold_tail();
+    void forget_hits();
 
     const Matcher& matcher_;
     const Matcher::State* states_;
@@ -88,6 +91,11 @@ private:
     std::uint64_t chunk_base_ = 0;
     bool chunk_held_ = false;  // hold_tail() already ran for this chunk
     bool final_ = false;
+
+    // One verified needle: hits the prefilter found ahead in the current chunk (offsets into it),
+    // hits_[hit_next_, hit_count_) not yet reported; no hit in the chunk before hits_resume_.
+    std::array<std::size_t, 64> hits_{};
+    std::size_t hit_count_ = 0, hit_next_ = 0, hits_resume_ = 0;
 
     // held_ covers [held_base_, held_base_ + held_len_) == the bytes held before the chunk;
     // spare_ receives the next held bytes so held() stays valid until the next feed().
