@@ -2,7 +2,10 @@
 // background.
 #include "elvis/sink.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,19 +31,30 @@ void consume(iovec*& first, std::size_t& left, std::size_t done) {
     }
 }
 
-// Writes spans[0, count) completely (short writes, EINTR, non-blocking descriptors); the
-// iovecs are consumed. Returns the bytes written; throws WriteError.
+// Writes spans[0, count) completely (short writes, EINTR, non-blocking descriptors), at most
+// max_write_bytes per writev; the iovecs are consumed. Returns the bytes written; throws WriteError.
 std::uint64_t write_all(int fd, iovec* first, std::size_t left) {
     std::uint64_t written = 0;
     while (left > 0) {
-        ssize_t n = sys::calls().writev(fd, first, static_cast<int>(std::min<std::size_t>(left, IOV_MAX)));
+        // As many whole spans as fit, then the part of the next one that does.
+        std::size_t spans = 0, bytes = 0;
+        while (spans < left && spans < IOV_MAX && bytes + first[spans].iov_len <= max_write_bytes)
+            bytes += first[spans++].iov_len;
+        std::size_t clipped_from = 0;
+        if (spans < left && spans < IOV_MAX && bytes < max_write_bytes) {
+            clipped_from = first[spans].iov_len;
+            first[spans++].iov_len = max_write_bytes - bytes;
+        }
+        ssize_t n = sys::calls().writev(fd, first, static_cast<int>(spans));
+        const int error = errno;
+        if (clipped_from) first[spans - 1].iov_len = clipped_from;
         if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (error == EINTR) continue;
+            if (error == EAGAIN || error == EWOULDBLOCK) {
                 sys::wait_ready(fd, POLLOUT);
                 continue;
             }
-            throw WriteError("write error", errno);
+            throw WriteError("write error", error);
         }
         written += static_cast<std::uint64_t>(n);
         consume(first, left, static_cast<std::size_t>(n));
@@ -86,7 +100,7 @@ void FdSink::flush() {
 WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spans, std::size_t copy_bytes,
                                  std::uint64_t sync_bytes)
     : fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
-      copy_bytes_(copy_bytes), sync_bytes_(sync_bytes) {
+      copy_bytes_(copy_bytes), sync_bytes_(sync_bytes), chain_spans_(new iovec[max_spans_ + max_chain]) {
     for (Batch& b : batches_) {
         b.spans.reset(new iovec[max_spans_]);
         b.copies.reset(new char[copy_bytes_]);
@@ -155,25 +169,74 @@ void WriteBehindSink::flush() {
     };
     if (!ring_) {
         std::string why_not;
-        ring_ = Uring::create(4, why_not);
+        ring_ = Uring::create(max_chain, why_not);
         no_ring_ = ring_ == nullptr;
         if (no_ring_) return give_back_and_write_now();
     }
-    io_uring_sqe* sqe = io_uring_get_sqe(ring_->get());
-    if (sqe == nullptr) return give_back_and_write_now();  // cannot happen with one write in flight
-    // Offset -1: at the file position, as write(2) would (pipes, terminals, O_APPEND too).
-    io_uring_prep_writev(sqe, fd_, batch.spans.get(), static_cast<unsigned>(batch.count), static_cast<std::uint64_t>(-1));
-    sqe->flags |= IOSQE_ASYNC;  // an io_uring worker does the copy, not this thread
+    if (!submit_chain(batch)) return give_back_and_write_now();
+    in_flight_ = true;
+    filling_ ^= 1;
+}
+
+// Submits the batch. To a regular file the writes go at explicit offsets, at most
+// max_write_bytes each: io_uring runs buffered writes to one file one after another anyway (it
+// hashes them by inode), and no link is needed (a linked write is only started from this
+// thread's task work, which stalls the chain). Anything else (pipes, terminals, O_APPEND) gets
+// one write at the file position, which keeps the output in order. False (nothing submitted)
+// when that would take more than max_chain writes.
+bool WriteBehindSink::submit_chain(Batch& batch) {
+    if (positioned_ < 0) {
+        struct stat st;
+        const int flags = ::fcntl(fd_, F_GETFL);
+        positioned_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND);
+    }
+    if (positioned_) {
+        // Where the synchronous writes left the file position; nothing else is in flight.
+        const off_t here = ::lseek(fd_, 0, SEEK_CUR);
+        if (here < 0) positioned_ = 0;
+        offset_ = static_cast<std::uint64_t>(std::max<off_t>(here, 0));
+    }
+    const std::size_t cap = positioned_ ? max_write_bytes : SIZE_MAX;
+    if (positioned_ && batch.bytes > max_chain * max_write_bytes) return false;
+    io_uring* ring = ring_->get();
+    std::size_t pieces = 0, first_piece = 0, in_write = 0;
+    std::uint64_t at = offset_;
+    unsigned writes = 0;
+    auto close_write = [&] {
+        io_uring_sqe* sqe = io_uring_get_sqe(ring);  // the ring has max_chain entries, all free
+        // Offset -1: at the file position, as write(2) would.
+        io_uring_prep_writev(sqe, fd_, chain_spans_.get() + first_piece, static_cast<unsigned>(pieces - first_piece),
+                             positioned_ ? at : static_cast<std::uint64_t>(-1));
+        sqe->flags |= IOSQE_ASYNC;  // an io_uring worker does the copy, not this thread
+        io_uring_sqe_set_data64(sqe, writes);
+        chain_bytes_[writes++] = in_write;
+        at += in_write;
+        first_piece = pieces;
+        in_write = 0;
+    };
+    for (std::size_t i = 0; i < batch.count; ++i) {
+        char* data = static_cast<char*>(batch.spans[i].iov_base);
+        std::size_t size = batch.spans[i].iov_len;
+        while (size > 0) {
+            const std::size_t take = std::min(size, cap - in_write);
+            chain_spans_[pieces++] = iovec{data, take};
+            data += take;
+            size -= take;
+            in_write += take;
+            if (in_write == cap) close_write();
+        }
+    }
+    if (in_write > 0) close_write();
+    chain_length_ = writes;
     int ret;
-    do ret = io_uring_submit(ring_->get());
+    do ret = io_uring_submit(ring);
     while (ret == -EINTR);
     if (ret < 0) {
         source_.release(batch.retained);
         batch.retained = -1;
         throw WriteError("io_uring_submit", -ret);
     }
-    in_flight_ = true;
-    filling_ ^= 1;
+    return true;
 }
 
 void WriteBehindSink::drain() { complete_in_flight(true); }
@@ -182,36 +245,55 @@ void WriteBehindSink::drain() { complete_in_flight(true); }
 void WriteBehindSink::complete_in_flight(bool report_errors) {
     if (!in_flight_) return;
     Batch& batch = batches_[filling_ ^ 1];
-    int result;
+    // The bytes written are those of the complete writes before the first that failed or fell
+    // short, plus what that one wrote; the rest is written again from there.
+    std::size_t done = 0;
+    int failure = 0;
+    bool stopped = false;
     {
         TraceSpan trace(trace_, TraceKind::write);
-        io_uring_cqe* cqe = nullptr;
-        int ret;
-        do ret = io_uring_wait_cqe(ring_->get(), &cqe);
-        while (ret == -EINTR || ret == -EAGAIN);
-        if (ret < 0) throw WriteError("io_uring_wait_cqe", -ret);
-        result = cqe->res;
-        io_uring_cqe_seen(ring_->get(), cqe);
+        int results[max_chain];
+        for (unsigned seen = 0; seen < chain_length_; ++seen) {
+            io_uring_cqe* cqe = nullptr;
+            int ret;
+            do ret = io_uring_wait_cqe(ring_->get(), &cqe);
+            while (ret == -EINTR || ret == -EAGAIN);
+            if (ret < 0) throw WriteError("io_uring_wait_cqe", -ret);
+            results[io_uring_cqe_get_data64(cqe)] = cqe->res;
+            io_uring_cqe_seen(ring_->get(), cqe);
+        }
+        for (unsigned i = 0; i < chain_length_ && !stopped; ++i) {
+            const int result = results[i];
+            if (result >= 0) done += static_cast<std::size_t>(result);
+            // A non-blocking descriptor or a signal: go on with writev.
+            else if (result != -EAGAIN && result != -EINTR) failure = -result;
+            stopped = result < 0 || static_cast<std::size_t>(result) < chain_bytes_[i];
+        }
     }
     in_flight_ = false;
+    if (positioned_ > 0) {
+        // pwritev leaves the file position alone: move it past what was written, for the
+        // synchronous writes below and after this sink.
+        offset_ += done;
+        if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0 && !failure) failure = errno;
+    }
     auto finish = [&] {  // empty first: release() may throw (it queues reads)
         const int retained = batch.retained;
         batch.retained = -1;
         batch.count = batch.copied = batch.bytes = 0;
         source_.release(retained);
     };
-    if (result == -EAGAIN || result == -EINTR) result = 0;  // a non-blocking descriptor: go on with writev
-    if (result < 0) {
+    written_ += done;
+    if (failure) {
         finish();
-        if (report_errors) throw WriteError("write error", -result);
+        if (report_errors) throw WriteError("write error", failure);
         return;
     }
-    written_ += static_cast<std::uint64_t>(result);
-    if (static_cast<std::size_t>(result) < batch.bytes) {
+    if (done < batch.bytes) {
         // A short write: the rest goes out now (the spans are still valid).
         iovec* first = batch.spans.get();
         std::size_t left = batch.count;
-        consume(first, left, static_cast<std::size_t>(result));
+        consume(first, left, done);
         try {
             written_ += write_all(fd_, first, left);
         } catch (...) {

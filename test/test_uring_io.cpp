@@ -152,6 +152,54 @@ TEST_CASE("write-behind output equals the reference for files and pipes, any buf
     }
 }
 
+TEST_CASE("write-behind into a regular file: cut into 256 KiB writes, in order, file position kept") {
+    // Regular files get writes at explicit offsets, max_write_bytes each. The output must land
+    // after what the descriptor already wrote, interleave correctly with the sink's synchronous
+    // writes (a small span array forces them), and leave the file position at its end, so a
+    // later write(2) on the same descriptor appends. O_APPEND files take the one-write path.
+    std::mt19937 rng(5);
+    std::string input(3 * max_write_bytes + 12345, 'x');
+    for (char& c : input) c = "elvis ELVIS\n"[rng() % 12];
+    for (const auto& rules : std::vector<std::vector<Rule>>{{{"elvis", "Elvis"}}, {{"elvis", "The King"}}}) {
+        const Matcher matcher(RuleSet(rules, {}));
+        const std::string expected = reference::rewrite(rules, {}, input);
+        for (bool append : {false, true}) {
+            for (std::size_t max_spans : {8u, 1024u}) {
+                CAPTURE(rules[0].replace);
+                CAPTURE(append);
+                CAPTURE(max_spans);
+                TempFile in_file(input), out_file("before|");
+                const int out = ::open(out_file.path().c_str(), O_WRONLY | (append ? O_APPEND : 0));
+                REQUIRE(out >= 0);
+                if (!append) REQUIRE(::lseek(out, 0, SEEK_END) == 7);
+                const int in = in_file.open();
+                {
+                    auto source = make_uring_source(*ring, 1 << 20, 4);
+                    WriteBehindSink sink(out, *source, max_spans, 64 * 1024, 0);
+                    StreamRewriter rewriter(matcher);
+                    source->open(in);
+                    for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next())
+                        rewriter.feed(chunk, sink);
+                    rewriter.finish(sink);
+                    sink.drain();
+                    source->close();
+                    CHECK(sink.bytes_written() == expected.size());
+                }
+                REQUIRE(::write(out, "|after", 6) == 6);
+                ::close(out);
+                ::close(in);
+                const int check = ::open(out_file.path().c_str(), O_RDONLY);
+                std::string got;
+                char buffer[65536];
+                for (ssize_t n; (n = ::read(check, buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
+                ::close(check);
+                CHECK(got.size() == expected.size() + 13);
+                CHECK(got == "before|" + expected + "|after");
+            }
+        }
+    }
+}
+
 TEST_CASE("write-behind keeps copied bytes intact when its span array fills up") {
     // Copied (transient) spans alternate with stable ones, so nothing merges and the two spans
     // fill up: the write that empties the copy area must come before the next copy.

@@ -15,6 +15,12 @@
 
 namespace elvis {
 
+// The most bytes one write(2) carries. Larger writes make the kernel (ext4 on 6.16 and later)
+// fill the page cache with large folios, and on the benchmark VM filling those was 5-7 times
+// slower in most runs: 1 GiB in 1 MiB writes took 0.28-2.1 s, in 256 KiB writes 0.26-0.41 s
+// (bench/README.md, "Tuning log"). Cutting writes costs a few syscalls per MiB.
+inline constexpr std::size_t max_write_bytes = 256 * 1024;
+
 class Sink {
 public:
     virtual ~Sink() = default;
@@ -48,8 +54,8 @@ private:
     std::uint64_t written_ = 0;
 };
 
-// Like FdSink, but each flush() starts one io_uring writev that an io_uring worker completes in
-// the background, so the output copy runs on another core while the caller reads and scans the
+// Like FdSink, but each flush() starts io_uring writevs (to a regular file max_write_bytes each,
+// at explicit offsets) that an io_uring worker completes in the background, so the output copy runs on another core while the caller reads and scans the
 // next chunk. The chunk the spans point into is kept from being read into again with
 // ByteSource::retain() until its write is done, and put_transient() bytes are copied, so nothing
 // is copied twice. One write is in flight at a time: output stays in order on pipes, terminals
@@ -87,6 +93,9 @@ private:
         std::size_t bytes = 0;
         int retained = -1;  // the source buffer the spans point into, while in flight
     };
+    // The most writes per batch; a batch needing more is written at once.
+    static constexpr unsigned max_chain = 64;
+    bool submit_chain(Batch& batch);
     void append(Batch& batch, const char* data, std::size_t size);
     void write_now(Batch& batch);  // synchronously, then empties the batch
     void complete_in_flight(bool report_errors);
@@ -101,6 +110,14 @@ private:
     Batch batches_[2];
     unsigned filling_ = 0;  // batches_[filling_] takes put()s; the other may be in flight
     bool in_flight_ = false;
+    // Regular file written at explicit offsets (-1: not known yet), and the offset of the writes
+    // in flight.
+    int positioned_ = -1;
+    std::uint64_t offset_ = 0;
+    // The writes in flight: their spans (the batch's, cut at max_write_bytes) and sizes.
+    std::unique_ptr<iovec[]> chain_spans_;
+    std::size_t chain_bytes_[max_chain] = {};
+    unsigned chain_length_ = 0;
     std::uint64_t written_ = 0;
 };
 
