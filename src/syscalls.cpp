@@ -1,7 +1,9 @@
 // The system-call seam.
 #include "elvis/syscalls.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +35,13 @@ void wait_ready(int fd, short events) {
     pollfd p{fd, events, 0};
     while (::poll(&p, 1, -1) < 0)
         if (errno != EINTR) throw IoError("poll", errno);
+}
+
+void grow_pipe(int fd, std::size_t bytes) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+    const int size = ::fcntl(fd, F_GETPIPE_SZ);
+    if (size >= 0 && static_cast<std::size_t>(size) < bytes) ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
 }
 
 }  // namespace elvis::sys

@@ -1,8 +1,12 @@
 // The posix byte source, FdSink, the system-call seam and the io_uring fallback.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
+#include <vector>
 
 #include "elvis/io_error.hpp"
 #include "elvis/sink.hpp"
@@ -38,6 +42,17 @@ ssize_t writev_short(int, const iovec* iov, int) {
     written.append(static_cast<const char*>(iov[0].iov_base), n);
     return static_cast<ssize_t>(n);
 }
+std::vector<std::size_t> write_sizes;
+ssize_t writev_recording(int, const iovec* iov, int count) {
+    // Takes everything offered, and remembers how much each call carried.
+    std::size_t total = 0;
+    for (int i = 0; i < count; ++i) {
+        written.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+        total += iov[i].iov_len;
+    }
+    write_sizes.push_back(total);
+    return static_cast<ssize_t>(total);
+}
 ssize_t writev_full(int, const iovec*, int) {
     errno = ENOSPC;
     return -1;
@@ -63,6 +78,42 @@ TEST_CASE("FdSink writes everything through short and interrupted writes") {
     sink.flush();
     CHECK(written == "first span second third fourth fifth");
     CHECK(sink.bytes_written() == written.size());
+}
+
+TEST_CASE("FdSink: no write carries more than max_write_bytes, and the spans stay whole") {
+    sys::ScopedCalls seam({sys::calls().read, writev_recording});
+    written.clear();
+    write_sizes.clear();
+    std::string big(max_write_bytes * 3 + 100, 'x'), small = "small", medium(max_write_bytes - 2, 'm');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+    FdSink sink(-1, 8);
+    sink.put(small);
+    sink.put(big);
+    sink.put(medium);
+    sink.put(small);
+    sink.flush();
+    CHECK(written == small + big + medium + small);
+    REQUIRE(!write_sizes.empty());
+    for (std::size_t size : write_sizes) CHECK(size <= max_write_bytes);
+    CHECK(write_sizes.size() == (written.size() + max_write_bytes - 1) / max_write_bytes);  // full writes but the last
+}
+
+TEST_CASE("grow_pipe grows a pipe, never shrinks it, and leaves other files alone") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const int before = ::fcntl(fds[0], F_GETPIPE_SZ);
+    REQUIRE(before > 0);
+    sys::grow_pipe(fds[1], 256 * 1024);
+    CHECK(::fcntl(fds[0], F_GETPIPE_SZ) >= 256 * 1024);  // within the default pipe-max-size (1 MiB)
+    sys::grow_pipe(fds[1], 4096);
+    CHECK(::fcntl(fds[0], F_GETPIPE_SZ) >= 256 * 1024);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    TempFile file("x");
+    const int fd = file.open();
+    sys::grow_pipe(fd, 1 << 20);  // not a pipe: nothing happens, nothing is thrown
+    CHECK(::fcntl(fd, F_GETPIPE_SZ) == -1);
+    ::close(fd);
 }
 
 TEST_CASE("FdSink merges adjacent spans") {

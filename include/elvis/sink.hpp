@@ -15,10 +15,10 @@
 
 namespace elvis {
 
-// The most bytes one write(2) carries. Larger writes make the kernel (ext4 on 6.16 and later)
-// fill the page cache with large folios, and on the benchmark VM filling those was 5-7 times
-// slower in most runs: 1 GiB in 1 MiB writes took 0.28-2.1 s, in 256 KiB writes 0.26-0.41 s
-// (bench/README.md, "Tuning log"). Cutting writes costs a few syscalls per MiB.
+// The most bytes one write(2) carries. On the benchmark VM (Linux 6.18, ext4) 1 GiB written in
+// 1 MiB writes took 0.28-2.1 s, mostly over 1.4 s, and in 256 KiB writes 0.26-0.41 s; large
+// writes likely get large page-cache folios that are slow to fill there (bench/README.md,
+// "Tuning log"). Cutting writes costs a few syscalls per MiB.
 inline constexpr std::size_t max_write_bytes = 256 * 1024;
 
 class Sink {

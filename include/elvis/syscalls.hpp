@@ -5,6 +5,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <cstddef>
+
 namespace elvis::sys {
 
 struct Calls {
@@ -29,5 +31,10 @@ private:
 
 // Waits until fd is ready for `events` (POLLIN/POLLOUT); used after EAGAIN on a non-blocking fd.
 void wait_ready(int fd, short events);
+
+// Grows the pipe at fd to hold `bytes` (up to /proc/sys/fs/pipe-max-size, 1 MiB by default, for
+// users without CAP_SYS_RESOURCE). Never shrinks it; does nothing for anything but a pipe or
+// when the kernel refuses. Fewer, larger transfers mean fewer wake-ups of both ends.
+void grow_pipe(int fd, std::size_t bytes);
 
 }  // namespace elvis::sys
