@@ -339,7 +339,8 @@ std::size_t Prefilter::find_each(const unsigned char* data, std::size_t from, st
                                  std::size_t room, std::size_t& count) const {
     count = 0;
     const std::size_t end = limit(len);
-    if (from >= end || room == 0) return std::max(from, end);
+    if (from >= end) return from;
+    if (room == 0) return from;  // nothing found, nothing skipped
     HitCollector collector{probes_[0], needles_.data(), data, hits, room, count, from};
     switch (isa_) {
         case Isa::avx2: return each_avx2(collector, from, end);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 
@@ -204,6 +205,7 @@ bool WriteBehindSink::submit_chain(Batch& batch) {
     unsigned writes = 0;
     auto close_write = [&] {
         io_uring_sqe* sqe = io_uring_get_sqe(ring);  // the ring has max_chain entries, all free
+        assert(sqe != nullptr);
         // Offset -1: at the file position, as write(2) would.
         io_uring_prep_writev(sqe, fd_, chain_spans_.get() + first_piece, static_cast<unsigned>(pieces - first_piece),
                              positioned_ ? at : static_cast<std::uint64_t>(-1));
@@ -227,14 +229,28 @@ bool WriteBehindSink::submit_chain(Batch& batch) {
         }
     }
     if (in_write > 0) close_write();
-    chain_length_ = writes;
-    int ret;
-    do ret = io_uring_submit(ring);
-    while (ret == -EINTR);
-    if (ret < 0) {
-        source_.release(batch.retained);
-        batch.retained = -1;
-        throw WriteError("io_uring_submit", -ret);
+    // The kernel may take fewer than queued (EAGAIN when it cannot allocate): the rest stays
+    // queued and goes with the next call.
+    chain_length_ = chain_seen_ = 0;
+    for (int tries = 0; chain_length_ < writes;) {
+        const int ret = io_uring_submit(ring);
+        if (ret > 0) {
+            chain_length_ += static_cast<unsigned>(ret);
+            continue;
+        }
+        if (ret == -EINTR || ((ret == -EAGAIN || ret == -EBUSY || ret == 0) && ++tries < 1000)) {
+            if (ret != -EINTR) ::usleep(100);
+            continue;
+        }
+        // Refused: wait for what went, write nothing more through this ring, report it.
+        in_flight_ = chain_length_ > 0;
+        no_ring_ = true;
+        if (in_flight_) filling_ ^= 1;  // complete_in_flight() finds the batch in the other slot
+        else {
+            source_.release(batch.retained);
+            batch.retained = -1;
+        }
+        throw WriteError("io_uring_submit", ret < 0 ? -ret : EAGAIN);
     }
     return true;
 }
@@ -252,18 +268,21 @@ void WriteBehindSink::complete_in_flight(bool report_errors) {
     bool stopped = false;
     {
         TraceSpan trace(trace_, TraceKind::write);
-        int results[max_chain];
-        for (unsigned seen = 0; seen < chain_length_; ++seen) {
+        while (chain_seen_ < chain_length_) {  // a member: a throw here leaves it right for a retry
             io_uring_cqe* cqe = nullptr;
             int ret;
             do ret = io_uring_wait_cqe(ring_->get(), &cqe);
             while (ret == -EINTR || ret == -EAGAIN);
             if (ret < 0) throw WriteError("io_uring_wait_cqe", -ret);
-            results[io_uring_cqe_get_data64(cqe)] = cqe->res;
+            const std::uint64_t index = io_uring_cqe_get_data64(cqe);
+            if (index < chain_length_) {
+                chain_results_[index] = cqe->res;
+                ++chain_seen_;
+            }
             io_uring_cqe_seen(ring_->get(), cqe);
         }
         for (unsigned i = 0; i < chain_length_ && !stopped; ++i) {
-            const int result = results[i];
+            const int result = chain_results_[i];
             if (result >= 0) done += static_cast<std::size_t>(result);
             // A non-blocking descriptor or a signal: go on with writev.
             else if (result != -EAGAIN && result != -EINTR) failure = -result;

@@ -193,6 +193,9 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
         {std::string(1000, 'a'), "aa"},       {std::string(999, 'a'), "aaa"},
         {[] { std::string s; while (s.size() < 3000) s += "ab"; return s; }(), "aba"},
         {[] { std::string s; while (s.size() < 3000) s += "elvis elvielvis "; return s; }(), "elvis"},
+        {[] { std::string s; while (s.size() < 3000) s += "ElViS eLvIeLVIS elvis "; return s; }(), "elvis"},
+        {[] { std::string s; while (s.size() < 5000) s += "the king of rock and roll, THE KING OF ROCK AND ROL "; return s; }(),
+         "the king of rock and roll"},  // longer than 16 bytes: compared with memcmp
     };
     for (const auto& one : cases) {
         const std::string& input = one.first;
@@ -216,36 +219,48 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
 }
 
 TEST_CASE("Prefilter::find_each: non-overlapping hits, leftmost first, resumable when full") {
-    const std::string text = std::string(70, 'a') + "xaaxaaa" + std::string(40, 'a');
-    const RuleSet rules({{"aa", ""}}, MatchOptions{});
+    const std::string lower = std::string(70, 'a') + "xaaxaaa" + std::string(40, 'a');
+    std::string text = lower;
+    for (std::size_t i = 0; i < text.size(); i += 3)
+        if (text[i] == 'a') text[i] = 'A';  // only the case-insensitive needle matches across these
     // Naive: every non-overlapping "aa" below the prefilter's limit, scanning left to right.
-    std::vector<std::size_t> expected;
-    for (std::size_t p = 0; p + 2 <= text.size();)
-        if (text.compare(p, 2, "aa") == 0) {
-            expected.push_back(p);
-            p += 2;
-        } else {
-            ++p;
-        }
+    auto naive = [](const std::string& haystack) {
+        std::vector<std::size_t> hits;
+        for (std::size_t p = 0; p + 2 <= haystack.size();)
+            if (haystack.compare(p, 2, "aa") == 0) {
+                hits.push_back(p);
+                p += 2;
+            } else {
+                ++p;
+            }
+        return hits;
+    };
+    const RuleSet exact({{"aa", ""}}, MatchOptions{});
+    const RuleSet folded({{"aA", ""}}, MatchOptions{.ignore_case = true});
+    REQUIRE(naive(text) != naive(lower));
     for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
         if (!isa_supported(isa)) continue;
-        CAPTURE(isa_name(isa));
-        const Prefilter prefilter(rules, isa);
-        const auto* data = reinterpret_cast<const unsigned char*>(text.data());
-        REQUIRE(prefilter.limit(text.size()) == text.size() - 1);
-        for (std::size_t room : {1u, 2u, 5u, 64u}) {
-            CAPTURE(room);
-            std::vector<std::size_t> found, batch(room);
-            std::size_t from = 0, count = 0;
-            while (from < prefilter.limit(text.size())) {
-                const std::size_t resume = prefilter.find_each(data, from, text.size(), batch.data(), room, count);
-                REQUIRE(count <= room);
-                REQUIRE(resume > from);
-                found.insert(found.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(count));
-                if (count == room) REQUIRE(resume == found.back() + 2);
-                from = resume;
+        for (const RuleSet* set : {&exact, &folded}) {
+            CAPTURE(isa_name(isa));
+            CAPTURE(set->options().ignore_case);
+            const std::vector<std::size_t> expected = naive(set == &exact ? text : lower);
+            const Prefilter prefilter(*set, isa);
+            const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+            REQUIRE(prefilter.limit(text.size()) == text.size() - 1);
+            for (std::size_t room : {1u, 2u, 5u, 64u}) {
+                CAPTURE(room);
+                std::vector<std::size_t> found, batch(room);
+                std::size_t from = 0, count = 0;
+                while (from < prefilter.limit(text.size())) {
+                    const std::size_t resume = prefilter.find_each(data, from, text.size(), batch.data(), room, count);
+                    REQUIRE(count <= room);
+                    REQUIRE(resume > from);
+                    found.insert(found.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(count));
+                    if (count == room) REQUIRE(resume == found.back() + 2);
+                    from = resume;
+                }
+                CHECK(found == expected);
             }
-            CHECK(found == expected);
         }
     }
 }

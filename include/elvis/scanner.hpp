@@ -93,7 +93,8 @@ private:
     bool final_ = false;
 
     // One verified needle: hits the prefilter found ahead in the current chunk (offsets into it),
-    // hits_[hit_next_, hit_count_) not yet reported; no hit in the chunk before hits_resume_.
+    // hits_[hit_next_, hit_count_) not yet reported; between the scan position and hits_resume_
+    // the chunk holds no other hit.
     std::array<std::size_t, 64> hits_{};
     std::size_t hit_count_ = 0, hit_next_ = 0, hits_resume_ = 0;
 

@@ -54,14 +54,18 @@ private:
     std::uint64_t written_ = 0;
 };
 
-// Like FdSink, but each flush() starts io_uring writevs (to a regular file max_write_bytes each,
-// at explicit offsets) that an io_uring worker completes in the background, so the output copy runs on another core while the caller reads and scans the
-// next chunk. The chunk the spans point into is kept from being read into again with
-// ByteSource::retain() until its write is done, and put_transient() bytes are copied, so nothing
-// is copied twice. One write is in flight at a time: output stays in order on pipes, terminals
-// and O_APPEND files. Where the source cannot retain (posix, gzip) a flush writes at once, as
-// FdSink does. Allocates only in the constructor. A write error (IoError, EPIPE included) is
-// thrown by the flush() or drain() after it happened.
+// Like FdSink, but each flush() hands the batch to io_uring, whose worker copies it into the
+// output on another core while the caller reads and scans the next chunk. The chunk the spans
+// point into is kept from being read into again with ByteSource::retain() until its writes are
+// done, and put_transient() bytes are copied, so nothing is copied twice. One batch is in flight
+// at a time. A regular file gets it as writevs of max_write_bytes at explicit offsets (io_uring
+// runs them in order) and the file position is moved past them when they complete, so a process
+// sharing the descriptor sees the position lag while a batch is in flight; pipes, terminals and
+// O_APPEND files get one writev at the file position, so output stays in order. After a failed
+// write, later writes of the same batch may have landed beyond it. Where the source cannot
+// retain (posix, gzip) a flush writes at once, as FdSink does. Allocates only in the
+// constructor. A write error (IoError, EPIPE included) is thrown by the flush() or drain() after
+// it happened.
 class WriteBehindSink final : public Sink {
 public:
     // Spans and copied bytes per write are bounded by max_spans and copy_bytes; beyond them, a
@@ -117,7 +121,9 @@ private:
     // The writes in flight: their spans (the batch's, cut at max_write_bytes) and sizes.
     std::unique_ptr<iovec[]> chain_spans_;
     std::size_t chain_bytes_[max_chain] = {};
-    unsigned chain_length_ = 0;
+    int chain_results_[max_chain] = {};
+    unsigned chain_length_ = 0;  // writes submitted
+    unsigned chain_seen_ = 0;    // of which completed
     std::uint64_t written_ = 0;
 };
 
