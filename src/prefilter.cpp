@@ -158,23 +158,33 @@ struct HitCollector {
     std::size_t& count;
     std::size_t allowed;  // no hit may start before this: the previous hit covers it
 
-    // Checks the positions flagged in `mask` (bit i: position p + i); false when `hits` is full.
+    // Drops the positions of `mask` (bit i: position p + i) that the last hit covers.
+    unsigned uncovered(std::size_t p, unsigned mask) const {
+        if (allowed <= p) return mask;
+        return allowed - p >= 32 ? 0u : mask & (~0u << (allowed - p));
+    }
+
+    // Checks the positions flagged in `mask`; false when `hits` is full. The caller resumes at
+    // `allowed` when it lies beyond the block: a long needle's hit skips its whole length.
     bool take(std::size_t p, unsigned mask) {
+        mask = uncovered(p, mask);
         while (mask) {
             const std::size_t q = p + static_cast<unsigned>(__builtin_ctz(mask));
-            mask &= mask - 1;
-            if (q >= allowed && needle_at(probes, needles, data + q)) {
-                hits[count++] = q;
-                allowed = q + probes.needle_length;
-                if (count == room) return false;
+            if (!needle_at(probes, needles, data + q)) {
+                mask &= mask - 1;
+                continue;
             }
+            hits[count++] = q;
+            allowed = q + probes.needle_length;
+            if (count == room) return false;
+            mask = uncovered(p, mask);  // drops q too
         }
         return true;
     }
 };
 
 std::size_t each_scalar(HitCollector& c, std::size_t from, std::size_t limit) {
-    for (std::size_t p = from; p < limit; ++p)
+    for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed))
         if (probe_hit(c.probes.first, c.data[p + c.probes.first.offset]) &&
             probe_hit(c.probes.second, c.data[p + c.probes.second.offset]) &&
             probe_hit(c.probes.third, c.data[p + c.probes.third.offset]) && !c.take(p, 1u))
@@ -189,7 +199,7 @@ __attribute__((target("sse2"))) std::size_t each_sse2(HitCollector& c, std::size
         lanes[j] = {_mm_set1_epi8(static_cast<char>(probe.byte)), _mm_set1_epi8(fold_bits(probe)), probe.offset};
     }
     std::size_t p = from;
-    for (; p + 16 <= limit; p += 16) {
+    for (; p + 16 <= limit; p = std::max(p + 16, c.allowed)) {
         const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
             _mm_and_si128(probe_eq_sse2(lanes[0], c.data + p), probe_eq_sse2(lanes[1], c.data + p)),
             probe_eq_sse2(lanes[2], c.data + p))));
@@ -206,7 +216,7 @@ __attribute__((target("avx2"))) std::size_t each_avx2(HitCollector& c, std::size
                     probe.offset};
     }
     std::size_t p = from;
-    for (; p + 32 <= limit; p += 32) {
+    for (; p + 32 <= limit; p = std::max(p + 32, c.allowed)) {
         const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
             _mm256_and_si256(probe_eq_avx2(lanes[0], c.data + p), probe_eq_avx2(lanes[1], c.data + p)),
             probe_eq_avx2(lanes[2], c.data + p))));
