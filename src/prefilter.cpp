@@ -87,26 +87,30 @@ __attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const LaneSse2& lan
     return _mm_cmpeq_epi8(_mm_or_si128(v, lane.fold), lane.byte);
 }
 
+__attribute__((target("sse2"))) void set_up_sse2(const NeedleProbes& probes, LaneSse2 (&lanes)[3]) {
+    for (std::size_t j = 0; j < 3; ++j) {
+        const Probe& probe = probe_of(probes, j);
+        lanes[j] = {_mm_set1_epi8(static_cast<char>(probe.byte)), _mm_set1_epi8(fold_bits(probe)), probe.offset};
+    }
+}
+
+// Bit i: all three probes of the needle are in place for position at + i.
+__attribute__((target("sse2"))) inline unsigned candidates_sse2(const LaneSse2 (&lanes)[3], const unsigned char* at) {
+    return static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_and_si128(_mm_and_si128(probe_eq_sse2(lanes[0], at), probe_eq_sse2(lanes[1], at)), probe_eq_sse2(lanes[2], at))));
+}
+
 template <std::size_t count>
 __attribute__((target("sse2"))) std::size_t probes_sse2(const NeedleProbes* probes, const char* needles,
                                                        const unsigned char* data, std::size_t from,
                                                        std::size_t limit) {
     LaneSse2 lanes[count][3];
-    for (std::size_t k = 0; k < count; ++k)
-        for (std::size_t j = 0; j < 3; ++j) {
-            const Probe& probe = probe_of(probes[k], j);
-            lanes[k][j] = {_mm_set1_epi8(static_cast<char>(probe.byte)), _mm_set1_epi8(fold_bits(probe)), probe.offset};
-        }
+    for (std::size_t k = 0; k < count; ++k) set_up_sse2(probes[k], lanes[k]);
     std::size_t p = from;
     for (; p + 16 <= limit; p += 16) {
         unsigned masks[count];
         unsigned any = 0;
-        for (std::size_t k = 0; k < count; ++k) {
-            masks[k] = static_cast<unsigned>(_mm_movemask_epi8(
-                _mm_and_si128(_mm_and_si128(probe_eq_sse2(lanes[k][0], data + p), probe_eq_sse2(lanes[k][1], data + p)),
-                              probe_eq_sse2(lanes[k][2], data + p))));
-            any |= masks[k];
-        }
+        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_sse2(lanes[k], data + p);
         if (any)
             if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
     }
@@ -118,27 +122,29 @@ __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const LaneAvx2& lan
     return _mm256_cmpeq_epi8(_mm256_or_si256(v, lane.fold), lane.byte);
 }
 
+__attribute__((target("avx2"))) void set_up_avx2(const NeedleProbes& probes, LaneAvx2 (&lanes)[3]) {
+    for (std::size_t j = 0; j < 3; ++j) {
+        const Probe& probe = probe_of(probes, j);
+        lanes[j] = {_mm256_set1_epi8(static_cast<char>(probe.byte)), _mm256_set1_epi8(fold_bits(probe)), probe.offset};
+    }
+}
+
+__attribute__((target("avx2"))) inline unsigned candidates_avx2(const LaneAvx2 (&lanes)[3], const unsigned char* at) {
+    return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
+        _mm256_and_si256(probe_eq_avx2(lanes[0], at), probe_eq_avx2(lanes[1], at)), probe_eq_avx2(lanes[2], at))));
+}
+
 template <std::size_t count>
 __attribute__((target("avx2"))) std::size_t probes_avx2(const NeedleProbes* probes, const char* needles,
                                                        const unsigned char* data, std::size_t from,
                                                        std::size_t limit) {
     LaneAvx2 lanes[count][3];
-    for (std::size_t k = 0; k < count; ++k)
-        for (std::size_t j = 0; j < 3; ++j) {
-            const Probe& probe = probe_of(probes[k], j);
-            lanes[k][j] = {_mm256_set1_epi8(static_cast<char>(probe.byte)), _mm256_set1_epi8(fold_bits(probe)),
-                           probe.offset};
-        }
+    for (std::size_t k = 0; k < count; ++k) set_up_avx2(probes[k], lanes[k]);
     std::size_t p = from;
     for (; p + 32 <= limit; p += 32) {
         unsigned masks[count];
         unsigned any = 0;
-        for (std::size_t k = 0; k < count; ++k) {
-            masks[k] = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
-                _mm256_and_si256(probe_eq_avx2(lanes[k][0], data + p), probe_eq_avx2(lanes[k][1], data + p)),
-                probe_eq_avx2(lanes[k][2], data + p))));
-            any |= masks[k];
-        }
+        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_avx2(lanes[k], data + p);
         if (any)
             if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
     }
@@ -194,34 +200,19 @@ std::size_t each_scalar(HitCollector& c, std::size_t from, std::size_t limit) {
 
 __attribute__((target("sse2"))) std::size_t each_sse2(HitCollector& c, std::size_t from, std::size_t limit) {
     LaneSse2 lanes[3];
-    for (std::size_t j = 0; j < 3; ++j) {
-        const Probe& probe = probe_of(c.probes, j);
-        lanes[j] = {_mm_set1_epi8(static_cast<char>(probe.byte)), _mm_set1_epi8(fold_bits(probe)), probe.offset};
-    }
+    set_up_sse2(c.probes, lanes);
     std::size_t p = from;
-    for (; p + 16 <= limit; p = std::max(p + 16, c.allowed)) {
-        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
-            _mm_and_si128(probe_eq_sse2(lanes[0], c.data + p), probe_eq_sse2(lanes[1], c.data + p)),
-            probe_eq_sse2(lanes[2], c.data + p))));
-        if (mask && !c.take(p, mask)) return c.allowed;
-    }
+    for (; p + 16 <= limit; p = std::max(p + 16, c.allowed))
+        if (const unsigned mask = candidates_sse2(lanes, c.data + p); mask && !c.take(p, mask)) return c.allowed;
     return each_scalar(c, p, limit);
 }
 
 __attribute__((target("avx2"))) std::size_t each_avx2(HitCollector& c, std::size_t from, std::size_t limit) {
     LaneAvx2 lanes[3];
-    for (std::size_t j = 0; j < 3; ++j) {
-        const Probe& probe = probe_of(c.probes, j);
-        lanes[j] = {_mm256_set1_epi8(static_cast<char>(probe.byte)), _mm256_set1_epi8(fold_bits(probe)),
-                    probe.offset};
-    }
+    set_up_avx2(c.probes, lanes);
     std::size_t p = from;
-    for (; p + 32 <= limit; p = std::max(p + 32, c.allowed)) {
-        const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
-            _mm256_and_si256(probe_eq_avx2(lanes[0], c.data + p), probe_eq_avx2(lanes[1], c.data + p)),
-            probe_eq_avx2(lanes[2], c.data + p))));
-        if (mask && !c.take(p, mask)) return c.allowed;
-    }
+    for (; p + 32 <= limit; p = std::max(p + 32, c.allowed))
+        if (const unsigned mask = candidates_avx2(lanes, c.data + p); mask && !c.take(p, mask)) return c.allowed;
     return each_sse2(c, p, limit);
 }
 
