@@ -34,15 +34,18 @@ bool probe_hit(const Probe& probe, unsigned char b) {
     return true;
 }
 
+// Whether all three probe bytes of the needle are where it puts them, for a start at `at`.
+bool probes_in_place(const NeedleProbes& probes, const unsigned char* at) {
+    return probe_hit(probes.first, at[probes.first.offset]) && probe_hit(probes.second, at[probes.second.offset]) &&
+           probe_hit(probes.third, at[probes.third.offset]);
+}
+
 template <std::size_t count>
 std::size_t probes_scalar(const NeedleProbes* probes, const char* needles, const unsigned char* data, std::size_t from,
                          std::size_t limit) {
     for (std::size_t p = from; p < limit; ++p)
         for (std::size_t k = 0; k < count; ++k)
-            if (probe_hit(probes[k].first, data[p + probes[k].first.offset]) &&
-                probe_hit(probes[k].second, data[p + probes[k].second.offset]) &&
-                probe_hit(probes[k].third, data[p + probes[k].third.offset]) && needle_at(probes[k], needles, data + p))
-                return p;
+            if (probes_in_place(probes[k], data + p) && needle_at(probes[k], needles, data + p)) return p;
     return limit;
 }
 
@@ -63,10 +66,11 @@ std::size_t verify(const NeedleProbes* probes, const char* needles, const unsign
 }
 
 // The SIMD kernels test 16 or 32 positions at a time: a position is a candidate when, for some
-// needle, both of its probe bytes are where the needle puts them; candidates are then verified
-// against the whole needle, so the automaton only runs where a needle really starts.
-// Each probe as vectors set up once per call: the byte to find, and 0x20 to OR in when it is a
-// letter matched case-insensitively (0 otherwise), so the loop has no branch per probe.
+// needle, all three of its probe bytes are where the needle puts them; candidates are then
+// verified against the whole needle, so the automaton only runs where a needle really starts.
+//
+// A lane is one probe as vectors set up once per call: the byte to find, and 0x20 to OR in when
+// it is a letter matched case-insensitively (0 otherwise), so the loop has no branch per probe.
 struct LaneSse2 {
     __m128i byte, fold;
     std::uint32_t offset;
@@ -191,10 +195,7 @@ struct HitCollector {
 
 std::size_t each_scalar(HitCollector& c, std::size_t from, std::size_t limit) {
     for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed))
-        if (probe_hit(c.probes.first, c.data[p + c.probes.first.offset]) &&
-            probe_hit(c.probes.second, c.data[p + c.probes.second.offset]) &&
-            probe_hit(c.probes.third, c.data[p + c.probes.third.offset]) && !c.take(p, 1u))
-            return c.allowed;
+        if (probes_in_place(c.probes, c.data + p) && !c.take(p, 1u)) return c.allowed;
     return limit;
 }
 

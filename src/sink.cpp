@@ -164,8 +164,7 @@ void WriteBehindSink::flush() {
     // gzip), which then sets up no ring at all.
     if (written_ < sync_bytes_ || no_ring_ || (batch.retained = source_.retain()) < 0) return write_now(batch);
     auto give_back_and_write_now = [&] {
-        source_.release(batch.retained);
-        batch.retained = -1;
+        give_back(batch);
         write_now(batch);
     };
     if (!ring_) {
@@ -246,16 +245,21 @@ bool WriteBehindSink::submit_chain(Batch& batch) {
         in_flight_ = chain_length_ > 0;
         no_ring_ = true;
         if (in_flight_) filling_ ^= 1;  // complete_in_flight() finds the batch in the other slot
-        else {
-            source_.release(batch.retained);
-            batch.retained = -1;
-        }
+        else give_back(batch);
         throw WriteError("io_uring_submit", ret < 0 ? -ret : EAGAIN);
     }
     return true;
 }
 
 void WriteBehindSink::drain() { complete_in_flight(true); }
+
+// Hands the batch's buffer back to the source, marked free first: release() may throw (it queues
+// reads), and the batch must not keep a buffer it no longer holds.
+void WriteBehindSink::give_back(Batch& batch) {
+    const int retained = batch.retained;
+    batch.retained = -1;
+    source_.release(retained);
+}
 
 // Waits for the write in flight; finishes a short write synchronously; releases its buffer.
 void WriteBehindSink::complete_in_flight(bool report_errors) {
@@ -297,10 +301,8 @@ void WriteBehindSink::complete_in_flight(bool report_errors) {
         if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0 && !failure) failure = errno;
     }
     auto finish = [&] {  // empty first: release() may throw (it queues reads)
-        const int retained = batch.retained;
-        batch.retained = -1;
         batch.count = batch.copied = batch.bytes = 0;
-        source_.release(retained);
+        give_back(batch);
     };
     written_ += done;
     if (failure) {

@@ -102,6 +102,7 @@ private:
     bool submit_chain(Batch& batch);
     void append(Batch& batch, const char* data, std::size_t size);
     void write_now(Batch& batch);  // synchronously, then empties the batch
+    void give_back(Batch& batch);  // its retained buffer, to the source
     void complete_in_flight(bool report_errors);
 
     TraceRecorder* trace_ = nullptr;
