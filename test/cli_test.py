@@ -301,7 +301,8 @@ class Streaming(Base):
 
     def test_pipes_are_grown_to_a_buffer(self):
         """The filter grows the pipes it reads and writes (fewer wake-ups: cat | elvis | cat ran
-        1.6x faster); a pipe on stdin is left alone when elvis reads files instead."""
+        1.6x faster), count the pipe it reads; a pipe on stdin is left alone when elvis reads
+        files instead."""
         import fcntl
         with open("/proc/sys/fs/pipe-max-size") as f:
             if int(f.read()) < 1 << 20:
@@ -321,7 +322,8 @@ class Streaming(Base):
             self.assertEqual(p.wait(timeout=30), 0)
             os.close(out_r)
         # stdin: elvis's own view of it is gone; check through /proc while it waits for input.
-        for args, stdin_grown in (([], True), ([path, "-"], True), ([path], False)):
+        for args, stdin_grown in (([], True), ([path, "-"], True), ([path], False),
+                                  (["count"], True), (["count", path], False)):
             in_r, in_w = os.pipe()
             p = subprocess.Popen([ELVIS] + args, stdin=in_r, stdout=subprocess.DEVNULL)
             os.close(in_r)

@@ -32,8 +32,9 @@ int in_place_command(const InPlaceRun& run);
 // hand-off to an io_uring worker, which 256 KiB buffers do not amortize (bench/README.md,
 // "Write-behind"). Rewriting in place keeps default_buffer_size: its files are mostly small.
 inline constexpr std::size_t default_filter_buffer_size = 1 << 20;
-// The filter grows the pipes it reads and writes to this (the default pipe-max-size).
-inline constexpr std::size_t filter_pipe_bytes = 1 << 20;
+// The filter grows the pipes it reads and writes, and count the pipe it reads, to this (the
+// default pipe-max-size).
+inline constexpr std::size_t grown_pipe_bytes = 1 << 20;
 
 struct FilterSettings {
     std::vector<Rule> rules;

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 
 #include "commands.hpp"
 #include "elvis/corpus_count.hpp"
+#include "elvis/syscalls.hpp"
 #include "elvis/trace.hpp"
 #include "options.hpp"
 
@@ -272,6 +274,9 @@ int count_command(int argc, char** argv) {
     if (command->stats || !command->trace_path.empty()) command->settings.trace = &trace.emplace();
     const auto started = std::chrono::steady_clock::now();
     CountReport result;
+    // cat 1G | elvis count: 804 ms with a 64 KiB pipe, 669 ms with 1 MiB (medians of 9).
+    if (std::find(command->paths.begin(), command->paths.end(), "-") != command->paths.end())
+        sys::grow_pipe(STDIN_FILENO, grown_pipe_bytes);
     try {
         result = count_corpus(command->settings, command->paths,
                               [](const CountError& e) { report(e.path, e.reason); });

@@ -311,8 +311,8 @@ int filter_command(int argc, char** argv) {
     // 1 MiB pipes on both sides: cat | elvis | cat ran 1.33 s with the default
     // 64 KiB pipes and 0.83 s with 1 MiB ones (medians of 7; bench/README.md, "Tuning log").
     if (std::find(settings->files.begin(), settings->files.end(), "-") != settings->files.end())
-        sys::grow_pipe(STDIN_FILENO, filter_pipe_bytes);
-    sys::grow_pipe(STDOUT_FILENO, filter_pipe_bytes);
+        sys::grow_pipe(STDIN_FILENO, grown_pipe_bytes);
+    sys::grow_pipe(STDOUT_FILENO, grown_pipe_bytes);
     int status = exit_ok;
     try {
         for (const std::string& name : settings->files) {
