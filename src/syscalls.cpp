@@ -44,4 +44,15 @@ void grow_pipe(int fd, std::size_t bytes) {
     if (size >= 0 && static_cast<std::size_t>(size) < bytes) ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
 }
 
+void hold_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        const int held = ::open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+        if (held >= 0 && held != fd) {  // only if a lower descriptor was closed meanwhile
+            ::dup3(held, fd, O_CLOEXEC);
+            ::close(held);
+        }
+    }
+}
+
 }  // namespace elvis::sys

@@ -257,6 +257,21 @@ class Errors(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"elvis: write error: No space left on device", r.stderr)
 
+    def test_closed_stdin_or_stdout_is_an_error_not_a_hang(self):
+        # With stdin closed, the io_uring ring once took descriptor 0 and elvis read it forever.
+        cases = [("<&-", [], b""), ("<&-", ["-"], b""), ("<&-", ["count", "-"], b"elvis\t0\n"),
+                 (">&-", [], None), (">&-", ["count", "-"], None)]
+        for redirect, args, out in cases:
+            for backend in self.backends():
+                with self.subTest(redirect=redirect, args=args, backend=backend):
+                    argv = " ".join([f"'{ELVIS}'"] + args + [f"--io={backend}"])
+                    p = subprocess.run(f"echo elvis | exec {argv} {redirect}", shell=True,
+                                       capture_output=True, timeout=30)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    self.assertIn(b"Bad file descriptor", p.stderr)
+                    if out is not None:
+                        self.assertEqual(p.stdout, out)
+
     def test_stdout_closed_early_is_quiet_and_does_not_hang(self):
         big = self.write("big", b"elvis " * 2_000_000)
         for backend in self.backends():

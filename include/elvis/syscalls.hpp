@@ -37,4 +37,10 @@ void wait_ready(int fd, short events);
 // when the kernel refuses. Fewer, larger transfers mean fewer wake-ups of both ends.
 void grow_pipe(int fd, std::size_t bytes);
 
+// Puts /dev/null on whichever of descriptors 0, 1 and 2 is closed, open in the direction that
+// fails: reads of a closed stdin and writes to a closed stdout or stderr still fail with EBADF,
+// as they would have, but no file elvis opens (an io_uring ring, an input) can take their
+// numbers and be read or written as standard input or output by mistake.
+void hold_standard_fds();
+
 }  // namespace elvis::sys

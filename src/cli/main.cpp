@@ -5,9 +5,13 @@
 #include <string>
 
 #include "commands.hpp"
+#include "elvis/syscalls.hpp"
 #include "options.hpp"
 
 int main(int argc, char** argv) {
+    // With stdin closed, the io_uring ring took descriptor 0 and the filter waited forever
+    // reading its own ring.
+    elvis::sys::hold_standard_fds();
     try {
         // Subcommands come first; anything else is the filter (whose FILE may not be named "count").
         if (argc > 1 && std::strcmp(argv[1], "count") == 0) return elvis::cli::count_command(argc - 1, argv + 1);
