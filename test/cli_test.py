@@ -7,6 +7,7 @@ import os
 import random
 import resource
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -572,6 +573,22 @@ class Count(Base):
         self.assertEqual(self.count(["--files-from", lst, "-0"]).stdout, b"elvis\t3\n")
         self.assertEqual(self.count(["--files-from", "-"], (a + "\n" + b + "\n").encode()).stdout, b"elvis\t3\n")
 
+    def test_unreadable_path_list_or_rules_file_is_an_error(self):
+        # A read error (a directory, a closed stdin) once read as an empty list: "elvis 0", exit 1.
+        for args, shell_tail, message in [
+                (["count", "--files-from", self.dir], "", f"{self.dir}: read error: Is a directory"),
+                (["count", "--files-from", "-"], "<&-", "(standard input): read error: Bad file descriptor"),
+                (["--in-place", "--files-from", self.dir], "", f"{self.dir}: read error: Is a directory"),
+                (["--rules", self.dir], "< /dev/null", f"{self.dir}: read error: Is a directory")]:
+            with self.subTest(args=args):
+                cmd = " ".join(shlex.quote(a) for a in [ELVIS] + args)
+                r = subprocess.run(f"exec {cmd} {shell_tail}", shell=True, capture_output=True, timeout=30)
+                self.assertEqual((r.returncode, r.stdout), (2, b""), r.stderr)
+                self.assertIn(message.encode(), r.stderr)
+        rules = b"elvis\tpresley\n"
+        self.assertEqual(run(["--rules", "-", "-"], rules).stdout, b"")  # the rules took all of stdin
+        self.assertEqual(run(["--rules", "-", self.write("in", b"elvis!")], rules).stdout, b"presley!")
+
     def test_unreadable_file_as_unprivileged_user(self):
         root = self.make_tree()
         os.unlink(os.path.join(root, "a", "fifo"))
@@ -983,7 +1000,6 @@ class ScaleOut(Base):
             self.assertEqual(searched, len(paths))
 
     def test_xargs_and_gnu_parallel_drive_count_and_merge(self):
-        import shlex
         root, paths = self.make_corpus()
         whole = self.count(self.TERMS + ["--per-file", root])
         e, terms, r = shlex.quote(ELVIS), " ".join(self.TERMS), shlex.quote(root)

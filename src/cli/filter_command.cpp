@@ -43,8 +43,8 @@ never rescanned. Every other byte passes through unchanged.
 Options:
   -f, --find TEXT        text to find (repeatable; pairs with the -r in the same position)
   -r, --replace TEXT     its replacement (may be empty)
-      --rules FILE       read more pairs from FILE, one FIND<TAB>REPLACE per line
-                         (escapes: \\ \t \n \r \0 \xHH)
+      --rules FILE       read more pairs from FILE ('-': standard input), one
+                         FIND<TAB>REPLACE per line (escapes: \\ \t \n \r \0 \xHH)
   -i, --ignore-case      match ASCII letters regardless of case
   -w, --word             match only where the find text is not preceded or followed by
                          an ASCII letter, digit or '_'
@@ -92,14 +92,6 @@ constexpr std::string_view filter_option_names[] = {
     "find", "replace", "rules", "ignore-case", "word", "decompress", "buffer-size", "io", "stats", "help", "version",
     "in-place", "dry-run", "diff", "backup", "no-fsync", "force", "hard-links", "binary", "hidden", "follow",
     "glob", "files-from", "null", "threads", "shard", "progress", "no-progress"};
-
-std::string read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError(path + ": " + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 // The --in-place part of the command line.
 InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>& paths) {

@@ -1,6 +1,7 @@
 // Helpers shared by the subcommands.
 #include "options.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -135,19 +136,32 @@ std::vector<std::string> values_of(const po::variables_map& vm, const char* name
     return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
-std::vector<std::string> read_path_list(const std::string& from, bool nul_separated) {
+std::string read_whole_file(const std::string& path) {
+    const bool standard_input = path == "-";
+    const std::string name = standard_input ? "(standard input)" : path;
+    const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw UsageError(name + ": " + std::strerror(errno));
     std::string text;
-    if (from == "-") {
-        std::ostringstream all;
-        all << std::cin.rdbuf();
-        text = all.str();
-    } else {
-        std::ifstream in(from, std::ios::binary);
-        if (!in) throw UsageError(from + ": " + std::strerror(errno));
-        std::ostringstream all;
-        all << in.rdbuf();
-        text = all.str();
+    char block[1 << 16];
+    for (;;) {
+        const ssize_t got = ::read(fd, block, sizeof block);
+        if (got > 0) {
+            text.append(block, static_cast<std::size_t>(got));
+        } else if (got == 0) {
+            break;
+        } else if (errno != EINTR) {
+            // A directory, a closed stdin or an I/O error must not read as an empty list.
+            const int error = errno;
+            if (!standard_input) ::close(fd);
+            throw UsageError(name + ": read error: " + std::strerror(error));
+        }
     }
+    if (!standard_input) ::close(fd);
+    return text;
+}
+
+std::vector<std::string> read_path_list(const std::string& from, bool nul_separated) {
+    const std::string text = read_whole_file(from);
     std::vector<std::string> paths;
     const char separator = nul_separated ? '\0' : '\n';
     std::size_t start = 0;

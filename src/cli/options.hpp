@@ -56,6 +56,9 @@ std::string backend_description(std::string_view backend, std::string_view fallb
 // reported, when the trace cannot be written.
 bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path);
 
+// The whole of `path` ("-": standard input); UsageError naming it when it cannot be opened or read.
+std::string read_whole_file(const std::string& path);
+
 // Reads a list of paths from FILE ('-': standard input), one per line or NUL-separated.
 // Empty entries are skipped; a trailing CR is dropped from lines. Throws UsageError.
 std::vector<std::string> read_path_list(const std::string& from, bool nul_separated);
