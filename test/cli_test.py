@@ -273,6 +273,23 @@ class Errors(Base):
                     if out is not None:
                         self.assertEqual(p.stdout, out)
 
+    def test_every_command_reports_a_full_disk_on_stdout(self):
+        # Help, version, count, merge, --dry-run and --diff once exited 0 into /dev/full.
+        tree = os.path.join(self.dir, "t")
+        os.mkdir(tree)
+        for name in ("a", "b"):
+            self.write(os.path.join("t", name), b"elvis\n")
+        for args, data in [(["--help"], b""), (["--version"], b""), (["help", "count"], b""),
+                           (["count", tree], b""), (["merge"], b"elvis\t1\n"),
+                           (["--in-place", "--dry-run", tree], b""),
+                           (["--in-place", "--diff", tree], b"")]:
+            with self.subTest(args=args), open("/dev/full", "wb") as full:
+                r = subprocess.run([ELVIS] + args, input=data, stdout=full, stderr=subprocess.PIPE, timeout=60)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(b"No space left on device", r.stderr)
+        with open(os.path.join(tree, "a"), "rb") as f:
+            self.assertEqual(f.read(), b"elvis\n")  # previews change nothing
+
     def test_stdout_closed_early_is_quiet_and_does_not_hang(self):
         big = self.write("big", b"elvis " * 2_000_000)
         for backend in self.backends():

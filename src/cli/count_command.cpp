@@ -288,10 +288,6 @@ int count_command(int argc, char** argv) {
     command->json ? print_json(*command, result) : print_tsv(*command, result);
     if (command->stats) print_stats(result, elapsed.count());
     if (trace && !finish_trace(*trace, command->stats, command->trace_path)) return exit_trouble;
-    if (std::fflush(stdout) != 0 && errno != EPIPE) {
-        report("write error", std::strerror(errno));
-        return exit_trouble;
-    }
     if (!result.errors.empty()) return exit_trouble;
     for (std::uint64_t total : result.totals)
         if (total) return exit_ok;

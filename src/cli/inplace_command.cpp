@@ -25,7 +25,8 @@ namespace elvis::cli {
 namespace {
 
 // Prints a unified diff of the original and the rewrite, labelled with the path (diffutils).
-void print_diff(const std::string& path, int original_fd, int rewritten_fd) {
+// False, reported, when diff could not run or failed (it says why: a full disk, a closed pipe).
+bool print_diff(const std::string& path, int original_fd, int rewritten_fd) {
     std::fflush(stdout);
     // The child sees our descriptors through /proc/<our pid>/fd, since /proc/self is the child.
     const std::string pid = std::to_string(::getpid());
@@ -37,11 +38,14 @@ void print_diff(const std::string& path, int original_fd, int rewritten_fd) {
     pid_t child;
     if (::posix_spawnp(&child, "diff", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
         report(path, "cannot run diff to show the change");
-        return;
+        return false;
     }
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
+    if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) return true;  // 1: the files differ
+    report(path, "diff failed to show the change");
+    return false;
 }
 
 std::string megabytes(std::uint64_t bytes) {
@@ -98,7 +102,10 @@ int in_place_command(const InPlaceRun& run) {
             default: break;
         }
     };
-    callbacks.on_preview = print_diff;
+    bool diff_failed = false;
+    callbacks.on_preview = [&](const std::string& path, int original_fd, int rewritten_fd) {
+        if (!print_diff(path, original_fd, rewritten_fd)) diff_failed = true;
+    };
     callbacks.on_walk_error = [](const std::string& path, const std::string& reason) { report(path, reason); };
 
     boost::asio::io_context context;
@@ -147,11 +154,10 @@ int in_place_command(const InPlaceRun& run) {
     context.run();
     worker.join();
     if (run.progress) std::fputs("\r\033[K", stderr);
-    std::fflush(stdout);
     if (failure) std::rethrow_exception(failure);
     print_summary(result, elapsed(), dry_run || run.settings.diff);
     if (caught) return 128 + caught;
-    const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted;
+    const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;
     return trouble ? exit_trouble : exit_ok;
 }
 

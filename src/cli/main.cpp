@@ -1,4 +1,5 @@
 // elvis: entry point; picks the subcommand.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -8,10 +9,24 @@
 #include "elvis/syscalls.hpp"
 #include "options.hpp"
 
-int main(int argc, char** argv) {
-    // With stdin closed, the io_uring ring took descriptor 0 and the filter waited forever
-    // reading its own ring.
-    elvis::sys::hold_standard_fds();
+namespace {
+
+// What went to stdout through stdio (help, version, count's table, merge's sums, --dry-run's
+// list) is checked once, here, as GNU's close_stdout does: `elvis --help > /dev/full` must not
+// exit 0. A closed pipe stays quiet, as it does for the filter.
+int check_stdout(int status) {
+    errno = 0;
+    const bool flush_failed = std::fflush(stdout) != 0;
+    if (!flush_failed && !std::ferror(stdout)) return status;
+    if (flush_failed && errno == EPIPE) return status;
+    if (flush_failed)
+        elvis::cli::report("write error", std::strerror(errno));
+    else
+        elvis::cli::report("write error");  // an earlier flush failed; its errno is gone
+    return elvis::cli::exit_trouble;
+}
+
+int run(int argc, char** argv) {
     try {
         // Subcommands come first; anything else is the filter (whose FILE may not be named "count").
         if (argc > 1 && std::strcmp(argv[1], "count") == 0) return elvis::cli::count_command(argc - 1, argv + 1);
@@ -32,4 +47,13 @@ int main(int argc, char** argv) {
         elvis::cli::report(e.what());
         return elvis::cli::exit_trouble;
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // With stdin closed, the io_uring ring took descriptor 0 and the filter waited forever
+    // reading its own ring.
+    elvis::sys::hold_standard_fds();
+    return check_stdout(run(argc, argv));
 }
