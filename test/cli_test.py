@@ -147,6 +147,24 @@ class FilterBehaviour(Base):
             r = run([f"--io={backend}", "--buffer-size=100", "-f", needle, "-r", "B"], data)
             self.assertEqual(r.stdout, b"xBy" * 3)
 
+    def test_option_values_may_look_like_options_or_be_empty(self):
+        # As getopt: a value is the next word, whatever it looks like; --replace= is empty.
+        line = b"a -w -i y x\n"
+        for args, out in [(["-f", "-w", "-r", "X"], b"a X -i y x\n"), (["-f", "-i", "-r", "X"], b"a -w X y x\n"),
+                          (["-f", "x", "-r", "-i"], b"a -w -i y -i\n"), (["-f", "y", "--replace="], b"a -w -i  x\n"),
+                          (["--find", "-w", "--replace", "--stats"], b"a --stats -i y x\n"),
+                          (["--find=-w", "--replace", ""], b"a  -i y x\n")]:
+            r = run(args, line)
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, out, b""), args)
+        r = run(["count", "-t", "-i", "-"], line)
+        self.assertEqual((r.returncode, r.stdout), (0, b"-i\t1\n"))
+        r = run(["-f", "elvis", "-r"], line)  # a value still has to be there
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"the required argument for option '--replace' is missing", r.stderr)
+        r = run(["-f", "elvis", "-r", "E", "--", "-f"], line)  # after --, words are files
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"-f: No such file or directory", r.stderr)
+
     def test_help_and_version(self):
         r = run(["--help"])
         self.assertEqual(r.returncode, 0)

@@ -113,6 +113,52 @@ bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path)
 
 namespace po = boost::program_options;
 
+namespace {
+// The option `token` names ("--find", "-f") when it requires a value, or nullptr.
+const po::option_description* option_needing_value(const po::options_description& options, std::string_view token) {
+    for (const auto& option : options.options()) {
+        const bool named = token.size() > 2 && token.substr(0, 2) == "--" ? option->long_name() == token.substr(2)
+                           : token.size() == 2 && token[0] == '-'
+                               ? option->canonical_display_name(po::command_line_style::allow_dash_for_short) == token
+                               : false;
+        if (named) return option->semantic()->min_tokens() > 0 ? option.get() : nullptr;
+    }
+    return nullptr;
+}
+
+// Gives every option that requires a value the next word, whatever it looks like, as getopt
+// does (`-f -w` finds "-w"; Boost took -w for an option), and accepts `--replace=` as an empty
+// value (Boost refused it): both become `--NAME=VALUE`, or `--NAME ''` for an empty one, the
+// forms Boost reads as written.
+std::vector<std::string> with_values_attached(int argc, char** argv, const po::options_description& options) {
+    std::vector<std::string> words;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (word == "--") {
+            words.insert(words.end(), argv + i, argv + argc);
+            break;
+        }
+        const std::size_t equals = word.find('=');
+        const bool long_with_value = word.starts_with("--") && equals != std::string_view::npos;
+        const po::option_description* option =
+            option_needing_value(options, long_with_value ? word.substr(0, equals) : word);
+        if (!option || (!long_with_value && i + 1 == argc)) {
+            words.emplace_back(word);
+            continue;
+        }
+        const std::string_view value = long_with_value ? word.substr(equals + 1) : std::string_view(argv[++i]);
+        const std::string name = "--" + option->long_name();
+        if (value.empty()) {
+            words.push_back(name);
+            words.emplace_back();
+        } else {
+            words.push_back(name + "=" + std::string(value));
+        }
+    }
+    return words;
+}
+}  // namespace
+
 po::variables_map parse_command_line(int argc, char** argv, const po::options_description& options,
                                      const char* positional_name, std::span<const std::string_view> known) {
     po::options_description all;
@@ -122,7 +168,7 @@ po::variables_map parse_command_line(int argc, char** argv, const po::options_de
     po::variables_map vm;
     try {
         const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(), vm);
+        po::store(po::command_line_parser(with_values_attached(argc, argv, options)).options(all).positional(positional).style(style).run(), vm);
         po::notify(vm);
     } catch (const po::unknown_option& e) {
         throw UsageError(unknown_option_message(e.get_option_name(), known));
