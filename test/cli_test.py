@@ -641,7 +641,9 @@ class Count(Base):
         self.assertIn(b"locked.txt: Permission denied", r.stderr)
 
     def test_bad_options(self):
-        for args, message in [(["-j", "0"], b"at least 1"), (["-j", "100000"], b"at most 256"),
+        for args, message in [(["-j", "0"], b"--threads: must be at least 1\n"),
+                              (["-j", "100000"], b"--threads: must be at most 256\n"),
+                              (["-j", "1K"], b"--threads: expected a whole number"),
                               (["--format", "xml"], b"expected tsv or json"), (["-t", ""], b"empty find text"),
                               (["--bogus"], b"unrecognised option"), (["--buffer-size", "0"], b"at least 1"),
                               (["--records", ""], b"needs a tag")]:

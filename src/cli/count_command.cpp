@@ -232,7 +232,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     s.walk.follow = vm["follow"].as<bool>();
     s.walk.globs = strings("glob");
     s.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_size(vm["threads"].as<std::string>(), 1, 256, "--threads"));
+    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
     if (vm.count("buffer-size"))
         s.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
     if (vm.count("split-threshold"))

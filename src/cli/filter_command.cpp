@@ -119,7 +119,7 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     s.walk.follow = vm["follow"].as<bool>();
     if (vm.count("glob")) s.walk.globs = vm["glob"].as<std::vector<std::string>>();
     s.threads = default_in_place_threads();
-    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_size(vm["threads"].as<std::string>(), 1, 256, "--threads"));
+    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
     if (vm.count("shard")) {
         try {
             s.shard = parse_shard(vm["shard"].as<std::string>());

@@ -28,11 +28,25 @@ void report(std::string_view reason) {
     std::fprintf(stderr, "elvis: %.*s\n", static_cast<int>(reason.size()), reason.data());
 }
 
+namespace {
+UsageError invalid_value(std::string_view text, std::string_view option, std::string_view why) {
+    return UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) + ": " + std::string(why));
+}
+}  // namespace
+
+std::uint64_t parse_number(std::string_view text, std::uint64_t min, std::uint64_t max, std::string_view option) {
+    std::uint64_t value = 0;
+    auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc::result_out_of_range) throw invalid_value(text, option, "too large");
+    if (ec != std::errc() || rest != text.data() + text.size() || text.empty())
+        throw invalid_value(text, option, "expected a whole number");
+    if (value > max) throw invalid_value(text, option, "must be at most " + std::to_string(max));
+    if (value < min) throw invalid_value(text, option, "must be at least " + std::to_string(min));
+    return value;
+}
+
 std::uint64_t parse_size(std::string_view text, std::uint64_t min, std::uint64_t max, std::string_view option) {
-    auto fail = [&](std::string_view why) {
-        return UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) + ": " +
-                          std::string(why));
-    };
+    auto fail = [&](std::string_view why) { return invalid_value(text, option, why); };
     std::uint64_t value = 0;
     auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec == std::errc::result_out_of_range) throw fail("too large");
