@@ -202,7 +202,10 @@ private:
         bool any = false;
         for (std::size_t t = 0; t < before_.size(); ++t) {
             before_[t] = counter_.counts()[t] - before_[t];
-            if (before_[t]) ++documents_[t], any = true;
+            if (before_[t]) any = true;
+            // A document is a record when counting records (whose counts already are records
+            // containing the term), else a file.
+            documents_[t] += shared_.markers ? before_[t] : before_[t] != 0;
         }
         if (any && shared_.settings.per_file) per_file_.push_back({path, before_});
     }

@@ -576,6 +576,11 @@ class Count(Base):
         doc = json.loads(r.stdout)
         self.assertEqual([t["count"] for t in doc["terms"]], [2, 1])
         self.assertEqual(doc["records"], 3)
+        # --doc-freq's documents are records here: two files, three records hold elvis.
+        one = self.write("one.xml", b"<item>elvis</item><item>elvis elvis</item><item>x</item>")
+        two = self.write("two.xml", b"<item>elvis</item>")
+        self.assertEqual(self.count(["--records", "item", "--doc-freq", one, two]).stdout, b"elvis\t3\t3\n")
+        self.assertEqual(self.count(["--doc-freq", one, two]).stdout, b"elvis\t4\t2\n")
 
     def test_json_shape(self):
         import json
