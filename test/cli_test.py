@@ -896,7 +896,9 @@ class InPlace(Base):
         for args, message in [(["--in-place"], b"needs at least one PATH"), (["--in-place", "-"], b"standard input"),
                               (["--dry-run", "x"], b"--dry-run only applies with --in-place"),
                               (["--in-place", "--dry-run", "--diff", "x"], b"cannot be combined"),
-                              (["--in-place", "-j", "0", "x"], b"at least 1")]:
+                              (["--in-place", "-j", "0", "x"], b"at least 1"),
+                              (["--in-place", "--stats", "x"], b"not to --in-place"),
+                              (["--in-place", "--trace", "t.json", "x"], b"not to --in-place")]:
             r = run(args)
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(message, r.stderr, args)

@@ -247,6 +247,9 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
+    if ((settings.stats || !settings.trace_path.empty()) && vm["in-place"].as<bool>())
+        throw UsageError("--stats and --trace apply to the filter and to count, not to --in-place (its summary is on "
+                         "standard error)");
     settings.files = strings("file");
     if (vm["in-place"].as<bool>()) {
         settings.in_place = parse_in_place(vm, settings.files);
