@@ -595,6 +595,23 @@ class Count(Base):
         self.assertTrue(doc["errors"][0]["path"].endswith("fifo"))
         self.assertEqual([f["path"] for f in doc["files"]], sorted(f["path"] for f in doc["files"]))
 
+    def test_json_is_utf8_and_gives_back_any_bytes(self):
+        import json
+        # Paths and terms need not be UTF-8; the JSON must still be, and lose nothing.
+        names = [b"latin1-\xe9.txt", b"utf8-\xc3\xa9.txt", b"overlong-\xc0\xaf", b"surrogate-\xed\xa0\x80",
+                 b"cut-\xe2\x82", b"astral-\xf0\x9f\x8e\xb8"]
+        paths = [os.path.join(os.fsencode(self.dir), name) for name in names]
+        for path in paths:
+            with open(path, "wb") as f:
+                f.write(b"elvis \xff\xfe")
+        r = run(["count", "--format", "json", "--per-file", "-t", "elvis", "-t", "\udcff\udcfe"] + paths)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout.decode("utf-8"))  # strict UTF-8
+        self.assertEqual(sorted(os.fsencode(f["path"]) for f in doc["files"]), sorted(paths))
+        self.assertEqual([os.fsencode(t["term"]) for t in doc["terms"]], [b"elvis", b"\xff\xfe"])
+        self.assertEqual([t["count"] for t in doc["terms"]], [len(names)] * 2)
+        self.assertIn("utf8-\u00e9.txt".encode(), r.stdout)  # well-formed UTF-8 is kept as it is
+
     def test_exit_status(self):
         f = self.write("f", b"nothing here")
         self.assertEqual(self.count([f]).returncode, 1)

@@ -87,18 +87,53 @@ std::string tsv_field(std::string_view text) {
     return out;
 }
 
+// The length of the well-formed UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    const std::size_t length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
+                               : lead >= 0xf0 && lead <= 0xf4                              ? 4
+                                                                                           : 0;
+    if (length == 0 || text.size() < length) return 0;
+    const unsigned char low = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
+    const unsigned char high = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
+    if (byte(1) < low || byte(1) > high) return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if ((byte(i) & 0xc0) != 0x80) return 0;
+    return length;
+}
+
+// A JSON string of bytes that need not be UTF-8 (paths): a byte outside well-formed UTF-8 is
+// written as the lone surrogate \udcXX, as Python's surrogateescape does, so the output is
+// always valid UTF-8 and `os.fsencode(json.loads(...))` gives back the exact bytes.
 std::string json_string(std::string_view text) {
     std::string out = "\"";
-    for (char c : text) {
-        auto b = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') out += '\\', out += c;
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (b < 0x20 || b == 0x7f) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\u%04x", b);
-            out += hex;
-        } else out += c;
+    for (std::size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        const auto b = static_cast<unsigned char>(c);
+        char escape[8];
+        if (b >= 0x80) {
+            if (const std::size_t length = utf8_sequence_length(text.substr(i))) {
+                out.append(text.substr(i, length));
+                i += length;
+                continue;
+            }
+            std::snprintf(escape, sizeof escape, "\\udc%02x", b);
+            out += escape;
+        } else if (c == '"' || c == '\\') {
+            out += '\\', out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (b < 0x20 || b == 0x7f) {
+            std::snprintf(escape, sizeof escape, "\\u%04x", b);
+            out += escape;
+        } else {
+            out += c;
+        }
+        ++i;
     }
     return out + "\"";
 }
