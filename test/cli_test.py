@@ -873,6 +873,19 @@ class InPlace(Base):
         r = run(["--in-place", "--dry-run", root])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(f"{plain}\t2\n".encode(), r.stdout)
+        # The list is sorted and its paths escaped as count's are, so the same tree gives the same list.
+        listed = os.path.join(self.dir, "listed")
+        names = [f"f{k:03}" for k in range(200)] + ["tab\there", "new\nline", "back\\slash"]
+        os.mkdir(listed)
+        for name in names:
+            with open(os.path.join(listed, name), "wb") as f:
+                f.write(b"elvis\n")
+        escaped = sorted((os.path.join(listed, n), n.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n"))
+                         for n in names)
+        expected = "".join(f"{listed}/{e}\t1\n" for _, e in escaped).encode()
+        for _ in range(3):
+            r = run(["--in-place", "--dry-run", "-j", "8", listed])
+            self.assertEqual((r.returncode, r.stdout), (0, expected), r.stderr)
         r = run(["--in-place", "--diff", plain])
         self.assertEqual(r.returncode, 0, r.stderr)
         label = plain.lstrip("/")

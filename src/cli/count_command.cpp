@@ -72,21 +72,6 @@ constexpr std::string_view count_option_names[] = {
     "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "stats", "trace",
     "help"};
 
-// TSV fields: escape the bytes that would break the line format.
-std::string tsv_field(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\\': out += "\\\\"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 // The length of the well-formed UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF).
 std::size_t utf8_sequence_length(std::string_view text) {

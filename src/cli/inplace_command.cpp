@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -14,6 +15,8 @@
 #include <cstdio>
 #include <exception>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -90,10 +93,13 @@ int in_place_command(const InPlaceRun& run) {
     InPlaceProgress progress;
     InPlaceCallbacks callbacks;
     const bool dry_run = run.settings.dry_run;
+    // --dry-run's list comes sorted at the end: workers finish files in any order, and the same
+    // tree should give the same list (as count --per-file does).
+    std::vector<std::pair<std::string, std::uint64_t>> would_change;
     callbacks.on_file = [&](const FileEvent& e) {
         switch (e.outcome) {
             case Outcome::changed:
-                if (dry_run) std::printf("%s\t%llu\n", e.path.c_str(), static_cast<unsigned long long>(e.replacements));
+                if (dry_run) would_change.emplace_back(e.path, e.replacements);
                 break;
             case Outcome::binary:
             case Outcome::skipped:
@@ -154,11 +160,14 @@ int in_place_command(const InPlaceRun& run) {
     context.run();
     worker.join();
     if (run.progress) std::fputs("\r\033[K", stderr);
+    std::sort(would_change.begin(), would_change.end());
+    for (const auto& [path, replacements] : would_change)
+        std::printf("%s\t%llu\n", tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
     if (failure) std::rethrow_exception(failure);
-    print_summary(result, elapsed(), dry_run || run.settings.diff);
-    if (caught) return 128 + caught;
     const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;
-    return trouble ? exit_trouble : exit_ok;
+    const int status = check_stdout(trouble ? exit_trouble : exit_ok);  // the list before the summary
+    print_summary(result, elapsed(), dry_run || run.settings.diff);
+    return caught ? 128 + caught : status;
 }
 
 }  // namespace elvis::cli

@@ -1,5 +1,4 @@
 // elvis: entry point; picks the subcommand.
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -10,21 +9,6 @@
 #include "options.hpp"
 
 namespace {
-
-// What went to stdout through stdio (help, version, count's table, merge's sums, --dry-run's
-// list) is checked once, here, as GNU's close_stdout does: `elvis --help > /dev/full` must not
-// exit 0. A closed pipe stays quiet, as it does for the filter.
-int check_stdout(int status) {
-    errno = 0;
-    const bool flush_failed = std::fflush(stdout) != 0;
-    if (!flush_failed && !std::ferror(stdout)) return status;
-    if (flush_failed && errno == EPIPE) return status;
-    if (flush_failed)
-        elvis::cli::report("write error", std::strerror(errno));
-    else
-        elvis::cli::report("write error");  // an earlier flush failed; its errno is gone
-    return elvis::cli::exit_trouble;
-}
 
 int run(int argc, char** argv) {
     try {
@@ -55,5 +39,5 @@ int main(int argc, char** argv) {
     // With stdin closed, the io_uring ring took descriptor 0 and the filter waited forever
     // reading its own ring.
     elvis::sys::hold_standard_fds();
-    return check_stdout(run(argc, argv));
+    return elvis::cli::check_stdout(run(argc, argv));
 }

@@ -196,6 +196,35 @@ std::vector<std::string> values_of(const po::variables_map& vm, const char* name
     return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
+// TSV fields: escape the bytes that would break the line format.
+std::string tsv_field(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\\': out += "\\\\"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+int check_stdout(int status) {
+    errno = 0;
+    const bool flush_failed = std::fflush(stdout) != 0;
+    if (!flush_failed && !std::ferror(stdout)) return status;
+    const int error = errno;
+    std::clearerr(stdout);  // reported once
+    if (flush_failed && error == EPIPE) return status;
+    if (flush_failed)
+        report("write error", std::strerror(error));
+    else
+        report("write error");  // an earlier flush failed; its errno is gone
+    return exit_trouble;
+}
+
 std::string read_whole_file(const std::string& path) {
     const bool standard_input = path == "-";
     const std::string name = standard_input ? "(standard input)" : path;

@@ -59,6 +59,16 @@ std::string backend_description(std::string_view backend, std::string_view fallb
 // reported, when the trace cannot be written.
 bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path);
 
+// What went to stdout through stdio (help, version, count's table, merge's sums, --dry-run's
+// list) is checked by flushing it, as GNU's close_stdout does: `elvis --help > /dev/full` must
+// not exit 0. Returns `status`, or exit_trouble after reporting a write error (once; a closed
+// pipe stays quiet, as it does for the filter). main calls it last; a command may call it
+// earlier to order its output before a summary on stderr.
+int check_stdout(int status);
+
+// A TSV field (count's lines, --dry-run's): tab, newline, CR and backslash as \t \n \r \\.
+std::string tsv_field(std::string_view text);
+
 // The whole of `path` ("-": standard input); UsageError naming it when it cannot be opened or read.
 std::string read_whole_file(const std::string& path);
 
