@@ -544,6 +544,10 @@ int main(int argc, char** argv) {
         {"a{4096} on all-a", &all_a, {rule(a4096, "X")}, false, nullptr},
         {"a{31}b on all-a", &all_a, {rule(std::string(31, 'a') + "b", "X")}, false, nullptr},
         {"a{4095}b on all-a", &all_a, {rule(std::string(4095, 'a') + "b", "X")}, false, nullptr},
+        // The long needle runs on past every `aaa` match and never matches (the reference below
+        // follows the first rule).
+        {"aaa + a{4095}b on all-a", &all_a, {rule("aaa", "X"), rule(std::string(4095, 'a') + "b", "Y")}, false,
+         nullptr},
     };
     // References are computed before any timing, outside the allocation window.
     std::vector<Reference> refs(cases.size());

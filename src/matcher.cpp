@@ -50,6 +50,7 @@ Matcher::Matcher(RuleSet rules, Isa isa) : rules_(std::move(rules)), prefilter_(
         std::uint32_t s = queue.front();
         queue.pop_front();
         State& st = states_[s];
+        st.fail = fail[s];
         const State& f = states_[fail[s]];
         st.out_next = f.own_rule != no_rule ? fail[s] : f.out_next;
         if (st.own_rule != no_rule) {

@@ -15,6 +15,8 @@ StreamScanner::StreamScanner(const Matcher& matcher)
       whole_word_(matcher.rules().options().whole_word),
       single_verified_(matcher.rules().size() == 1 && !whole_word_ && matcher.prefilter().verifies()),
       single_length_(matcher.rules().rules()[0].find.size()),
+      later_size_(matcher.rules().longest_find() + 1),
+      later_(new Match[later_size_]),
       hold_capacity_(matcher.rules().longest_find() + 2),
       held_(new unsigned char[hold_capacity_]),
       spare_(new unsigned char[hold_capacity_]) {
@@ -26,6 +28,9 @@ void StreamScanner::reset(int byte_before) {
     state_ = 0;
     pos_ = 0;
     has_candidate_ = false;
+    if (later_count_)
+        for (std::size_t i = 0; i < later_size_; ++i) later_[i] = Match{};
+    later_count_ = 0;
     last_end_ = 0;
     chunk_ = {};
     chunk_base_ = 0;
@@ -104,25 +109,48 @@ bool StreamScanner::word_before(std::uint64_t start) const {
 }
 
 void StreamScanner::consider(std::uint64_t start, std::uint64_t end, std::uint32_t rule) {
-    // Keep the candidate unless the new match starts earlier, or starts with it and is longer.
-    if (has_candidate_ && (start > candidate_.start || (start == candidate_.start && end <= candidate_.end)))
-        return;
-    candidate_ = {start, end, rule};
-    has_candidate_ = true;
+    // The candidate stays unless the new match starts earlier, or starts with it and is longer;
+    // a match starting after it is remembered for when the candidate has been reported.
+    const Match found{start, end, rule};
+    if (!has_candidate_) {
+        candidate_ = found;
+        has_candidate_ = true;
+    } else if (start == candidate_.start) {
+        if (end > candidate_.end) candidate_ = found;
+    } else if (start < candidate_.start) {
+        remember_later(candidate_);
+        candidate_ = found;
+    } else {
+        remember_later(found);
+    }
+}
+
+void StreamScanner::remember_later(const Match& match) {
+    Match& slot = later_[match.start % later_size_];
+    assert(slot.end == 0 || slot.start == match.start);
+    if (slot.end == 0) {
+        slot = match;
+        if (later_count_++ == 0 || match.start < later_from_) later_from_ = match.start;
+    } else if (match.end > slot.end) {
+        slot = match;
+    }
+}
+
+// Every needle ending at `end` in `state`, longest (earliest) first.
+void StreamScanner::consider_outputs(std::uint32_t state, std::uint64_t end) {
+    const Matcher::State& here = states_[state];
+    for (std::uint32_t t = here.own_rule != Matcher::no_rule ? state : here.out_next; t != 0; t = states_[t].out_next)
+        consider(end - states_[t].depth, end, states_[t].own_rule);
 }
 
 // Whole-word matching judges the needles ending at pos_ once the byte after them is known.
-// Needles are visited longest first, so the first one with a clean left edge starts earliest.
 void StreamScanner::consider_word_outputs(bool next_is_word) {
     if (next_is_word) return;
     const Matcher::State& here = states_[state_];
     std::uint32_t t = here.own_rule != Matcher::no_rule ? state_ : here.out_next;
     for (; t != 0; t = states_[t].out_next) {
         std::uint64_t start = pos_ - states_[t].depth;
-        if (!word_before(start)) {
-            consider(start, pos_, states_[t].own_rule);
-            return;
-        }
+        if (!word_before(start)) consider(start, pos_, states_[t].own_rule);
     }
 }
 
@@ -144,6 +172,11 @@ bool StreamScanner::scan(Match& match) {
                (partial_start == candidate_.start && here.leaf && !whole_word_);
     };
 
+    // A candidate remembered from before the last commit may be final already.
+    if (has_candidate_ && candidate_is_final(pos_, states[state_])) {
+        commit(match);
+        return true;
+    }
     // Locals, so the compiler need not assume the byte reads alias them.
     std::uint64_t pos = pos_;
     std::uint32_t state = state_;
@@ -187,8 +220,12 @@ bool StreamScanner::scan(Match& match) {
             pos = base + i;
             if (at_output && !whole_word_) {
                 const Matcher::State& here = states[state];
+                // Shorter needles ending here lie inside this one: whatever is reported instead
+                // of it covers them too.
                 consider(pos - here.out_len, pos, here.out_rule);
                 if (candidate_is_final(pos, here)) {
+                    pos_ = pos;
+                    state_ = state;
                     commit(match);
                     return true;
                 }
@@ -205,8 +242,10 @@ bool StreamScanner::scan(Match& match) {
         state = matcher_.step(state, byte);
         ++pos;
         const Matcher::State& here = states[state];
-        if (!whole_word_ && here.out_len) consider(pos - here.out_len, pos, here.out_rule);
+        if (!whole_word_ && here.out_len) consider_outputs(state, pos);
         if (has_candidate_ && candidate_is_final(pos, here)) {
+            pos_ = pos;
+            state_ = state;
             commit(match);
             return true;
         }
@@ -219,13 +258,30 @@ bool StreamScanner::scan(Match& match) {
 void StreamScanner::commit(Match& match) {
     match = candidate_;
     has_candidate_ = false;
-    report(match);
+    last_end_ = match.end;
+    last_byte_ = byte_at(match.end - 1);
+    // Scanning goes on from pos_, past the match: the partial match in state_ keeps only the
+    // part after the match, and the next candidate is the first remembered match after it.
+    while (pos_ - states_[state_].depth < match.end) state_ = states_[state_].fail;
+    for (std::uint64_t start = later_from_; later_count_ > 0; ++start) {
+        Match& slot = later_[start % later_size_];
+        if (slot.end == 0 || slot.start != start) continue;
+        const Match found = slot;
+        slot = Match{};
+        --later_count_;
+        if (start >= match.end) {
+            candidate_ = found;
+            has_candidate_ = true;
+            later_from_ = start + 1;
+            return;
+        }
+    }
 }
 
 void StreamScanner::report(const Match& match) {
     last_end_ = match.end;
     last_byte_ = byte_at(match.end - 1);
-    // Resume right after the match: bytes read past it are scanned again from a fresh state.
+    // One verified needle: nothing was read past the hit, so scanning resumes right after it.
     state_ = 0;
     pos_ = match.end;
 }

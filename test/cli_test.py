@@ -463,6 +463,14 @@ class Streaming(Base):
         self.assertLess(elapsed, 30)
         sys.stderr.write(f"\n  pathological a..ab needle over 32 MiB of 'a': "
                          f"{(32 << 20) / elapsed / 1e6:.0f} MB/s\n")
+        # With a short needle too, the long one runs on past every `aaa` match; the scan once
+        # went back to read it again after each: 32 MiB / 3 * 4096 steps, minutes again.
+        start = time.time()
+        r = run(["count", "-t", needle, "-t", "aaa", data])
+        elapsed = time.time() - start
+        self.assertEqual(r.stdout, f"{needle}\t0\naaa\t{(32 << 20) // 3}\n".encode())
+        self.assertLess(elapsed, 30)
+        sys.stderr.write(f"  the same with aaa as well: {(32 << 20) / elapsed / 1e6:.0f} MB/s\n")
 
 
 class Count(Base):

@@ -84,6 +84,19 @@ TEST_CASE("leftmost wins, then longest at the same start") {
     check_all_splits(make({{"x", "1"}, {"xxxxb", "2"}}), "xxxxxxb", "112");
 }
 
+TEST_CASE("matches seen while a longer needle ran on are reported after the first, not read again") {
+    // At 'X', "ab" is final; "bcd" (longest ending at d) overlaps it, "cd" (shorter) follows it.
+    check_all_splits(make({{"ab", "1"}, {"abcde", "2"}, {"bcd", "3"}, {"cd", "4"}}), "abcdX", "14X");
+    check_all_splits(make({{"ab", "1"}, {"abcde", "2"}, {"bcd", "3"}, {"cd", "4"}}), "abcde abcd", "2 14");
+    // The long needle fails after several short matches; one of them also starts it again.
+    check_all_splits(make({{"aa", "1"}, {"aaaaab", "2"}}), "aaaaaaab", "12");
+    check_all_splits(make({{"aa", "1"}, {"aaaaab", "2"}}), "aaaaaaaaa", "1111a");
+    check_all_splits(make({{"aa", "1"}, {"aaaaab", "2"}}, {.whole_word = true}), "aa aaaaab aaaaa", "1 2 aaaaa");
+    check_all_splits(make({{"ab", "1"}, {"b", "2"}, {"abxyz", "3"}, {"xy", "4"}}), "abxyQ", "14Q");
+    check_all_splits(make({{"he", "1"}, {"hers", "2"}, {"ers", "3"}, {"r", "4"}}, {.ignore_case = true}),
+                     "HERe", "14e");
+}
+
 TEST_CASE("replacement text is never rescanned") {
     check_all_splits(make({{"a", "aa"}}), "aaa", "aaaaaa");
     check_all_splits(make({{"ab", "b"}, {"b", "c"}}), "aab", "ab");

@@ -35,6 +35,7 @@ private:
         std::uint32_t out_rule = no_rule;
         std::uint32_t own_rule = no_rule;  // rule whose find text is exactly this prefix
         std::uint32_t out_next = 0;    // next state down the failure chain with own_rule (0: none)
+        std::uint32_t fail = 0;        // the longest proper suffix of this prefix that is a state
         bool leaf = true;              // no needle extends this prefix
     };
 

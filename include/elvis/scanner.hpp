@@ -60,10 +60,12 @@ private:
     unsigned char byte_at(std::uint64_t offset) const;
     bool word_before(std::uint64_t start) const;
     void consider(std::uint64_t start, std::uint64_t end, std::uint32_t rule);
+    void consider_outputs(std::uint32_t state, std::uint64_t end);
     void consider_word_outputs(bool next_is_word);
+    void remember_later(const Match& match);
     bool scan(Match& match);
-    void commit(Match& match);          // reports the candidate
-    void report(const Match& match);    // resumes scanning after a reported match
+    void commit(Match& match);          // reports the candidate; the next one comes from later_
+    void report(const Match& match);    // a verified hit: resumes scanning right after it
     void hold_tail();
     void forget_hits();
 
@@ -80,6 +82,15 @@ private:
     // The best match seen that may still be beaten by an earlier or longer one.
     bool has_candidate_ = false;
     Match candidate_{};
+
+    // Matches seen that start after the candidate, the longest per start, kept so that after a
+    // commit the scan goes on from where it is instead of reading the bytes past the match again
+    // (with `aaa` and a long `aaa…ab`, that rereading made the time grow with the long needle).
+    // All lie within one longest find of the candidate: slot start % later_size_.
+    std::size_t later_size_;
+    std::unique_ptr<Match[]> later_;    // end == 0: empty
+    std::size_t later_count_ = 0;
+    std::uint64_t later_from_ = 0;      // no remembered match starts before this
 
     // Last byte of the last reported match as it was read, before any caller patched it.
     std::uint64_t last_end_ = 0;
