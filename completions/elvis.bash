@@ -19,7 +19,7 @@ _elvis() {
         --hidden --follow --glob --files-from -0 --null -j --threads --shard --progress --no-progress'
     local count_options='-t --term -i --ignore-case -w --word --records --doc-freq --per-file --format
         --files-from -0 --null --shard -z --decompress --hidden --follow --glob -j --threads --buffer-size
-        --split-threshold --io --stats --trace -h --help'
+        --split-threshold --io --stats --trace -h --help -V --version'
 
     # The value of the option before the cursor.
     case $command:$prev in
@@ -42,7 +42,7 @@ _elvis() {
             return ;;
         merge)
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W '-h --help' -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W '-h --help -V --version' -- "$cur")
             else
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")

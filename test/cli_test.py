@@ -139,6 +139,9 @@ class FilterBehaviour(Base):
         rules = self.write("rules.tsv", b"old_name\tnew_name\r\n\nfoo\tbar\\tbaz\n")
         r = run(["--rules", rules], b"old_name foo")
         self.assertEqual(r.stdout, b"new_name bar\tbaz")
+        more = self.write("more.tsv", b"king\tKing\n")
+        r = run(["--rules", rules, "-f", "x", "-r", "y", "--rules", more], b"old_name foo king x")
+        self.assertEqual((r.returncode, r.stdout), (0, b"new_name bar\tbaz King y"), r.stderr)
 
     def test_needle_longer_than_buffer(self):
         needle = "a" * 4096
@@ -170,9 +173,12 @@ class FilterBehaviour(Base):
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"Usage: elvis", r.stdout)
         self.assertIn(b"--find", r.stdout)
-        r = run(["-V"])
-        self.assertEqual(r.returncode, 0)
-        self.assertRegex(r.stdout.decode(), r"^elvis \d+\.\d+\.\d+\n$")
+        version = run(["-V"])
+        self.assertEqual(version.returncode, 0)
+        self.assertRegex(version.stdout.decode(), r"^elvis \d+\.\d+\.\d+\n$")
+        for args in (["--version"], ["count", "--version"], ["count", "-V"], ["merge", "--version"], ["merge", "-V"]):
+            r = run(args)
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, version.stdout, b""), args)
 
     def test_stats_report_backend_and_fallback(self):
         r = run(["--stats", "--io=posix"], b"elvis elvis")

@@ -58,6 +58,7 @@ Options:
       --trace FILE        write a Chrome trace (Perfetto, chrome://tracing): one track per
                           worker with its batched opens, read waits and scans
   -h, --help              show this help and exit
+  -V, --version           show the version and exit
 
 Output (tsv): TERM<TAB>COUNT[<TAB>DOCS] per term in the order given; with --per-file, the
 PATH<TAB>TERM<TAB>COUNT lines come first. Tabs, newlines, CRs and backslashes in terms and paths
@@ -70,7 +71,7 @@ Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 constexpr std::string_view count_option_names[] = {
     "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "shard",
     "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "stats", "trace",
-    "help"};
+    "help", "version"};
 
 // The length of the well-formed UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF).
@@ -212,10 +213,15 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         ("io", po::value<std::string>())
         ("stats", po::bool_switch())
         ("trace", po::value<std::string>())
-        ("help,h", po::bool_switch());
+        ("help,h", po::bool_switch())
+        ("version,V", po::bool_switch());
     const po::variables_map vm = parse_command_line(argc, argv, visible, "path", count_option_names);
     if (vm["help"].as<bool>()) {
         std::fputs(count_usage, stdout);
+        return std::nullopt;
+    }
+    if (vm["version"].as<bool>()) {
+        std::puts("elvis " ELVIS_VERSION);
         return std::nullopt;
     }
     CountCommand command;

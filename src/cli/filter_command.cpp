@@ -43,7 +43,7 @@ never rescanned. Every other byte passes through unchanged.
 Options:
   -f, --find TEXT        text to find (repeatable; pairs with the -r in the same position)
   -r, --replace TEXT     its replacement (may be empty)
-      --rules FILE       read more pairs from FILE ('-': standard input), one
+      --rules FILE       read more pairs from FILE ('-': standard input; repeatable), one
                          FIND<TAB>REPLACE per line (escapes: \\ \t \n \r \0 \xHH)
   -i, --ignore-case      match ASCII letters regardless of case
   -w, --word             match only where the find text is not preceded or followed by
@@ -181,7 +181,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
     visible.add_options()
         ("find,f", po::value<std::vector<std::string>>())
         ("replace,r", po::value<std::vector<std::string>>())
-        ("rules", po::value<std::string>())
+        ("rules", po::value<std::vector<std::string>>())
         ("ignore-case,i", po::bool_switch())
         ("word,w", po::bool_switch())
         ("decompress,z", po::bool_switch())
@@ -225,10 +225,8 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         throw UsageError("every --find needs a --replace (got " + std::to_string(finds.size()) + " --find and " +
                          std::to_string(replaces.size()) + " --replace)");
     for (std::size_t i = 0; i < finds.size(); ++i) settings.rules.push_back({finds[i], replaces[i]});
-    if (vm.count("rules")) {
-        const std::string path = vm["rules"].as<std::string>();
+    for (const std::string& path : strings("rules"))
         for (Rule& rule : parse_rules(read_whole_file(path), path)) settings.rules.push_back(std::move(rule));
-    }
     if (settings.rules.empty()) settings.rules.push_back({"elvis", "Elvis"});
     settings.match.ignore_case = vm["ignore-case"].as<bool>();
     settings.match.whole_word = vm["word"].as<bool>();

@@ -33,7 +33,8 @@ first seen: what one 'elvis count' over all the files prints. Terms and paths ar
 are (escaped as count escapes them).
 
 Options:
-  -h, --help   show this help and exit
+  -h, --help      show this help and exit
+  -V, --version   show the version and exit
 
 Exit status: 0 on success; 2 if a FILE cannot be read or a line is malformed (reported as
 'elvis: FILE:LINE: reason'), in which case nothing is printed.
@@ -84,12 +85,16 @@ int merge_command(int argc, char** argv) {
             std::fputs(merge_usage, stdout);
             return exit_ok;
         }
+        if (!options_done && (arg == "-V" || arg == "--version")) {
+            std::puts("elvis " ELVIS_VERSION);
+            return exit_ok;
+        }
         if (!options_done && arg == "--") {
             options_done = true;
             continue;
         }
         if (!options_done && arg.size() > 1 && arg[0] == '-') {
-            constexpr std::string_view known[] = {"help"};
+            constexpr std::string_view known[] = {"help", "version"};
             report(unknown_option_message(arg, known));
             std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
             return exit_trouble;
