@@ -2,6 +2,7 @@
 #include "options.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -218,6 +219,9 @@ int check_stdout(int status) {
     const int error = errno;
     std::clearerr(stdout);  // reported once
     if (flush_failed && error == EPIPE) return status;
+    // An earlier flush failed and its errno is gone: a pipe whose reader left shows POLLERR.
+    pollfd out{STDOUT_FILENO, POLLOUT, 0};
+    if (!flush_failed && ::poll(&out, 1, 0) == 1 && (out.revents & POLLERR)) return status;
     if (flush_failed)
         report("write error", std::strerror(error));
     else
