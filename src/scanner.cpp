@@ -28,9 +28,8 @@ void StreamScanner::reset(int byte_before) {
     state_ = 0;
     pos_ = 0;
     has_candidate_ = false;
-    if (later_count_)
-        for (std::size_t i = 0; i < later_size_; ++i) later_[i] = Match{};
-    later_count_ = 0;
+    forget_later(UINT64_MAX);
+    later_complete_ = true;
     last_end_ = 0;
     chunk_ = {};
     chunk_base_ = 0;
@@ -109,18 +108,15 @@ bool StreamScanner::word_before(std::uint64_t start) const {
 }
 
 void StreamScanner::consider(std::uint64_t start, std::uint64_t end, std::uint32_t rule) {
-    // The candidate stays unless the new match starts earlier, or starts with it and is longer;
-    // a match starting after it is remembered for when the candidate has been reported.
+    // The candidate stays unless the new match starts earlier, or starts with it and is longer
+    // (either way the new one ends later and covers the old). A match starting after the
+    // candidate's end is kept for when the candidate has been reported; one starting inside it
+    // can never be reported.
     const Match found{start, end, rule};
-    if (!has_candidate_) {
+    if (!has_candidate_ || start < candidate_.start || (start == candidate_.start && end > candidate_.end)) {
         candidate_ = found;
         has_candidate_ = true;
-    } else if (start == candidate_.start) {
-        if (end > candidate_.end) candidate_ = found;
-    } else if (start < candidate_.start) {
-        remember_later(candidate_);
-        candidate_ = found;
-    } else {
+    } else if (start >= candidate_.end && later_complete_) {
         remember_later(found);
     }
 }
@@ -136,22 +132,33 @@ void StreamScanner::remember_later(const Match& match) {
     }
 }
 
-// Every needle ending at `end` in `state`, longest (earliest) first.
-void StreamScanner::consider_outputs(std::uint32_t state, std::uint64_t end) {
+// The needles ending at `end`, longest (earliest) first, that pass `usable` (whole-word tests).
+// Past the first, only those after the candidate matter; when many end at one byte (needles
+// that are suffixes of each other), keeping them all would cost more than reading the bytes
+// past the candidate again, so the scanner stops keeping and will read them again.
+template <typename Usable>
+void StreamScanner::consider_outputs(std::uint32_t state, std::uint64_t end, Usable usable) {
     const Matcher::State& here = states_[state];
-    for (std::uint32_t t = here.own_rule != Matcher::no_rule ? state : here.out_next; t != 0; t = states_[t].out_next)
-        consider(end - states_[t].depth, end, states_[t].own_rule);
+    std::size_t steps = 0;
+    for (std::uint32_t t = here.own_rule != Matcher::no_rule ? state : here.out_next; t != 0; t = states_[t].out_next) {
+        const std::uint64_t start = end - states_[t].depth;
+        const bool first = !has_candidate_;
+        if (usable(start)) {
+            consider(start, end, states_[t].own_rule);
+            // A new candidate covers the rest; not keeping, the first usable one is all we need.
+            if (!later_complete_ || (candidate_.start == start && candidate_.end == end)) return;
+        }
+        if (!first && ++steps > max_outputs_kept_per_byte) {
+            later_complete_ = false;
+            return;
+        }
+    }
 }
 
 // Whole-word matching judges the needles ending at pos_ once the byte after them is known.
 void StreamScanner::consider_word_outputs(bool next_is_word) {
     if (next_is_word) return;
-    const Matcher::State& here = states_[state_];
-    std::uint32_t t = here.own_rule != Matcher::no_rule ? state_ : here.out_next;
-    for (; t != 0; t = states_[t].out_next) {
-        std::uint64_t start = pos_ - states_[t].depth;
-        if (!word_before(start)) consider(start, pos_, states_[t].own_rule);
-    }
+    consider_outputs(state_, pos_, [&](std::uint64_t start) { return !word_before(start); });
 }
 
 bool StreamScanner::scan(Match& match) {
@@ -242,7 +249,7 @@ bool StreamScanner::scan(Match& match) {
         state = matcher_.step(state, byte);
         ++pos;
         const Matcher::State& here = states[state];
-        if (!whole_word_ && here.out_len) consider_outputs(state, pos);
+        if (!whole_word_ && here.out_len) consider_outputs(state, pos, [](std::uint64_t) { return true; });
         if (has_candidate_ && candidate_is_final(pos, here)) {
             pos_ = pos;
             state_ = state;
@@ -260,16 +267,29 @@ void StreamScanner::commit(Match& match) {
     has_candidate_ = false;
     last_end_ = match.end;
     last_byte_ = byte_at(match.end - 1);
+    if (!later_complete_) {
+        // Too many matches to keep went by: read the bytes after the match again.
+        later_complete_ = true;
+        forget_later(UINT64_MAX);
+        state_ = 0;
+        pos_ = match.end;
+        return;
+    }
     // Scanning goes on from pos_, past the match: the partial match in state_ keeps only the
     // part after the match, and the next candidate is the first remembered match after it.
     while (pos_ - states_[state_].depth < match.end) state_ = states_[state_].fail;
+    forget_later(match.end);
+}
+
+// Drops the remembered matches starting before `end`; the first one after becomes the candidate.
+void StreamScanner::forget_later(std::uint64_t end) {
     for (std::uint64_t start = later_from_; later_count_ > 0; ++start) {
         Match& slot = later_[start % later_size_];
         if (slot.end == 0 || slot.start != start) continue;
         const Match found = slot;
         slot = Match{};
         --later_count_;
-        if (start >= match.end) {
+        if (start >= end) {
             candidate_ = found;
             has_candidate_ = true;
             later_from_ = start + 1;

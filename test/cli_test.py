@@ -314,6 +314,17 @@ class Errors(Base):
         with open(os.path.join(tree, "a"), "rb") as f:
             self.assertEqual(f.read(), b"elvis\n")  # previews change nothing
 
+    def test_stdio_output_into_a_closed_pipe_is_quiet(self):
+        # With SIGPIPE ignored, merge's table into `head` once ended "write error", exit 2.
+        table = self.write("m.tsv", "".join(f"term{i}\t{i}\n" for i in range(200000)).encode())
+        p = subprocess.Popen([ELVIS, "merge", table], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+        self.assertEqual(p.stdout.read(10), b"term0\t0\nte")
+        p.stdout.close()
+        err = p.stderr.read()
+        p.stderr.close()
+        self.assertEqual((p.wait(timeout=60), err), (0, b""))
+
     def test_stdout_closed_early_is_quiet_and_does_not_hang(self):
         big = self.write("big", b"elvis " * 2_000_000)
         for backend in self.backends():
@@ -477,6 +488,16 @@ class Streaming(Base):
         self.assertEqual(r.stdout, f"{needle}\t0\naaa\t{(32 << 20) // 3}\n".encode())
         self.assertLess(elapsed, 30)
         sys.stderr.write(f"  the same with aaa as well: {(32 << 20) / elapsed / 1e6:.0f} MB/s\n")
+        # 1000 needles that are suffixes of each other: keeping every match seen would cost
+        # 1000 steps a byte; past a few per byte the scanner reads the bytes again instead.
+        rules = self.write("nested.tsv", "".join("a" * k + "\tX\n" for k in range(1, 1001)).encode())
+        data = self.write("a16", b"a" * (16 << 20))
+        start = time.time()
+        r = run(["--rules", rules, data])
+        elapsed = time.time() - start
+        self.assertEqual(r.stdout, b"X" * ((16 << 20) // 1000 + 1))
+        self.assertLess(elapsed, 30)
+        sys.stderr.write(f"  1000 nested needles over 16 MiB of 'a': {(16 << 20) / elapsed / 1e6:.0f} MB/s\n")
 
 
 class Count(Base):

@@ -60,9 +60,11 @@ private:
     unsigned char byte_at(std::uint64_t offset) const;
     bool word_before(std::uint64_t start) const;
     void consider(std::uint64_t start, std::uint64_t end, std::uint32_t rule);
-    void consider_outputs(std::uint32_t state, std::uint64_t end);
+    template <typename Usable>
+    void consider_outputs(std::uint32_t state, std::uint64_t end, Usable usable);
     void consider_word_outputs(bool next_is_word);
     void remember_later(const Match& match);
+    void forget_later(std::uint64_t end);
     bool scan(Match& match);
     void commit(Match& match);          // reports the candidate; the next one comes from later_
     void report(const Match& match);    // a verified hit: resumes scanning right after it
@@ -86,7 +88,12 @@ private:
     // Matches seen that start after the candidate, the longest per start, kept so that after a
     // commit the scan goes on from where it is instead of reading the bytes past the match again
     // (with `aaa` and a long `aaa…ab`, that rereading made the time grow with the long needle).
-    // All lie within one longest find of the candidate: slot start % later_size_.
+    // All lie within one longest find of the candidate: slot start % later_size_. When more than
+    // max_outputs_kept_per_byte needles end at one byte, keeping stops (later_complete_ false)
+    // and the bytes past the candidate are read again, so neither many nested needles nor one
+    // long one costs more than a constant per byte unless both come together.
+    static constexpr std::size_t max_outputs_kept_per_byte = 16;
+    bool later_complete_ = true;
     std::size_t later_size_;
     std::unique_ptr<Match[]> later_;    // end == 0: empty
     std::size_t later_count_ = 0;
