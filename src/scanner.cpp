@@ -265,16 +265,15 @@ bool StreamScanner::scan(Match& match) {
 void StreamScanner::commit(Match& match) {
     match = candidate_;
     has_candidate_ = false;
-    last_end_ = match.end;
-    last_byte_ = byte_at(match.end - 1);
     if (!later_complete_) {
         // Too many matches to keep went by: read the bytes after the match again.
         later_complete_ = true;
         forget_later(UINT64_MAX);
-        state_ = 0;
-        pos_ = match.end;
+        report(match);
         return;
     }
+    last_end_ = match.end;
+    last_byte_ = byte_at(match.end - 1);
     // Scanning goes on from pos_, past the match: the partial match in state_ keeps only the
     // part after the match, and the next candidate is the first remembered match after it.
     while (pos_ - states_[state_].depth < match.end) state_ = states_[state_].fail;
@@ -301,7 +300,8 @@ void StreamScanner::forget_later(std::uint64_t end) {
 void StreamScanner::report(const Match& match) {
     last_end_ = match.end;
     last_byte_ = byte_at(match.end - 1);
-    // One verified needle: nothing was read past the hit, so scanning resumes right after it.
+    // Scanning resumes right after the match, from a fresh state: a verified hit had nothing
+    // read past it, and a commit that kept no later matches reads those bytes again.
     state_ = 0;
     pos_ = match.end;
 }

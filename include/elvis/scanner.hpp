@@ -67,7 +67,7 @@ private:
     void forget_later(std::uint64_t end);
     bool scan(Match& match);
     void commit(Match& match);          // reports the candidate; the next one comes from later_
-    void report(const Match& match);    // a verified hit: resumes scanning right after it
+    void report(const Match& match);    // resumes scanning right after the match
     void hold_tail();
     void forget_hits();
 
