@@ -219,6 +219,9 @@ public:
         top_up();  // the reads that waited for this buffer
     }
 
+    // One buffer is the caller's and one must be free to read into.
+    unsigned retain_limit() const override { return depth_ - 2; }
+
 private:
     struct Slot {
         bool in_flight = false;
@@ -370,12 +373,11 @@ std::unique_ptr<ByteSource> make_uring_source(Uring& ring, std::size_t buffer_si
     return std::make_unique<UringSource>(ring, buffer_size, depth);
 }
 
-SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries) {
+SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries, unsigned depth) {
     if (mode == IoMode::automatic)
         if (const char* env = std::getenv("ELVIS_IO"); env != nullptr && *env != '\0') mode = parse_io_mode(env);
     SourceChoice choice;
     if (mode != IoMode::posix) {
-        constexpr unsigned depth = 4;
         std::string why_not;
         choice.ring = Uring::create(std::max(depth * 2, ring_entries), why_not);
         if (choice.ring) {

@@ -1,16 +1,14 @@
-// FdSink: gathered writes with writev(2). WriteBehindSink: the same through io_uring, in the
+// FdSink: gathered writes with writev(2). WriteBehindSink: the same on a writer thread, in the
 // background.
 #include "elvis/sink.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "elvis/io_error.hpp"
 #include "elvis/syscalls.hpp"
@@ -99,19 +97,28 @@ void FdSink::flush() {
 }
 
 WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spans, std::size_t copy_bytes,
-                                 std::uint64_t sync_bytes)
+                                 std::uint64_t sync_bytes, unsigned max_batches)
     : fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
-      copy_bytes_(copy_bytes), sync_bytes_(sync_bytes), chain_spans_(new iovec[max_spans_ + max_chain]) {
-    for (Batch& b : batches_) {
-        b.spans.reset(new iovec[max_spans_]);
-        b.copies.reset(new char[copy_bytes_]);
+      copy_bytes_(copy_bytes), sync_bytes_(sync_bytes), max_batches_(std::max(max_batches, 1u)),
+      batches_(new Batch[max_batches_ + 1]) {
+    for (unsigned i = 0; i <= max_batches_; ++i) {
+        batches_[i].spans.reset(new iovec[max_spans_]);
+        batches_[i].copies.reset(new char[copy_bytes_]);
     }
 }
 
 WriteBehindSink::~WriteBehindSink() {
     try {
-        complete_in_flight(false);
-    } catch (...) {  // the ring failed: nothing more can be done here
+        complete(0, false);
+    } catch (...) {  // the source failed to queue reads: nothing more can be done here
+    }
+    if (writer_.joinable()) {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        to_writer_.notify_one();
+        writer_.join();
     }
 }
 
@@ -124,12 +131,12 @@ void WriteBehindSink::append(Batch& batch, const char* data, std::size_t size) {
 }
 
 void WriteBehindSink::put(std::string_view bytes) {
-    if (!bytes.empty()) append(batches_[filling_], bytes.data(), bytes.size());
+    if (!bytes.empty()) append(slot(submitted_), bytes.data(), bytes.size());
 }
 
 void WriteBehindSink::put_transient(std::string_view bytes) {
     if (bytes.empty()) return;
-    Batch& batch = batches_[filling_];
+    Batch& batch = slot(submitted_);
     // Write out first when the copy area or the span array is full: writing empties the copy
     // area, which must not happen between the copy and the span that points into it.
     if (bytes.size() > copy_bytes_ - batch.copied || batch.count == max_spans_) {
@@ -148,7 +155,7 @@ void WriteBehindSink::put_transient(std::string_view bytes) {
 }
 
 void WriteBehindSink::write_now(Batch& batch) {
-    complete_in_flight(true);  // keeps the output in order
+    complete(0, true);  // keeps the output in order
     const std::size_t count = batch.count;
     batch.count = batch.copied = batch.bytes = 0;
     if (count == 0) return;
@@ -157,173 +164,96 @@ void WriteBehindSink::write_now(Batch& batch) {
 }
 
 void WriteBehindSink::flush() {
-    Batch& batch = batches_[filling_];
-    complete_in_flight(true);  // also when nothing is new: the source wants its buffer back
-    if (batch.count == 0) return;
+    Batch& batch = slot(submitted_);
+    if (batch.count == 0) {
+        // Nothing new, but the source wants its buffers back within a few chunks.
+        complete(0, true);
+        return;
+    }
     // Synchronously: the first bytes, and always when the source cannot lend its buffer (posix,
-    // gzip), which then sets up no ring at all.
-    if (written_ < sync_bytes_ || no_ring_ || (batch.retained = source_.retain()) < 0) return write_now(batch);
-    auto give_back_and_write_now = [&] {
-        give_back(batch);
-        write_now(batch);
-    };
-    if (!ring_) {
-        std::string why_not;
-        ring_ = Uring::create(max_chain, why_not);
-        no_ring_ = ring_ == nullptr;
-        if (no_ring_) return give_back_and_write_now();
+    // gzip), which then starts no thread at all.
+    const unsigned limit = std::min(max_batches_, source_.retain_limit());
+    if (written_ < sync_bytes_ || limit == 0 || !start_writer()) return write_now(batch);
+    complete(limit - 1, true);
+    if ((batch.retained = source_.retain()) < 0) return write_now(batch);
+    {
+        std::lock_guard lock(mutex_);
+        ++submitted_;
     }
-    if (!submit_chain(batch)) return give_back_and_write_now();
-    in_flight_ = true;
-    filling_ ^= 1;
+    to_writer_.notify_one();
 }
 
-// Submits the batch. To a regular file the writes go at explicit offsets, at most
-// max_write_bytes each: io_uring runs buffered writes to one file one after another anyway (it
-// hashes them by inode), and no link is needed (a linked write is only started from this
-// thread's task work, which stalls the chain). Anything else (pipes, terminals, O_APPEND) gets
-// one write at the file position, which keeps the output in order. False (nothing submitted)
-// when that would take more than max_chain writes.
-bool WriteBehindSink::submit_chain(Batch& batch) {
-    if (positioned_ < 0) {
-        struct stat st;
-        const int flags = ::fcntl(fd_, F_GETFL);
-        positioned_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND);
-    }
-    if (positioned_) {
-        // Where the synchronous writes left the file position; nothing else is in flight.
-        const off_t here = ::lseek(fd_, 0, SEEK_CUR);
-        if (here < 0) positioned_ = 0;
-        offset_ = static_cast<std::uint64_t>(std::max<off_t>(here, 0));
-    }
-    const std::size_t cap = positioned_ ? max_write_bytes : SIZE_MAX;
-    if (positioned_ && batch.bytes > max_chain * max_write_bytes) return false;
-    io_uring* ring = ring_->get();
-    std::size_t pieces = 0, first_piece = 0, in_write = 0;
-    std::uint64_t at = offset_;
-    unsigned writes = 0;
-    auto close_write = [&] {
-        io_uring_sqe* sqe = io_uring_get_sqe(ring);  // the ring has max_chain entries, all free
-        assert(sqe != nullptr);
-        // Offset -1: at the file position, as write(2) would.
-        io_uring_prep_writev(sqe, fd_, chain_spans_.get() + first_piece, static_cast<unsigned>(pieces - first_piece),
-                             positioned_ ? at : static_cast<std::uint64_t>(-1));
-        sqe->flags |= IOSQE_ASYNC;  // an io_uring worker does the copy, not this thread
-        io_uring_sqe_set_data64(sqe, writes);
-        chain_bytes_[writes++] = in_write;
-        at += in_write;
-        first_piece = pieces;
-        in_write = 0;
-    };
-    for (std::size_t i = 0; i < batch.count; ++i) {
-        char* data = static_cast<char*>(batch.spans[i].iov_base);
-        std::size_t size = batch.spans[i].iov_len;
-        while (size > 0) {
-            const std::size_t take = std::min(size, cap - in_write);
-            chain_spans_[pieces++] = iovec{data, take};
-            data += take;
-            size -= take;
-            in_write += take;
-            if (in_write == cap) close_write();
+void WriteBehindSink::drain() { complete(0, true); }
+
+// Starts the writer once; false when the system refuses a thread (every write is synchronous).
+bool WriteBehindSink::start_writer() {
+    if (!writer_.joinable() && !writer_refused_) {
+        try {
+            writer_ = std::thread([this] { run_writer(); });
+        } catch (const std::system_error&) {
+            writer_refused_ = true;
         }
     }
-    if (in_write > 0) close_write();
-    // The kernel may take fewer than queued (EAGAIN when it cannot allocate): the rest stays
-    // queued and goes with the next call.
-    chain_length_ = chain_seen_ = 0;
-    for (int tries = 0; chain_length_ < writes;) {
-        const int ret = io_uring_submit(ring);
-        if (ret > 0) {
-            chain_length_ += static_cast<unsigned>(ret);
-            continue;
-        }
-        if (ret == -EINTR || ((ret == -EAGAIN || ret == -EBUSY || ret == 0) && ++tries < 1000)) {
-            if (ret != -EINTR) ::usleep(100);
-            continue;
-        }
-        // Refused: wait for what went, write nothing more through this ring, report it.
-        in_flight_ = chain_length_ > 0;
-        no_ring_ = true;
-        if (in_flight_) filling_ ^= 1;  // complete_in_flight() finds the batch in the other slot
-        else give_back(batch);
-        throw WriteError("io_uring_submit", ret < 0 ? -ret : EAGAIN);
-    }
-    return true;
+    return writer_.joinable();
 }
 
-void WriteBehindSink::drain() { complete_in_flight(true); }
-
-// Hands the batch's buffer back to the source, marked free first: release() may throw (it queues
-// reads), and the batch must not keep a buffer it no longer holds.
 void WriteBehindSink::give_back(Batch& batch) {
+    batch.count = batch.copied = batch.bytes = 0;
+    // Marked free first: release() may throw (it queues reads), and the batch must not keep a
+    // buffer it no longer holds.
     const int retained = batch.retained;
     batch.retained = -1;
     source_.release(retained);
 }
 
-// Waits for the write in flight; finishes a short write synchronously; releases its buffer.
-void WriteBehindSink::complete_in_flight(bool report_errors) {
-    if (!in_flight_) return;
-    Batch& batch = batches_[filling_ ^ 1];
-    // The bytes written are those of the complete writes before the first that failed or fell
-    // short, plus what that one wrote; the rest is written again from there.
-    std::size_t done = 0;
-    int failure = 0;
-    bool stopped = false;
+void WriteBehindSink::complete(std::uint64_t keep, bool report_errors) {
+    std::uint64_t written_batches = 0;
+    int error = 0;
     {
-        TraceSpan trace(trace_, TraceKind::write);
-        while (chain_seen_ < chain_length_) {  // a member: a throw here leaves it right for a retry
-            io_uring_cqe* cqe = nullptr;
-            int ret;
-            do ret = io_uring_wait_cqe(ring_->get(), &cqe);
-            while (ret == -EINTR || ret == -EAGAIN);
-            if (ret < 0) throw WriteError("io_uring_wait_cqe", -ret);
-            const std::uint64_t index = io_uring_cqe_get_data64(cqe);
-            if (index < chain_length_) {
-                chain_results_[index] = cqe->res;
-                ++chain_seen_;
+        std::unique_lock lock(mutex_);
+        if (submitted_ - returned_ > keep) {
+            TraceSpan trace(trace_, TraceKind::write);
+            from_writer_.wait(lock, [&] { return submitted_ - written_batches_ <= keep || error_ != 0; });
+            if (error_ != 0) from_writer_.wait(lock, [&] { return written_batches_ == submitted_; });
+        }
+        written_batches = written_batches_;
+        error = error_;
+    }
+    while (returned_ < written_batches) give_back(slot(returned_++));
+    if (error != 0 && report_errors) {
+        {
+            std::lock_guard lock(mutex_);
+            error_ = 0;  // reported once; later writes may go ahead
+        }
+        throw WriteError("write error", error);
+    }
+}
+
+// Writes the batches handed over, in order. After a failure it only passes them back.
+void WriteBehindSink::run_writer() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        to_writer_.wait(lock, [&] { return written_batches_ < submitted_ || stopping_; });
+        if (written_batches_ == submitted_) return;
+        Batch& batch = slot(written_batches_);
+        const bool failed = error_ != 0;
+        lock.unlock();
+        int error = 0;
+        if (!failed) {
+            TraceSpan trace(writer_trace_, TraceKind::write);
+            try {
+                written_ += write_all(fd_, batch.spans.get(), batch.count);
+            } catch (const IoError& e) {
+                error = e.code();
+            } catch (...) {
+                error = EIO;
             }
-            io_uring_cqe_seen(ring_->get(), cqe);
         }
-        for (unsigned i = 0; i < chain_length_ && !stopped; ++i) {
-            const int result = chain_results_[i];
-            if (result >= 0) done += static_cast<std::size_t>(result);
-            // A non-blocking descriptor or a signal: go on with writev.
-            else if (result != -EAGAIN && result != -EINTR) failure = -result;
-            stopped = result < 0 || static_cast<std::size_t>(result) < chain_bytes_[i];
-        }
+        lock.lock();
+        if (error != 0 && error_ == 0) error_ = error;
+        ++written_batches_;
+        from_writer_.notify_one();
     }
-    in_flight_ = false;
-    if (positioned_ > 0) {
-        // pwritev leaves the file position alone: move it past what was written, for the
-        // synchronous writes below and after this sink.
-        offset_ += done;
-        if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0 && !failure) failure = errno;
-    }
-    auto finish = [&] {  // empty first: release() may throw (it queues reads)
-        batch.count = batch.copied = batch.bytes = 0;
-        give_back(batch);
-    };
-    written_ += done;
-    if (failure) {
-        finish();
-        if (report_errors) throw WriteError("write error", failure);
-        return;
-    }
-    if (done < batch.bytes) {
-        // A short write: the rest goes out now (the spans are still valid).
-        iovec* first = batch.spans.get();
-        std::size_t left = batch.count;
-        consume(first, left, done);
-        try {
-            written_ += write_all(fd_, first, left);
-        } catch (...) {
-            finish();
-            if (report_errors) throw;
-            return;
-        }
-    }
-    finish();
 }
 
 }  // namespace elvis

@@ -5,12 +5,17 @@
 #include <fcntl.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
+#include "elvis/syscalls.hpp"
 #include "source_cases.hpp"
 #include "support/reference.hpp"
 
@@ -152,11 +157,10 @@ TEST_CASE("write-behind output equals the reference for files and pipes, any buf
     }
 }
 
-TEST_CASE("write-behind into a regular file: cut into 256 KiB writes, in order, file position kept") {
-    // Regular files get writes at explicit offsets, max_write_bytes each. The output must land
-    // after what the descriptor already wrote, interleave correctly with the sink's synchronous
-    // writes (a small span array forces them), and leave the file position at its end, so a
-    // later write(2) on the same descriptor appends. O_APPEND files take the one-write path.
+TEST_CASE("write-behind into a regular file: in order, file position kept") {
+    // The output must land after what the descriptor already wrote, interleave correctly with
+    // the sink's synchronous writes (a small span array forces them), and leave the file
+    // position at its end, so a later write(2) on the same descriptor appends; O_APPEND too.
     std::mt19937 rng(5);
     std::string input(3 * max_write_bytes + 12345, 'x');
     for (char& c : input) c = "elvis ELVIS\n"[rng() % 12];
@@ -260,6 +264,133 @@ TEST_CASE("write-behind reports a closed pipe as a write error") {
     source->close();
     ::close(in);
     ::close(fds[1]);
+}
+
+namespace {
+
+// A system-call seam for the writer thread: records each writev's size, and fails the
+// `fail_at`-th call (1-based; 0: none) with EIO.
+std::mutex seam_mutex;
+std::vector<std::size_t> seam_sizes;
+std::string seam_written;
+std::size_t seam_fail_at = 0;
+
+ssize_t writev_seam(int, const iovec* spans, int count) {
+    std::lock_guard lock(seam_mutex);
+    seam_sizes.push_back(0);
+    if (seam_sizes.size() == seam_fail_at) {
+        errno = EIO;
+        return -1;
+    }
+    for (int i = 0; i < count; ++i) {
+        seam_written.append(static_cast<const char*>(spans[i].iov_base), spans[i].iov_len);
+        seam_sizes.back() += spans[i].iov_len;
+    }
+    return static_cast<ssize_t>(seam_sizes.back());
+}
+
+void reset_seam(std::size_t fail_at) {
+    std::lock_guard lock(seam_mutex);
+    seam_sizes.clear();
+    seam_written.clear();
+    seam_fail_at = fail_at;
+}
+
+}  // namespace
+
+TEST_CASE("write-behind: the caller goes on while max_batches batches wait for a blocked reader") {
+    // The reader of the pipe does not read until the caller's feeds return (or 2 s pass). Four
+    // batches fit; the fifth feed has to wait for the reader.
+    const std::size_t chunk = 65536;
+    std::string input = random_bytes(5 * chunk, 9);
+    for (std::size_t at = 0; at + 5 < input.size(); at += 777) input.replace(at, 5, "elvis");
+    const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
+    const std::string expected = reference::rewrite({{"elvis", "Elvis"}}, {}, input);
+    TempFile file(input);
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    ::fcntl(fds[1], F_SETPIPE_SZ, 4096);  // far less than one batch
+    std::mutex mutex;
+    std::condition_variable fed_cv;
+    bool fed = false, read_before_fed = false;
+    std::string output;
+    std::thread consumer([&] {
+        {
+            std::unique_lock lock(mutex);
+            read_before_fed = !fed_cv.wait_for(lock, std::chrono::seconds(2), [&] { return fed; });
+        }
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(n));
+    });
+    const int in = file.open();
+    {
+        auto source = make_uring_source(*ring, chunk, 6);
+        REQUIRE(source->retain_limit() == 4);
+        WriteBehindSink sink(fds[1], *source, 1024, 64 * 1024, 0, 4);
+        StreamRewriter rewriter(matcher);
+        source->open(in);
+        for (int i = 0; i < 4; ++i) rewriter.feed(source->next(), sink);
+        bool late = false;
+        {
+            std::lock_guard lock(mutex);
+            fed = true;
+            late = read_before_fed;
+        }
+        fed_cv.notify_one();
+        CHECK_FALSE(late);  // four feeds returned with the reader blocked
+        std::span<char> last = source->next();
+        REQUIRE(last.size() == chunk);
+        rewriter.feed(last, sink);
+        rewriter.finish(sink);
+        sink.drain();
+        source->close();
+        CHECK(sink.bytes_written() == expected.size());
+    }
+    ::close(fds[1]);
+    consumer.join();
+    ::close(fds[0]);
+    ::close(in);
+    CHECK(output == expected);
+}
+
+TEST_CASE("write-behind: the writer cuts writes at max_write_bytes, and writes nothing after a failure") {
+    const std::size_t chunk = 3 * max_write_bytes + 100;
+    std::string input = random_bytes(6 * chunk, 13);
+    std::replace(input.begin(), input.end(), 'e', 'x');  // nothing held back: batches are chunks
+    TempFile file(input);
+    const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
+    const int in = file.open();
+    auto run = [&](std::size_t fail_at) -> int {
+        reset_seam(fail_at);
+        sys::ScopedCalls seam({sys::calls().read, writev_seam});
+        auto source = make_uring_source(*ring, chunk, 6);
+        WriteBehindSink sink(-1, *source, 1024, 64 * 1024, 0, 4);
+        StreamRewriter rewriter(matcher);
+        ::lseek(in, 0, SEEK_SET);
+        source->open(in);
+        int code = 0;
+        try {
+            for (std::span<char> c = source->next(); !c.empty(); c = source->next()) rewriter.feed(c, sink);
+            rewriter.finish(sink);
+            sink.drain();
+        } catch (const WriteError& e) {
+            code = e.code();
+        }
+        sink.drain();  // every batch back before the source closes
+        source->close();
+        std::lock_guard lock(seam_mutex);
+        CHECK(sink.bytes_written() == seam_written.size());
+        return code;
+    };
+    CHECK(run(0) == 0);
+    CHECK(seam_written == input);
+    for (std::size_t size : seam_sizes) CHECK(size <= max_write_bytes);
+    CHECK(seam_sizes.size() == 6 * 4);  // each chunk: three full writes and a short one
+    // The fifth write (the second batch's first) fails: nothing after it is written.
+    CHECK(run(5) == EIO);
+    CHECK(seam_sizes.size() == 5);
+    CHECK(seam_written == input.substr(0, chunk));
+    ::close(in);
 }
 
 int main(int argc, char** argv) {

@@ -58,11 +58,13 @@ public:
     // Keeps the buffer last returned by next() out of use until release(handle), also across
     // later next() calls: for a writer that sends the bytes on while the next buffer is read
     // (WriteBehindSink). Returns the handle, or -1 when this source cannot (it has one buffer).
-    // Buffers are used in turn, so a retained one must be released within depth - 2 further
-    // next() calls (WriteBehindSink releases it at the next one); later, next() throws
-    // std::logic_error. Release it before the next open().
+    // Buffers are used in turn, so a retained one must be released within retain_limit()
+    // further next() calls; later, next() throws std::logic_error. Release it before the next
+    // open().
     virtual int retain() { return -1; }
     virtual void release(int /*handle*/) {}
+    // How many buffers may be retained at once (depth - 2 for io_uring, 0 when retain() cannot).
+    virtual unsigned retain_limit() const { return 0; }
     virtual IoBackend backend() const = 0;
 };
 
@@ -84,7 +86,8 @@ struct SourceChoice {
 // Mode `automatic` falls back silently to posix; `uring` throws IoError when io_uring is refused.
 // The environment variable ELVIS_IO (auto|uring|posix) overrides `automatic`.
 // `ring_entries` sizes the submission queue for callers that batch more work on the same ring.
-SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries = 8);
+// `depth` is the io_uring source's number of buffers (see make_uring_source).
+SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries = 8, unsigned depth = 4);
 
 // The default read size: large enough to amortize system calls, small enough to stay in L2.
 inline constexpr std::size_t default_buffer_size = 256 * 1024;

@@ -5,21 +5,26 @@
 
 #include <sys/uio.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "elvis/byte_source.hpp"
 #include "elvis/trace.hpp"
 
 namespace elvis {
 
-// The most bytes one write(2) carries. On the benchmark VM (Linux 6.18, ext4) 1 GiB written in
-// 1 MiB writes took 0.28-2.1 s, mostly over 1.4 s, and in 256 KiB writes 0.26-0.41 s; large
-// writes likely get large page-cache folios that are slow to fill there (bench/README.md,
-// "Tuning log"). Cutting writes costs a few syscalls per MiB.
-inline constexpr std::size_t max_write_bytes = 256 * 1024;
+// The most bytes one write(2) carries. On the benchmark VM (Linux 6.18, ext4) a write's length
+// sets the size of the page-cache folios it allocates, and large ones are slow to fill there:
+// 1 GiB written in 64 KiB writes took 384 ms, in 256 KiB writes 1593 ms (medians of 10
+// interleaved rounds, cat 456 ms; bench/README.md, "File -> file, fourth look"). Cutting writes
+// costs a few syscalls per MiB; pipes measured the same with 64 KiB, 256 KiB and 1 MiB writes.
+inline constexpr std::size_t max_write_bytes = 64 * 1024;
 
 class Sink {
 public:
@@ -54,39 +59,47 @@ private:
     std::uint64_t written_ = 0;
 };
 
-// Like FdSink, but each flush() hands the batch to io_uring, whose worker copies it into the
-// output on another core while the caller reads and scans the next chunk. The chunk the spans
+// Like FdSink, but each flush() hands the batch to a writer thread, which copies it into the
+// output on the other core while the caller reads and scans the next chunks. The chunk the spans
 // point into is kept from being read into again with ByteSource::retain() until its writes are
-// done, and put_transient() bytes are copied, so nothing is copied twice. One batch is in flight
-// at a time. A regular file gets it as writevs of max_write_bytes at explicit offsets (io_uring
-// runs them in order) and the file position is moved past them when they complete, so a process
-// sharing the descriptor sees the position lag while a batch is in flight; pipes, terminals and
-// O_APPEND files get one writev at the file position, so output stays in order. After a failed
-// write, later writes of the same batch may have landed beyond it. Where the source cannot
-// retain (posix, gzip) a flush writes at once, as FdSink does. Allocates only in the
-// constructor. A write error (IoError, EPIPE included) is thrown by the flush() or drain() after
-// it happened.
+// done, and put_transient() bytes are copied, so nothing is copied twice. Up to `max_batches`
+// batches (at most what the source can lend) wait or are being written, in order, with
+// writev(2) at the file position (cut at max_write_bytes, as FdSink's), so the writer goes from
+// one batch to the next without waiting for this thread.
+//
+// Why a thread and not io_uring: each buffered write through io_uring is handed to an io_uring
+// worker, and waking workers (an interrupt between the VM's cores) costs more than it saves;
+// with the same four batches in flight, file -> file took 577 ms with the thread and 682 ms with
+// io_uring workers (medians of 8, cat 491 ms; bench/README.md, "File -> file, fourth look").
+//
+// After a failed write nothing more is written. Where the source cannot retain (posix, gzip) a
+// flush writes at once, as FdSink does. Allocates only in the constructor and when the writer
+// starts. A write error (IoError, EPIPE included) is thrown by the flush() or drain() after it
+// happened; the writer, like any thread, gets SIGPIPE from a closed pipe unless it is ignored.
 class WriteBehindSink final : public Sink {
 public:
-    // Spans and copied bytes per write are bounded by max_spans and copy_bytes; beyond them, a
+    // Spans and copied bytes per batch are bounded by max_spans and copy_bytes; beyond them, a
     // flush() writes at once. The first `sync_bytes` are written at once too, so a short run
-    // sets up no ring and starts no io_uring worker; the sink's own ring is created after them
-    // (when the kernel refuses it, every write stays synchronous).
+    // starts no thread.
     WriteBehindSink(int fd, ByteSource& source, std::size_t max_spans = 1024, std::size_t copy_bytes = 64 * 1024,
-                    std::uint64_t sync_bytes = 1 << 20);
-    ~WriteBehindSink() override;  // waits for the write in flight, ignoring its result
+                    std::uint64_t sync_bytes = 1 << 20, unsigned max_batches = 4);
+    ~WriteBehindSink() override;  // waits for the writes in flight, ignoring their results
     WriteBehindSink(const WriteBehindSink&) = delete;
     WriteBehindSink& operator=(const WriteBehindSink&) = delete;
 
     void put(std::string_view bytes) override;
     void put_transient(std::string_view bytes) override;
     void flush() override;
-    // Waits for the write in flight and gives its buffer back to the source: call it before
+    // Waits for the writes in flight and gives their buffers back to the source: call it before
     // closing or reopening the source.
     void drain();
-    std::uint64_t bytes_written() const { return written_; }
-    // Records time spent writing or waiting for a write (null: no tracing).
-    void trace(TraceRecorder* recorder) { trace_ = recorder; }
+    std::uint64_t bytes_written() const { return written_.load(std::memory_order_relaxed); }
+    // Records the time this thread spends writing or waiting for the writer, and the writer's
+    // writes on a track of its own (null: no tracing). Call before the first flush().
+    void trace(TraceRecorder* caller, TraceRecorder* writer = nullptr) {
+        trace_ = caller;
+        writer_trace_ = writer;
+    }
 
 private:
     struct Batch {
@@ -97,35 +110,36 @@ private:
         std::size_t bytes = 0;
         int retained = -1;  // the source buffer the spans point into, while in flight
     };
-    // The most writes per batch; a batch needing more is written at once.
-    static constexpr unsigned max_chain = 64;
-    bool submit_chain(Batch& batch);
+    Batch& slot(std::uint64_t number) { return batches_[number % (max_batches_ + 1)]; }
     void append(Batch& batch, const char* data, std::size_t size);
-    void write_now(Batch& batch);  // synchronously, then empties the batch
-    void give_back(Batch& batch);  // its retained buffer, to the source
-    void complete_in_flight(bool report_errors);
+    void write_now(Batch& batch);  // synchronously, after the writes in flight; empties the batch
+    void give_back(Batch& batch);  // empties it and returns its buffer to the source
+    // Gives back what the writer finished; waits until at most `keep` batches are in flight.
+    // Throws the writer's error, once every batch is back.
+    void complete(std::uint64_t keep, bool report_errors);
+    bool start_writer();
+    void run_writer();
 
     TraceRecorder* trace_ = nullptr;
-    std::unique_ptr<Uring> ring_;
-    bool no_ring_ = false;  // io_uring refused: write synchronously
+    TraceRecorder* writer_trace_ = nullptr;
     int fd_;
     ByteSource& source_;
     std::size_t max_spans_, copy_bytes_;
     std::uint64_t sync_bytes_;
-    Batch batches_[2];
-    unsigned filling_ = 0;  // batches_[filling_] takes put()s; the other may be in flight
-    bool in_flight_ = false;
-    // Regular file written at explicit offsets (-1: not known yet), and the offset of the writes
-    // in flight.
-    int positioned_ = -1;
-    std::uint64_t offset_ = 0;
-    // The writes in flight: their spans (the batch's, cut at max_write_bytes) and sizes.
-    std::unique_ptr<iovec[]> chain_spans_;
-    std::size_t chain_bytes_[max_chain] = {};
-    int chain_results_[max_chain] = {};
-    unsigned chain_length_ = 0;  // writes submitted
-    unsigned chain_seen_ = 0;    // of which completed
-    std::uint64_t written_ = 0;
+    unsigned max_batches_;
+    // A ring of max_batches + 1 batches, numbered in order: this thread fills number
+    // `submitted_`; the writer writes those before it, up to `written_batches_`; this thread
+    // gives their buffers back up to `returned_`.
+    std::unique_ptr<Batch[]> batches_;
+    std::uint64_t returned_ = 0;
+    std::atomic<std::uint64_t> written_{0};
+    std::thread writer_;
+    bool writer_refused_ = false;
+    std::mutex mutex_;  // guards what follows
+    std::condition_variable to_writer_, from_writer_;
+    std::uint64_t submitted_ = 0, written_batches_ = 0;
+    int error_ = 0;       // the writer's first failure (errno); it writes nothing after it
+    bool stopping_ = false;
 };
 
 // Appends to a string; for tests and library users rewriting in memory.

@@ -24,18 +24,24 @@ struct InPlaceRun {
 };
 int in_place_command(const InPlaceRun& run);
 
-// The command lines, parsed and checked without touching any input (only --rules and --files-from
-// files are read). Each returns nothing when --help or --version was answered (on stdout) and
-// throws UsageError for a bad command line; the rules themselves are checked when the matcher is
-// built (RuleError). Separate from running so that fuzz/fuzz_options.cpp can call them.
-// The filter reads, and through io_uring writes, 1 MiB at a time: every background write is a
-// hand-off to an io_uring worker, which 256 KiB buffers do not amortize (bench/README.md,
-// "Write-behind"). Rewriting in place keeps default_buffer_size: its files are mostly small.
+// The filter reads 1 MiB at a time: fewer hand-offs to the writer and fewer pipe reads. With four
+// batches in flight, file -> file measured the same from 256 KiB to 2 MiB (medians 510-531 ms,
+// cat 463 ms; bench/README.md, "File -> file, fourth look"). Rewriting in place keeps
+// default_buffer_size: its files are mostly small.
 inline constexpr std::size_t default_filter_buffer_size = 1 << 20;
+// Batches the filter keeps in flight to a regular file. bench/probes/pipe_probe.cpp, which reads,
+// scans and hands buffers to a writer thread as the filter does, copied 1 GiB in 1002 ms with
+// one, 601 ms with two and 445-509 ms with four (cat 467-505 ms): with one, the writer waits for
+// this thread at every batch, and this thread for the writer.
+inline constexpr unsigned write_behind_batches = 4;
 // The filter grows the pipes it reads and writes, and count the pipe it reads, to this (the
 // default pipe-max-size).
 inline constexpr std::size_t grown_pipe_bytes = 1 << 20;
 
+// The command lines, parsed and checked without touching any input (only --rules and --files-from
+// files are read). Each returns nothing when --help or --version was answered (on stdout) and
+// throws UsageError for a bad command line; the rules themselves are checked when the matcher is
+// built (RuleError). Separate from running so that fuzz/fuzz_options.cpp can call them.
 struct FilterSettings {
     std::vector<Rule> rules;
     MatchOptions match;
