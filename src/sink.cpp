@@ -31,9 +31,9 @@ void consume(iovec*& first, std::size_t& left, std::size_t done) {
 }
 
 // Writes spans[0, count) completely (short writes, EINTR, non-blocking descriptors), at most
-// max_write_bytes per writev; the iovecs are consumed. Returns the bytes written; throws WriteError.
-std::uint64_t write_all(int fd, iovec* first, std::size_t left) {
-    std::uint64_t written = 0;
+// max_write_bytes per writev; the iovecs are consumed. Adds the bytes written to `written` as
+// they go, so that it is right after a failure too; throws WriteError.
+void write_all(int fd, iovec* first, std::size_t left, std::uint64_t& written) {
     while (left > 0) {
         // As many whole spans as fit, then the part of the next one that does.
         std::size_t spans = 0, bytes = 0;
@@ -58,7 +58,6 @@ std::uint64_t write_all(int fd, iovec* first, std::size_t left) {
         written += static_cast<std::uint64_t>(n);
         consume(first, left, static_cast<std::size_t>(n));
     }
-    return written;
 }
 
 // Adds a span, merged with the last one when it continues it. False when the array is full.
@@ -93,7 +92,7 @@ void FdSink::flush() {
     TraceSpan span(trace_, TraceKind::write);
     const std::size_t count = count_;
     count_ = 0;
-    written_ += write_all(fd_, spans_.get(), count);
+    write_all(fd_, spans_.get(), count, written_);
 }
 
 WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spans, std::size_t copy_bytes,
@@ -143,8 +142,7 @@ void WriteBehindSink::put_transient(std::string_view bytes) {
         write_now(batch);
         if (bytes.size() > copy_bytes_) {  // larger than the copy area: out now, it is still valid
             iovec span{const_cast<char*>(bytes.data()), bytes.size()};
-            TraceSpan trace(trace_, TraceKind::write);
-            written_ += write_all(fd_, &span, 1);
+            write_synchronously(&span, 1);
             return;
         }
     }
@@ -158,9 +156,23 @@ void WriteBehindSink::write_now(Batch& batch) {
     complete(0, true);  // keeps the output in order
     const std::size_t count = batch.count;
     batch.count = batch.copied = batch.bytes = 0;
+    write_synchronously(batch.spans.get(), count);
+}
+
+// On this thread, with nothing in flight. After a failure nothing is written: the error again.
+void WriteBehindSink::write_synchronously(iovec* spans, std::size_t count) {
     if (count == 0) return;
+    if (failure_ != 0) throw WriteError("write error", failure_);
     TraceSpan trace(trace_, TraceKind::write);
-    written_ += write_all(fd_, batch.spans.get(), count);
+    std::uint64_t done = 0;
+    try {
+        write_all(fd_, spans, count, done);
+    } catch (const IoError& e) {
+        written_ += done;
+        failure_ = e.code();
+        throw;
+    }
+    written_ += done;
 }
 
 void WriteBehindSink::flush() {
@@ -173,7 +185,7 @@ void WriteBehindSink::flush() {
     // Synchronously: the first bytes, and always when the source cannot lend its buffer (posix,
     // gzip), which then starts no thread at all.
     const unsigned limit = std::min(max_batches_, source_.retain_limit());
-    if (written_ < sync_bytes_ || limit == 0 || !start_writer()) return write_now(batch);
+    if (written_ < sync_bytes_ || limit == 0 || failure_ != 0 || !start_writer()) return write_now(batch);
     complete(limit - 1, true);
     if ((batch.retained = source_.retain()) < 0) return write_now(batch);
     {
@@ -190,7 +202,7 @@ bool WriteBehindSink::start_writer() {
     if (!writer_.joinable() && !writer_refused_) {
         try {
             writer_ = std::thread([this] { run_writer(); });
-        } catch (const std::system_error&) {
+        } catch (const std::exception&) {  // std::system_error (EAGAIN), std::bad_alloc
             writer_refused_ = true;
         }
     }
@@ -211,21 +223,22 @@ void WriteBehindSink::complete(std::uint64_t keep, bool report_errors) {
     int error = 0;
     {
         std::unique_lock lock(mutex_);
-        if (submitted_ - returned_ > keep) {
+        // After a failure the writer only passes batches back: wait for all of them, so that
+        // every buffer is back before the error is thrown.
+        auto done = [&] {
+            return written_batches_ == submitted_ || (error_ == 0 && submitted_ - written_batches_ <= keep);
+        };
+        if (!done()) {
             TraceSpan trace(trace_, TraceKind::write);
-            from_writer_.wait(lock, [&] { return submitted_ - written_batches_ <= keep || error_ != 0; });
-            if (error_ != 0) from_writer_.wait(lock, [&] { return written_batches_ == submitted_; });
+            from_writer_.wait(lock, done);
         }
         written_batches = written_batches_;
         error = error_;
     }
     while (returned_ < written_batches) give_back(slot(returned_++));
-    if (error != 0 && report_errors) {
-        {
-            std::lock_guard lock(mutex_);
-            error_ = 0;  // reported once; later writes may go ahead
-        }
-        throw WriteError("write error", error);
+    if (error != 0 && failure_ == 0) {
+        failure_ = error;  // thrown here once; a later write throws it again
+        if (report_errors) throw WriteError("write error", error);
     }
 }
 
@@ -241,13 +254,15 @@ void WriteBehindSink::run_writer() {
         int error = 0;
         if (!failed) {
             TraceSpan trace(writer_trace_, TraceKind::write);
+            std::uint64_t done = 0;
             try {
-                written_ += write_all(fd_, batch.spans.get(), batch.count);
+                write_all(fd_, batch.spans.get(), batch.count, done);
             } catch (const IoError& e) {
                 error = e.code();
             } catch (...) {
                 error = EIO;
             }
+            written_ += done;
         }
         lock.lock();
         if (error != 0 && error_ == 0) error_ = error;

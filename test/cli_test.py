@@ -282,6 +282,33 @@ class Errors(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"elvis: write error: No space left on device", r.stderr)
 
+    def test_full_disk_met_by_the_writer_thread(self):
+        # Past the first MiB the output goes through the writer thread: its ENOSPC must still end
+        # the run with the message and exit 2, after output that is a correct prefix.
+        mnt = os.path.join(self.dir, "small-out")
+        os.makedirs(mnt)
+        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+                                               capture_output=True).returncode != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        try:
+            source = os.path.join(self.dir, "big-in.txt")
+            data = b"some text with elvis in it\n" * 300_000  # 8.4 MB
+            with open(source, "wb") as f:
+                f.write(data)
+            target = os.path.join(mnt, "out.txt")
+            for backend in self.backends():
+                with self.subTest(backend=backend), open(source, "rb") as inp, open(target, "wb") as out:
+                    r = subprocess.run([ELVIS, f"--io={backend}"], stdin=inp, stdout=out, stderr=subprocess.PIPE,
+                                       timeout=60)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertIn(b"elvis: write error: No space left on device", r.stderr)
+                    with open(target, "rb") as f:
+                        written = f.read()
+                    self.assertGreater(len(written), 1 << 20)
+                    self.assertTrue(data.replace(b"elvis", b"Elvis").startswith(written))
+        finally:
+            subprocess.run(["umount", mnt])
+
     def test_closed_stdin_or_stdout_is_an_error_not_a_hang(self):
         # With stdin closed, the io_uring ring once took descriptor 0 and elvis read it forever.
         cases = [("<&-", [], b""), ("<&-", ["-"], b""), ("<&-", ["count", "-"], b"elvis\t0\n"),

@@ -271,14 +271,17 @@ namespace {
 // A system-call seam for the writer thread: records each writev's size, and fails the
 // `fail_at`-th call (1-based; 0: none) with EIO.
 std::mutex seam_mutex;
+std::condition_variable seam_released;
 std::vector<std::size_t> seam_sizes;
 std::string seam_written;
 std::size_t seam_fail_at = 0;
+bool seam_hold = false;  // the failing call waits for release_seam() (at most 30 s)
 
 ssize_t writev_seam(int, const iovec* spans, int count) {
-    std::lock_guard lock(seam_mutex);
+    std::unique_lock lock(seam_mutex);
     seam_sizes.push_back(0);
     if (seam_sizes.size() == seam_fail_at) {
+        seam_released.wait_for(lock, std::chrono::seconds(30), [] { return !seam_hold; });
         errno = EIO;
         return -1;
     }
@@ -289,17 +292,26 @@ ssize_t writev_seam(int, const iovec* spans, int count) {
     return static_cast<ssize_t>(seam_sizes.back());
 }
 
-void reset_seam(std::size_t fail_at) {
+void reset_seam(std::size_t fail_at, bool hold = false) {
     std::lock_guard lock(seam_mutex);
     seam_sizes.clear();
     seam_written.clear();
     seam_fail_at = fail_at;
+    seam_hold = hold;
+}
+
+void release_seam() {
+    {
+        std::lock_guard lock(seam_mutex);
+        seam_hold = false;
+    }
+    seam_released.notify_all();
 }
 
 }  // namespace
 
 TEST_CASE("write-behind: the caller goes on while max_batches batches wait for a blocked reader") {
-    // The reader of the pipe does not read until the caller's feeds return (or 2 s pass). Four
+    // The reader of the pipe does not read until the caller's feeds return (or 30 s pass). Four
     // batches fit; the fifth feed has to wait for the reader.
     const std::size_t chunk = 65536;
     std::string input = random_bytes(5 * chunk, 9);
@@ -317,7 +329,7 @@ TEST_CASE("write-behind: the caller goes on while max_batches batches wait for a
     std::thread consumer([&] {
         {
             std::unique_lock lock(mutex);
-            read_before_fed = !fed_cv.wait_for(lock, std::chrono::seconds(2), [&] { return fed; });
+            read_before_fed = !fed_cv.wait_for(lock, std::chrono::seconds(30), [&] { return fed; });
         }
         char buffer[4096];
         for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(n));
@@ -389,6 +401,51 @@ TEST_CASE("write-behind: the writer cuts writes at max_write_bytes, and writes n
     // The fifth write (the second batch's first) fails: nothing after it is written.
     CHECK(run(5) == EIO);
     CHECK(seam_sizes.size() == 5);
+    CHECK(seam_written == input.substr(0, chunk));
+    // A write that fails half way: what it did write is counted (run() compares).
+    CHECK(run(6) == EIO);
+    CHECK(seam_written == input.substr(0, chunk + max_write_bytes));
+    ::close(in);
+}
+
+TEST_CASE("write-behind: a failure with batches queued behind it is thrown once they are all back, "
+          "and nothing is written after it") {
+    const std::size_t chunk = 3 * max_write_bytes + 100;  // four writes per batch
+    std::string input = random_bytes(10 * chunk, 17);
+    std::replace(input.begin(), input.end(), 'e', 'x');
+    TempFile file(input);
+    const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
+    const int in = file.open();
+    // The second batch's first write fails, but only once three more batches wait behind it.
+    reset_seam(5, true);
+    {
+        sys::ScopedCalls seam({sys::calls().read, writev_seam});
+        auto source = make_uring_source(*ring, chunk, 6);
+        {
+            WriteBehindSink sink(-1, *source, 1024, 64 * 1024, 0, 4);
+            StreamRewriter rewriter(matcher);
+            source->open(in);
+            for (int i = 0; i < 5; ++i) rewriter.feed(source->next(), sink);
+            release_seam();
+            // Every later feed fails: the first with the writer's error, the others with the same
+            // error again. Reading on through the file shows every buffer came back (a buffer
+            // still lent out makes next() throw std::logic_error).
+            std::vector<int> codes;
+            for (std::span<char> c = source->next(); !c.empty(); c = source->next()) {
+                try {
+                    rewriter.feed(c, sink);
+                } catch (const WriteError& e) {
+                    codes.push_back(e.code());
+                }
+            }
+            CHECK(codes == std::vector<int>(5, EIO));
+            CHECK_NOTHROW(sink.drain());  // already reported
+            CHECK(sink.bytes_written() == chunk);
+        }
+        source->close();
+    }
+    std::lock_guard lock(seam_mutex);
+    CHECK(seam_sizes.size() == 5);  // nothing after the failed write, the sink's end included
     CHECK(seam_written == input.substr(0, chunk));
     ::close(in);
 }

@@ -72,10 +72,11 @@ private:
 // with the same four batches in flight, file -> file took 577 ms with the thread and 682 ms with
 // io_uring workers (medians of 8, cat 491 ms; bench/README.md, "File -> file, fourth look").
 //
-// After a failed write nothing more is written. Where the source cannot retain (posix, gzip) a
-// flush writes at once, as FdSink does. Allocates only in the constructor and when the writer
-// starts. A write error (IoError, EPIPE included) is thrown by the flush() or drain() after it
-// happened; the writer, like any thread, gets SIGPIPE from a closed pipe unless it is ignored.
+// Where the source cannot retain (posix, gzip) a flush writes at once, as FdSink does. Allocates
+// only in the constructor and when the writer starts. A write error (IoError, EPIPE included) is
+// thrown once by the flush() or drain() after it happened, when every batch is back with the
+// source; nothing is written after it, and a later write throws it again. The writer, like any
+// thread, gets SIGPIPE from a closed pipe unless it is ignored.
 class WriteBehindSink final : public Sink {
 public:
     // Spans and copied bytes per batch are bounded by max_spans and copy_bytes; beyond them, a
@@ -113,9 +114,10 @@ private:
     Batch& slot(std::uint64_t number) { return batches_[number % (max_batches_ + 1)]; }
     void append(Batch& batch, const char* data, std::size_t size);
     void write_now(Batch& batch);  // synchronously, after the writes in flight; empties the batch
+    void write_synchronously(iovec* spans, std::size_t count);
     void give_back(Batch& batch);  // empties it and returns its buffer to the source
     // Gives back what the writer finished; waits until at most `keep` batches are in flight.
-    // Throws the writer's error, once every batch is back.
+    // After a failure, waits for every batch and throws the error (once).
     void complete(std::uint64_t keep, bool report_errors);
     bool start_writer();
     void run_writer();
@@ -132,13 +134,14 @@ private:
     // gives their buffers back up to `returned_`.
     std::unique_ptr<Batch[]> batches_;
     std::uint64_t returned_ = 0;
+    int failure_ = 0;  // a write failed (errno), and was reported: nothing more is written
     std::atomic<std::uint64_t> written_{0};
     std::thread writer_;
     bool writer_refused_ = false;
     std::mutex mutex_;  // guards what follows
     std::condition_variable to_writer_, from_writer_;
     std::uint64_t submitted_ = 0, written_batches_ = 0;
-    int error_ = 0;       // the writer's first failure (errno); it writes nothing after it
+    int error_ = 0;  // the writer's first failure (errno); it writes nothing after it
     bool stopping_ = false;
 };
 

@@ -286,21 +286,21 @@ int filter_command(int argc, char** argv) {
 
     if (settings->in_place) return in_place_command(*settings->in_place);
     const auto started = std::chrono::steady_clock::now();
-    // Buffers for the write-behind batches to a regular file, the one being scanned and one being
-    // read (see WriteBehindSink).
-    SourceChoice io = choose_source(settings->io, settings->buffer_size, 8, write_behind_batches + 2);
+    // Several batches in flight to a regular file; one to a pipe or terminal, whose reader sets
+    // the pace: more only added context switches (cat | elvis | cat: 1206 ms with one, 1381 ms
+    // with four, medians of 8; bench/README.md, "File -> file, fourth look"). The source has a
+    // buffer for each, one being scanned and one being read (and at least its usual four).
+    struct stat out_stat;
+    const bool regular_output = ::fstat(STDOUT_FILENO, &out_stat) == 0 && S_ISREG(out_stat.st_mode);
+    const unsigned write_batches = regular_output ? write_behind_batches : 1;
+    SourceChoice io = choose_source(settings->io, settings->buffer_size, 8, std::max(write_batches + 2, 4u));
     std::optional<GzipSource> gzip;
     if (settings->decompress) gzip.emplace(*io.source, settings->buffer_size);
     ByteSource& source = gzip ? static_cast<ByteSource&>(*gzip) : *io.source;
     StreamRewriter rewriter(*matcher);
     // With the io_uring source, writes run in the background (a writer thread copies the output
     // while this thread reads and scans the next chunks); with posix or gzip, writev at each flush.
-    // Several batches in flight to a regular file; one to a pipe or terminal, whose reader sets
-    // the pace: more only added context switches (cat | elvis | cat: 1206 ms with one, 1381 ms
-    // with four, medians of 8; bench/README.md, "File -> file, fourth look").
-    struct stat out_stat;
-    const bool regular_output = ::fstat(STDOUT_FILENO, &out_stat) == 0 && S_ISREG(out_stat.st_mode);
-    WriteBehindSink sink(STDOUT_FILENO, source, 1024, 64 * 1024, 1 << 20, regular_output ? write_behind_batches : 1);
+    WriteBehindSink sink(STDOUT_FILENO, source, 1024, 64 * 1024, 1 << 20, write_batches);
     // Tracing (for --trace and --stats) records into a buffer allocated here, never in the loop.
     std::optional<Trace> trace;
     TraceRecorder* recorder = nullptr;
