@@ -28,8 +28,8 @@ run_suite "asan+ubsan" build-asan --buildtype=debugoptimized -Db_sanitize=addres
 [[ -f build-tsan/build.ninja ]] || meson setup build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false >/dev/null
 meson compile -C build-tsan test/unit_tests test/uring_tests >/dev/null
 for suite in unit_tests uring_tests; do
-  TSAN_OPTIONS="suppressions=$PWD/test/tsan.supp halt_on_error=1" build-tsan/test/$suite > build-tsan/$suite-tsan.log 2>&1
-  code=$?
+  code=0
+  TSAN_OPTIONS="suppressions=$PWD/test/tsan.supp halt_on_error=1" build-tsan/test/$suite > build-tsan/$suite-tsan.log 2>&1 || code=$?
   if [[ $code -eq 0 ]]; then
     summary+=("tsan: Ok: 1 ($suite, $(grep -o '[0-9]* passed' build-tsan/$suite-tsan.log | head -1) test cases)")
   elif [[ $code -eq 77 ]]; then
