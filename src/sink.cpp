@@ -126,7 +126,6 @@ void WriteBehindSink::append(Batch& batch, const char* data, std::size_t size) {
         write_now(batch);  // the spans are still valid: this is the current chunk's feed
         add_span(batch.spans.get(), batch.count, max_spans_, data, size);
     }
-    batch.bytes += size;
 }
 
 void WriteBehindSink::put(std::string_view bytes) {
@@ -155,7 +154,7 @@ void WriteBehindSink::put_transient(std::string_view bytes) {
 void WriteBehindSink::write_now(Batch& batch) {
     complete(0, true);  // keeps the output in order
     const std::size_t count = batch.count;
-    batch.count = batch.copied = batch.bytes = 0;
+    batch.count = batch.copied = 0;
     write_synchronously(batch.spans.get(), count);
 }
 
@@ -210,7 +209,7 @@ bool WriteBehindSink::start_writer() {
 }
 
 void WriteBehindSink::give_back(Batch& batch) {
-    batch.count = batch.copied = batch.bytes = 0;
+    batch.count = batch.copied = 0;
     // Marked free first: release() may throw (it queues reads), and the batch must not keep a
     // buffer it no longer holds.
     const int retained = batch.retained;

@@ -108,7 +108,6 @@ private:
         std::size_t count = 0;
         std::unique_ptr<char[]> copies;
         std::size_t copied = 0;
-        std::size_t bytes = 0;
         int retained = -1;  // the source buffer the spans point into, while in flight
     };
     Batch& slot(std::uint64_t number) { return batches_[number % (max_batches_ + 1)]; }
