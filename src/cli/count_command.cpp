@@ -221,7 +221,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         return std::nullopt;
     }
     if (vm["version"].as<bool>()) {
-        std::puts("elvis " ELVIS_VERSION);
+        print_version();
         return std::nullopt;
     }
     CountCommand command;

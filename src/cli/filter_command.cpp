@@ -214,7 +214,7 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         return std::nullopt;
     }
     if (vm["version"].as<bool>()) {
-        std::puts("elvis " ELVIS_VERSION);
+        print_version();
         return std::nullopt;
     }
 

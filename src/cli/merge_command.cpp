@@ -86,7 +86,7 @@ int merge_command(int argc, char** argv) {
             return exit_ok;
         }
         if (!options_done && (arg == "-V" || arg == "--version")) {
-            std::puts("elvis " ELVIS_VERSION);
+            print_version();
             return exit_ok;
         }
         if (!options_done && arg == "--") {

@@ -29,6 +29,8 @@ void report(std::string_view reason) {
     std::fprintf(stderr, "elvis: %.*s\n", static_cast<int>(reason.size()), reason.data());
 }
 
+void print_version() { std::puts("elvis " ELVIS_VERSION); }
+
 namespace {
 UsageError invalid_value(std::string_view text, std::string_view option, std::string_view why) {
     return UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) + ": " + std::string(why));

@@ -28,6 +28,9 @@ inline constexpr int exit_trouble = 2;
 void report(std::string_view what, std::string_view reason);
 void report(std::string_view reason);
 
+// The -V/--version line on stdout, the same for every subcommand.
+void print_version();
+
 // Parses a plain decimal count (threads, say) within [min, max].
 std::uint64_t parse_number(std::string_view text, std::uint64_t min, std::uint64_t max, std::string_view option);
 
