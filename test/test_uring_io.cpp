@@ -82,6 +82,19 @@ TEST_CASE("a retained buffer is not read into again until released") {
 
 namespace {
 
+// Rewrites all of the source's input into the sink and drains it, as the filter does: the code
+// of the WriteError that stopped it, or 0.
+int rewrite_through(ByteSource& source, StreamRewriter& rewriter, WriteBehindSink& sink) {
+    try {
+        for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) rewriter.feed(chunk, sink);
+        rewriter.finish(sink);
+        sink.drain();
+    } catch (const WriteError& e) {
+        return e.code();
+    }
+    return 0;
+}
+
 // Filters `input` (from a file, or a pipe fed by a thread) into a pipe through a
 // WriteBehindSink, as the filter does; returns what came out of the pipe.
 std::string filter_through_write_behind(const Matcher& matcher, const std::string& input, std::size_t buffer_size,
@@ -116,9 +129,7 @@ std::string filter_through_write_behind(const Matcher& matcher, const std::strin
         WriteBehindSink sink(out_fds[1], *source, 8, 64, 0);  // small: overflows are exercised
         StreamRewriter rewriter(matcher);
         source->open(in);
-        for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) rewriter.feed(chunk, sink);
-        rewriter.finish(sink);
-        sink.drain();
+        CHECK(rewrite_through(*source, rewriter, sink) == 0);
         source->close();
         CHECK(sink.bytes_written() == rewriter.bytes_out());
     }
@@ -185,10 +196,7 @@ TEST_CASE("write-behind into a regular file: in order, file position kept") {
                     WriteBehindSink sink(out, *source, max_spans, 64 * 1024, 0);
                     StreamRewriter rewriter(matcher);
                     source->open(in);
-                    for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next())
-                        rewriter.feed(chunk, sink);
-                    rewriter.finish(sink);
-                    sink.drain();
+                    CHECK(rewrite_through(*source, rewriter, sink) == 0);
                     source->close();
                     CHECK(sink.bytes_written() == expected.size());
                 }
@@ -251,13 +259,7 @@ TEST_CASE("write-behind reports a closed pipe as a write error") {
     {
         WriteBehindSink sink(fds[1], *source, 1024, 64 * 1024, 0);
         source->open(in);
-        try {
-            for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) rewriter.feed(chunk, sink);
-            rewriter.finish(sink);
-            sink.drain();
-        } catch (const WriteError& e) {
-            code = e.code();
-        }
+        code = rewrite_through(*source, rewriter, sink);
         sink.drain();  // nothing left in flight after the error
     }
     CHECK(code == EPIPE);
@@ -380,14 +382,7 @@ TEST_CASE("write-behind: the writer cuts writes at max_write_bytes, and writes n
         StreamRewriter rewriter(matcher);
         ::lseek(in, 0, SEEK_SET);
         source->open(in);
-        int code = 0;
-        try {
-            for (std::span<char> c = source->next(); !c.empty(); c = source->next()) rewriter.feed(c, sink);
-            rewriter.finish(sink);
-            sink.drain();
-        } catch (const WriteError& e) {
-            code = e.code();
-        }
+        const int code = rewrite_through(*source, rewriter, sink);
         sink.drain();  // every batch back before the source closes
         source->close();
         std::lock_guard lock(seam_mutex);
