@@ -2,7 +2,9 @@
 // background.
 #include "elvis/sink.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,6 +102,10 @@ WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spa
     : fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
       copy_bytes_(copy_bytes), sync_bytes_(sync_bytes), max_batches_(std::max(max_batches, 1u)),
       batches_(new Batch[max_batches_ + 1]) {
+    // Appends go wherever the end is by then, which the file position does not tell.
+    struct stat st;
+    const int flags = ::fcntl(fd, F_GETFL);
+    reserve_space_ = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND);
     for (unsigned i = 0; i <= max_batches_; ++i) {
         batches_[i].spans.reset(new iovec[max_spans_]);
         batches_[i].copies.reset(new char[copy_bytes_]);
@@ -253,6 +259,11 @@ void WriteBehindSink::run_writer() {
         int error = 0;
         if (!failed) {
             TraceSpan trace(writer_trace_, TraceKind::write);
+            if (reserve_space_) {
+                std::uint64_t bytes = 0;
+                for (std::size_t i = 0; i < batch.count; ++i) bytes += batch.spans[i].iov_len;
+                reserve_space_ = sys::reserve_space(fd_, bytes);
+            }
             std::uint64_t done = 0;
             try {
                 write_all(fd_, batch.spans.get(), batch.count, done);

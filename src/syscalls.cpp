@@ -24,7 +24,7 @@ ssize_t writev_disk_full(int, const iovec*, int) {
 }  // namespace
 
 Calls& calls() {
-    static Calls table{::read, [] {
+    static Calls table{.read = ::read, .writev = [] {
         const char* forced = std::getenv("ELVIS_TEST_WRITE_ERROR");
         return forced && std::string_view(forced) == "ENOSPC" ? writev_disk_full : ::writev;
     }()};
@@ -42,6 +42,11 @@ void grow_pipe(int fd, std::size_t bytes) {
     if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
     const int size = ::fcntl(fd, F_GETPIPE_SZ);
     if (size >= 0 && static_cast<std::size_t>(size) < bytes) ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+}
+
+bool reserve_space(int fd, std::uint64_t bytes) {
+    const off_t position = ::lseek(fd, 0, SEEK_CUR);
+    return position >= 0 && calls().fallocate(fd, FALLOC_FL_KEEP_SIZE, position, static_cast<off_t>(bytes)) == 0;
 }
 
 void hold_standard_fds() {

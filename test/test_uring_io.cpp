@@ -445,6 +445,127 @@ TEST_CASE("write-behind: a failure with batches queued behind it is thrown once 
     ::close(in);
 }
 
+namespace {
+
+// What the sink asked of the file: reservations and writes, with the file position at each.
+struct FileCall {
+    bool reserve;
+    off_t at, bytes;
+    int mode;
+    bool operator==(const FileCall&) const = default;
+};
+std::mutex file_calls_mutex;
+std::vector<FileCall> file_calls;
+bool refuse_reservations = false;
+
+int fallocate_recorded(int fd, int mode, off_t offset, off_t length) {
+    std::lock_guard lock(file_calls_mutex);
+    file_calls.push_back({true, offset, length, mode});
+    if (refuse_reservations) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    return ::fallocate(fd, mode, offset, length);
+}
+
+ssize_t writev_recorded(int fd, const iovec* spans, int count) {
+    const off_t at = ::lseek(fd, 0, SEEK_CUR);
+    const ssize_t n = ::writev(fd, spans, count);
+    std::lock_guard lock(file_calls_mutex);
+    if (n > 0) file_calls.push_back({false, at, n, 0});
+    return n;
+}
+
+// Rewrites `input` (nothing in it matches) into `out` through a WriteBehindSink that writes
+// every batch on its thread, recording the file calls; what the file then holds.
+std::string write_behind_into(int out, const std::string& input, std::size_t chunk, bool refuse) {
+    {
+        std::lock_guard lock(file_calls_mutex);
+        file_calls.clear();
+        refuse_reservations = refuse;
+    }
+    TempFile file(input);
+    const int in = file.open();
+    const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
+    {
+        sys::ScopedCalls seam({.writev = writev_recorded, .fallocate = fallocate_recorded});
+        auto source = make_uring_source(*ring, chunk, 6);
+        WriteBehindSink sink(out, *source, 1024, 64 * 1024, 0, 4);
+        StreamRewriter rewriter(matcher);
+        source->open(in);
+        CHECK(rewrite_through(*source, rewriter, sink) == 0);
+        source->close();
+    }
+    ::close(in);
+    std::string written;
+    char buffer[65536];
+    for (ssize_t n; (n = ::pread(out, buffer, sizeof buffer, static_cast<off_t>(written.size()))) > 0;)
+        written.append(buffer, static_cast<std::size_t>(n));
+    return written;
+}
+
+}  // namespace
+
+TEST_CASE("write-behind: into a regular file, the writer reserves each batch's space where it is about to "
+          "write it, and stops asking once refused") {
+    const std::size_t chunk = 3 * max_write_bytes + 100;  // four writes per batch
+    std::string input = random_bytes(6 * chunk, 21);
+    std::replace(input.begin(), input.end(), 'e', 'x');  // nothing held back: batches are chunks
+    TempFile output("already here: ");
+    const off_t start = 14;
+    {
+        const int out = ::open(output.path().c_str(), O_RDWR | O_CLOEXEC);
+        ::lseek(out, start, SEEK_SET);
+        CHECK(write_behind_into(out, input, chunk, false) == "already here: " + input);
+        ::close(out);
+        std::lock_guard lock(file_calls_mutex);
+        std::vector<FileCall> expected;
+        for (std::size_t batch = 0; batch < 6; ++batch) {
+            const off_t at = start + static_cast<off_t>(batch * chunk);
+            expected.push_back({true, at, static_cast<off_t>(chunk), FALLOC_FL_KEEP_SIZE});
+            for (std::size_t write = 0; write < 4; ++write)
+                expected.push_back({false, at + static_cast<off_t>(write * max_write_bytes),
+                                    static_cast<off_t>(write < 3 ? max_write_bytes : 100), 0});
+        }
+        CHECK(file_calls == expected);
+    }
+    {  // Refused (a file system without fallocate): asked once, and the writes go on.
+        const int out = ::open(output.path().c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
+        CHECK(write_behind_into(out, input, chunk, true) == input);
+        ::close(out);
+        std::lock_guard lock(file_calls_mutex);
+        CHECK(std::count_if(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }) == 1);
+    }
+    {  // Appending: where the writes land is the end of the file by then, so nothing is reserved.
+        const int out = ::open(output.path().c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+        CHECK(write_behind_into(out, input, chunk, false) == input + input);
+        ::close(out);
+        std::lock_guard lock(file_calls_mutex);
+        CHECK(std::none_of(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }));
+    }
+}
+
+TEST_CASE("write-behind: into a pipe, nothing is reserved") {
+    const std::size_t chunk = 3 * max_write_bytes + 100;
+    std::string input = random_bytes(6 * chunk, 22);
+    std::replace(input.begin(), input.end(), 'e', 'x');
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::string output;
+    std::thread consumer([&] {
+        char buffer[65536];
+        for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(n));
+    });
+    write_behind_into(fds[1], input, chunk, false);  // reading the pipe back finds nothing
+    ::close(fds[1]);
+    consumer.join();
+    ::close(fds[0]);
+    CHECK(output == input);
+    std::lock_guard lock(file_calls_mutex);
+    CHECK(std::none_of(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }));
+    CHECK_FALSE(file_calls.empty());
+}
+
 int main(int argc, char** argv) {
     std::string why_not;
     ring = Uring::create(16, why_not);

@@ -72,6 +72,10 @@ private:
 // with the same four batches in flight, file -> file took 577 ms with the thread and 682 ms with
 // io_uring workers (medians of 8, cat 491 ms; bench/README.md, "File -> file, fourth look").
 //
+// Into a regular file, the writer reserves each batch's disk space just before writing it
+// (sys::reserve_space): the file's size only grows by what is written, and at most the batch
+// being written is left allocated past the end if a write fails or the process is killed.
+//
 // Where the source cannot retain (posix, gzip) a flush writes at once, as FdSink does. Allocates
 // only in the constructor and when the writer starts. A write error (IoError, EPIPE included) is
 // thrown once by the flush() or drain() after it happened, when every batch is back with the
@@ -137,6 +141,7 @@ private:
     std::atomic<std::uint64_t> written_{0};
     std::thread writer_;
     bool writer_refused_ = false;
+    bool reserve_space_ = false;  // the writer's, once it runs: a regular file that has not refused
     std::mutex mutex_;  // guards what follows
     std::condition_variable to_writer_, from_writer_;
     std::uint64_t submitted_ = 0, written_batches_ = 0;
