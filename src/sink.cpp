@@ -76,10 +76,25 @@ bool add_span(iovec* spans, std::size_t& count, std::size_t capacity, const char
     return true;
 }
 
+// Whether writes to fd may reserve their disk space first (sys::reserve_space): a regular file,
+// not opened for appending, where the file position tells where the writes will land.
+bool reservable(int fd) {
+    struct stat st;
+    const int flags = ::fcntl(fd, F_GETFL);
+    return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND);
+}
+
+std::uint64_t total_bytes(const iovec* spans, std::size_t count) {
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < count; ++i) bytes += spans[i].iov_len;
+    return bytes;
+}
+
 }  // namespace
 
 FdSink::FdSink(int fd, std::size_t max_spans)
-    : fd_(fd), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)), spans_(new iovec[capacity_]) {}
+    : fd_(fd), reserve_space_(reservable(fd)), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
+      spans_(new iovec[capacity_]) {}
 
 void FdSink::put(std::string_view bytes) {
     if (bytes.empty()) return;
@@ -94,6 +109,7 @@ void FdSink::flush() {
     TraceSpan span(trace_, TraceKind::write);
     const std::size_t count = count_;
     count_ = 0;
+    if (reserve_space_) reserve_space_ = sys::reserve_space(fd_, total_bytes(spans_.get(), count));
     write_all(fd_, spans_.get(), count, written_);
 }
 
@@ -101,11 +117,7 @@ WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spa
                                  std::uint64_t sync_bytes, unsigned max_batches)
     : fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
       copy_bytes_(copy_bytes), sync_bytes_(sync_bytes), max_batches_(std::max(max_batches, 1u)),
-      batches_(new Batch[max_batches_ + 1]) {
-    // Appends go wherever the end is by then, which the file position does not tell.
-    struct stat st;
-    const int flags = ::fcntl(fd, F_GETFL);
-    reserve_space_ = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND);
+      batches_(new Batch[max_batches_ + 1]), reserve_space_(reservable(fd)) {
     for (unsigned i = 0; i <= max_batches_; ++i) {
         batches_[i].spans.reset(new iovec[max_spans_]);
         batches_[i].copies.reset(new char[copy_bytes_]);
@@ -259,11 +271,7 @@ void WriteBehindSink::run_writer() {
         int error = 0;
         if (!failed) {
             TraceSpan trace(writer_trace_, TraceKind::write);
-            if (reserve_space_) {
-                std::uint64_t bytes = 0;
-                for (std::size_t i = 0; i < batch.count; ++i) bytes += batch.spans[i].iov_len;
-                reserve_space_ = sys::reserve_space(fd_, bytes);
-            }
+            if (reserve_space_) reserve_space_ = sys::reserve_space(fd_, total_bytes(batch.spans.get(), batch.count));
             std::uint64_t done = 0;
             try {
                 write_all(fd_, batch.spans.get(), batch.count, done);

@@ -12,11 +12,10 @@
 #include "elvis/sink.hpp"
 #include "elvis/syscalls.hpp"
 #include "source_cases.hpp"
+#include "support/file_calls.hpp"
 
 using namespace elvis;
 using namespace elvis::testing;
-
-#include "elvis/io_error.hpp"
 
 TEST_CASE("posix source") {
     run_source_cases([](std::size_t size) { return make_posix_source(size); });
@@ -160,4 +159,49 @@ TEST_CASE("ELVIS_IO picks the backend when the mode is auto") {
     CHECK_THROWS_AS(choose_source(IoMode::automatic, 4096), std::invalid_argument);
     ::unsetenv("ELVIS_IO");
     CHECK(parse_io_mode("uring") == IoMode::uring);
+}
+
+TEST_CASE("FdSink: into a regular file, each flush reserves the space of its writes first, until refused") {
+    const std::string piece(100000, 'x'), other(70000, 'y');  // 100000 bytes: two writes
+    TempFile output("kept ");
+    auto flush_pieces = [&](int out, bool refuse) {
+        RecordFileCalls record(refuse);
+        FdSink sink(out);
+        sink.put(piece);
+        sink.flush();
+        sink.put(other);
+        sink.put(piece);
+        sink.flush();
+    };
+    {
+        const int out = ::open(output.path().c_str(), O_RDWR | O_CLOEXEC);
+        ::lseek(out, 5, SEEK_SET);
+        flush_pieces(out, false);
+        CHECK(read_all_at(out) == "kept " + piece + other + piece);
+        ::close(out);
+        const off_t m = static_cast<off_t>(max_write_bytes);
+        std::lock_guard lock(file_calls_mutex);
+        CHECK(file_calls == std::vector<FileCall>{
+                                {true, 5, 100000, FALLOC_FL_KEEP_SIZE},
+                                {false, 5, m, 0},
+                                {false, 5 + m, 100000 - m, 0},
+                                {true, 100005, 170000, FALLOC_FL_KEEP_SIZE},
+                                {false, 100005, m, 0},
+                                {false, 100005 + m, m, 0},
+                                {false, 100005 + 2 * m, 170000 - 2 * m, 0},
+                            });
+    }
+    {
+        const int out = ::open(output.path().c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
+        flush_pieces(out, true);
+        CHECK(read_all_at(out) == piece + other + piece);
+        ::close(out);
+        CHECK(reservations() == 1);
+    }
+    {
+        const int out = ::open(output.path().c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        flush_pieces(out, false);
+        ::close(out);
+        CHECK(reservations() == 0);
+    }
 }

@@ -17,6 +17,7 @@
 #include "elvis/sink.hpp"
 #include "elvis/syscalls.hpp"
 #include "source_cases.hpp"
+#include "support/file_calls.hpp"
 #include "support/reference.hpp"
 
 using namespace elvis;
@@ -447,48 +448,14 @@ TEST_CASE("write-behind: a failure with batches queued behind it is thrown once 
 
 namespace {
 
-// What the sink asked of the file: reservations and writes, with the file position at each.
-struct FileCall {
-    bool reserve;
-    off_t at, bytes;
-    int mode;
-    bool operator==(const FileCall&) const = default;
-};
-std::mutex file_calls_mutex;
-std::vector<FileCall> file_calls;
-bool refuse_reservations = false;
-
-int fallocate_recorded(int fd, int mode, off_t offset, off_t length) {
-    std::lock_guard lock(file_calls_mutex);
-    file_calls.push_back({true, offset, length, mode});
-    if (refuse_reservations) {
-        errno = EOPNOTSUPP;
-        return -1;
-    }
-    return ::fallocate(fd, mode, offset, length);
-}
-
-ssize_t writev_recorded(int fd, const iovec* spans, int count) {
-    const off_t at = ::lseek(fd, 0, SEEK_CUR);
-    const ssize_t n = ::writev(fd, spans, count);
-    std::lock_guard lock(file_calls_mutex);
-    if (n > 0) file_calls.push_back({false, at, n, 0});
-    return n;
-}
-
 // Rewrites `input` (nothing in it matches) into `out` through a WriteBehindSink that writes
 // every batch on its thread, recording the file calls; what the file then holds.
 std::string write_behind_into(int out, const std::string& input, std::size_t chunk, bool refuse) {
-    {
-        std::lock_guard lock(file_calls_mutex);
-        file_calls.clear();
-        refuse_reservations = refuse;
-    }
     TempFile file(input);
     const int in = file.open();
     const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
     {
-        sys::ScopedCalls seam({.writev = writev_recorded, .fallocate = fallocate_recorded});
+        RecordFileCalls record(refuse);
         auto source = make_uring_source(*ring, chunk, 6);
         WriteBehindSink sink(out, *source, 1024, 64 * 1024, 0, 4);
         StreamRewriter rewriter(matcher);
@@ -497,11 +464,7 @@ std::string write_behind_into(int out, const std::string& input, std::size_t chu
         source->close();
     }
     ::close(in);
-    std::string written;
-    char buffer[65536];
-    for (ssize_t n; (n = ::pread(out, buffer, sizeof buffer, static_cast<off_t>(written.size()))) > 0;)
-        written.append(buffer, static_cast<std::size_t>(n));
-    return written;
+    return read_all_at(out);
 }
 
 }  // namespace
@@ -533,15 +496,13 @@ TEST_CASE("write-behind: into a regular file, the writer reserves each batch's s
         const int out = ::open(output.path().c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
         CHECK(write_behind_into(out, input, chunk, true) == input);
         ::close(out);
-        std::lock_guard lock(file_calls_mutex);
-        CHECK(std::count_if(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }) == 1);
+        CHECK(reservations() == 1);
     }
     {  // Appending: where the writes land is the end of the file by then, so nothing is reserved.
         const int out = ::open(output.path().c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
         CHECK(write_behind_into(out, input, chunk, false) == input + input);
         ::close(out);
-        std::lock_guard lock(file_calls_mutex);
-        CHECK(std::none_of(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }));
+        CHECK(reservations() == 0);
     }
 }
 
@@ -561,9 +522,9 @@ TEST_CASE("write-behind: into a pipe, nothing is reserved") {
     consumer.join();
     ::close(fds[0]);
     CHECK(output == input);
+    CHECK(reservations() == 0);
     std::lock_guard lock(file_calls_mutex);
-    CHECK(std::none_of(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }));
-    CHECK_FALSE(file_calls.empty());
+    CHECK_FALSE(file_calls.empty());  // the writes were recorded
 }
 
 int main(int argc, char** argv) {
