@@ -816,6 +816,19 @@ class InPlace(Base):
         self.assertRegex(r.stderr, rb"elvis: 6 files scanned, 3 changed \(4 replacements\), 2 unchanged; skipped: 1 binary")
         self.assert_no_temporaries(root)
 
+    def test_summary_counts_one_in_the_singular(self):
+        path = os.path.join(self.dir, "one.txt")
+        with open(path, "wb") as f:
+            f.write(b"elvis once\n")
+        r = run(["--in-place", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, rb"^elvis: 1 file scanned, 1 changed \(1 replacement\), 0 unchanged; "
+                                   rb"0 left alone for safety, 0 errors in [0-9.]+ s\n$")
+        r = run(["--in-place", path, os.path.join(self.dir, "missing.txt")])
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, rb"elvis: 1 file scanned, 0 changed \(0 replacements\), 1 unchanged; "
+                                   rb"0 left alone for safety, 1 error in ")
+
     def test_many_workers_within_a_low_open_file_limit(self):
         # Each worker keeps a batch of files open; 256 workers under a hard limit of 128 open
         # files must still rewrite everything (fewer workers), not fail with EMFILE.

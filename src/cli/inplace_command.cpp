@@ -57,10 +57,15 @@ std::string megabytes(std::uint64_t bytes) {
     return text;
 }
 
+// "1 file", "2 files".
+std::string counted(std::uint64_t n, const char* noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 void print_summary(const InPlaceReport& r, double seconds, bool dry_run) {
-    std::string line = "elvis: " + std::to_string(r.scanned) + " files scanned, " + std::to_string(r.changed) +
-                       (dry_run ? " would change (" : " changed (") + std::to_string(r.replacements) +
-                       " replacements), " + std::to_string(r.unchanged) + " unchanged";
+    std::string line = "elvis: " + counted(r.scanned, "file") + " scanned, " + std::to_string(r.changed) +
+                       (dry_run ? " would change (" : " changed (") + counted(r.replacements, "replacement") +
+                       "), " + std::to_string(r.unchanged) + " unchanged";
     if (r.binary || r.skipped) {
         line += "; skipped: ";
         if (r.binary) line += std::to_string(r.binary) + " binary";
@@ -68,7 +73,7 @@ void print_summary(const InPlaceReport& r, double seconds, bool dry_run) {
         if (r.skipped) line += std::to_string(r.skipped) + " hard-linked";
     }
     line += "; " + std::to_string(r.refused) + " left alone for safety, " +
-            std::to_string(r.failed + r.walk_errors) + " errors";
+            counted(r.failed + r.walk_errors, "error");
     if (r.interrupted) line += ", " + std::to_string(r.interrupted) + " interrupted";
     char tail[64];
     std::snprintf(tail, sizeof tail, " in %.2f s\n", seconds);
