@@ -8,9 +8,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace elvis {
 
@@ -104,13 +106,59 @@ bool TreeWalker::leaves_tree(const std::string& path, const std::string& root_re
                                      (root_real == "/" || target[root_real.size()] == '/')));
 }
 
+namespace {
+
+// Splits a path or a pattern at '/'.
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        const std::size_t slash = path.find('/', start);
+        parts.push_back(path.substr(start, slash - start));
+        if (slash == std::string_view::npos) return parts;
+        start = slash + 1;
+    }
+}
+
+bool segment_matches(std::string_view pattern, std::string_view name) {
+    return ::fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) == 0;
+}
+
+// pattern[i...] against path[j...]; a run of "**" segments was collapsed to one, so the
+// backtracking is bounded by the number of "**" segments.
+bool segments_match(const std::vector<std::string_view>& pattern, std::size_t i,
+                    const std::vector<std::string_view>& path, std::size_t j) {
+    for (; i < pattern.size(); ++i, ++j) {
+        if (pattern[i] == "**") {
+            for (std::size_t skip = j; skip <= path.size(); ++skip)
+                if (segments_match(pattern, i + 1, path, skip)) return true;
+            return false;
+        }
+        if (j == path.size() || !segment_matches(pattern[i], path[j])) return false;
+    }
+    return j == path.size();
+}
+
+}  // namespace
+
+bool glob_matches(std::string_view pattern, std::string_view name, std::string_view relative, bool directory) {
+    if (!pattern.empty() && pattern.back() == '/') {
+        if (!directory) return false;
+        pattern.remove_suffix(1);
+    }
+    if (!pattern.empty() && pattern.front() == '/') pattern.remove_prefix(1);
+    if (pattern.find('/') == std::string_view::npos) return segment_matches(pattern, name);
+    std::vector<std::string_view> parts = segments(pattern);
+    parts.erase(std::unique(parts.begin(), parts.end(),
+                            [](std::string_view a, std::string_view b) { return a == "**" && b == "**"; }),
+                parts.end());
+    return segments_match(parts, 0, segments(relative), 0);
+}
+
 bool TreeWalker::included(std::string_view name, std::string_view relative, bool directory) const {
     bool included_by_pattern = false;
     for (const std::string& glob : options_.globs) {
         const bool exclude = !glob.empty() && glob[0] == '!';
-        const std::string pattern = exclude ? glob.substr(1) : glob;
-        const std::string subject(pattern.find('/') != std::string::npos ? relative : name);
-        if (::fnmatch(pattern.c_str(), subject.c_str(), FNM_PATHNAME) != 0) continue;
+        if (!glob_matches(std::string_view(glob).substr(exclude ? 1 : 0), name, relative, directory)) continue;
         if (exclude) return false;
         included_by_pattern = true;
     }

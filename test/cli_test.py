@@ -623,6 +623,26 @@ class Count(Base):
         self.assertEqual(self.count(["--glob", "!*.rss", root]).stdout, b"elvis\t6\n")
         self.assertEqual(self.count(["--glob", "!b", root]).stdout, b"elvis\t3\n")
 
+    def test_globs_with_double_star_and_directory_patterns(self):
+        root = os.path.join(self.dir, "g")
+        for rel in ["top.txt", "a/mid.txt", "a/b/deep.txt", "a/b/deep.md", "node_modules/x.txt", "a/node_modules"]:
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(b"elvis\n")
+
+        def files(*globs):
+            r = self.count(["--per-file"] + [a for g in globs for a in ("--glob", g)] + [root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return sorted(line.split(b"\t")[0].decode()[len(root) + 1:] for line in r.stdout.splitlines()
+                          if line.startswith(root.encode()))
+
+        self.assertEqual(files("**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "node_modules/x.txt", "top.txt"])
+        self.assertEqual(files("a/**/*.txt"), ["a/b/deep.txt", "a/mid.txt"])
+        self.assertEqual(files("!**/b/**"), ["a/mid.txt", "a/node_modules", "node_modules/x.txt", "top.txt"])
+        # A trailing '/': only the directory is left out, not the file of that name.
+        self.assertEqual(files("!node_modules/"), ["a/b/deep.md", "a/b/deep.txt", "a/mid.txt", "a/node_modules",
+                                                   "top.txt"])
+
     def test_dangling_link_reported_when_following(self):
         root = self.make_tree()
         os.unlink(os.path.join(root, "a", "fifo"))

@@ -22,13 +22,20 @@ namespace elvis {
 struct WalkOptions {
     bool hidden = false;
     bool follow = false;
-    // fnmatch(3) patterns; a leading '!' excludes. A pattern with '/' matches the path below the
-    // root, others match the file name. Files must match an including pattern when there is one;
-    // directories matching an excluding pattern are not entered.
+    // Patterns as glob_matches() takes them; a leading '!' excludes. Files must match an
+    // including pattern when there is one; directories matching an excluding pattern are not
+    // entered.
     std::vector<std::string> globs;
     // When following symlinks, refuse (and report) those that lead outside the named directory.
     bool stay_inside = false;
 };
+
+// Whether an entry matches a --glob pattern (without its '!'), as ripgrep and .gitignore read
+// one: a pattern without '/' matches the entry's name, one with '/' its path below the root
+// (`relative`), a '/' at its start changing nothing. The path is matched a segment at a time
+// with fnmatch(3), where a "**" segment stands for any number of directories, none included.
+// A pattern ending in '/' only matches directories.
+bool glob_matches(std::string_view pattern, std::string_view name, std::string_view relative, bool directory);
 
 // An open directory, kept open while entries found in it wait to be processed.
 struct DirHandle {

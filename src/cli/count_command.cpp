@@ -47,7 +47,8 @@ Options:
                           and other files or standard input starting with gzip's bytes 1f 8b
       --hidden            search hidden files and directories (and .git, .hg, .svn)
       --follow            follow symbolic links met while walking
-      --glob PATTERN      only files matching PATTERN; '!PATTERN' excludes (repeatable)
+      --glob PATTERN      only files matching PATTERN ('**/' spans directories);
+                          '!PATTERN' excludes (repeatable)
   -j, --threads N         worker threads, 1 to 256 (default: the number of CPUs)
       --buffer-size SIZE  read size, 1 to 64M, with K/M suffixes (default 256K)
       --split-threshold SIZE

@@ -74,7 +74,8 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --binary           also rewrite files with a NUL byte in their first 8 KiB
       --hidden           include hidden files and directories (and .git, .hg, .svn)
       --follow           follow symbolic links met while walking (never out of the tree)
-      --glob PATTERN     only files matching PATTERN; '!PATTERN' excludes (repeatable)
+      --glob PATTERN     only files matching PATTERN ('**/' spans directories);
+                         '!PATTERN' excludes (repeatable)
       --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line
   -0, --null             --files-from paths are NUL-separated
   -j, --threads N        worker threads, 1 to 256 (default: 4 per CPU, 8 to 64; rewriting
