@@ -209,9 +209,16 @@ class FilterBehaviour(Base):
         spans = [e for e in doc["traceEvents"] if e.get("ph") == "X"]
         self.assertGreaterEqual(len([e for e in spans if e["name"] == "scan"]), 600000 // 65536)
         self.assertTrue(all(e["dur"] >= 0 and e["ts"] >= 0 for e in spans))
-        r = run(["--trace", os.path.join(self.dir, "no", "such", "dir.json"), data])
+        # Refused before any input is read: standard input stays for whoever reads it next.
+        r = run(["--trace", os.path.join(self.dir, "no", "such", "dir.json")], b"elvis")
         self.assertEqual(r.returncode, 2)
-        self.assertIn(b"cannot write the trace", r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertRegex(r.stderr, rb"^elvis: cannot write the trace .*dir.json: No such file or directory\n$")
+        with open(data, "rb") as f:
+            r = subprocess.run([ELVIS, "--trace", os.path.join(self.dir, "no", "dir.json"), "-"], stdin=f,
+                               capture_output=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(f.tell(), 0)
 
     def test_environment_variable_selects_backend(self):
         r = run(["--stats"], b"x", env={"ELVIS_IO": "posix"})
@@ -606,6 +613,7 @@ class Count(Base):
         self.assertTrue({"range 1/3", "range 2/3", "range 3/3"} <= tracks, tracks)
         r = run(["count", "--trace", os.path.join(self.dir, "no", "such", "dir.json"), big])
         self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, b"")  # refused before counting
         self.assertIn(b"cannot write the trace", r.stderr)
 
     def test_hidden_follow_and_globs(self):

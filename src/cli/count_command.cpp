@@ -297,6 +297,7 @@ int count_command(int argc, char** argv) {
         std::fputs("Try 'elvis count --help' for more information.\n", stderr);
         return exit_trouble;
     }
+    if (!command->trace_path.empty() && !create_trace_file(command->trace_path)) return exit_trouble;
     std::optional<Trace> trace;
     if (command->stats || !command->trace_path.empty()) command->settings.trace = &trace.emplace();
     const auto started = std::chrono::steady_clock::now();

@@ -109,6 +109,15 @@ std::string backend_description(std::string_view backend, std::string_view fallb
     return text;
 }
 
+bool create_trace_file(const std::string& trace_path) {
+    std::FILE* out = std::fopen(trace_path.c_str(), "w");
+    if (out == nullptr || std::fclose(out) != 0) {
+        report("cannot write the trace " + trace_path, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path) {
     if (stats) {
         const std::string per_thread = trace.summary();  // a line per thread

@@ -57,6 +57,10 @@ std::vector<std::string> values_of(const boost::program_options::variables_map& 
 // The I/O backend for --stats: "io_uring", or "posix (fallback: WHY)".
 std::string backend_description(std::string_view backend, std::string_view fallback_reason);
 
+// Creates (or empties) the --trace file before any work, so that a path that cannot be written
+// fails at once instead of after the run; reports and returns false when it cannot.
+bool create_trace_file(const std::string& trace_path);
+
 // The end of --stats and --trace: prints the time of each thread ("elvis: time:         THREAD:
 // scan ...") when `stats`, and writes the trace to `trace_path` unless it is empty. Returns false,
 // reported, when the trace cannot be written.
