@@ -989,6 +989,13 @@ class InPlace(Base):
         for _ in range(3):
             r = run(["--in-place", "--dry-run", "-j", "8", listed])
             self.assertEqual((r.returncode, r.stdout), (0, expected), r.stderr)
+        # So is --diff: one diff per file, in the order of their paths, whichever worker was first.
+        labels = [f"--- a/{listed.lstrip('/')}/{n}\n".encode() for n in sorted(names[:200])]
+        for _ in range(3):
+            r = run(["--in-place", "--diff", "-j", "8", listed])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual([line + b"\n" for line in r.stdout.split(b"\n") if line.startswith(b"--- a/") and
+                              b"/f" in line], labels)
         r = run(["--in-place", "--diff", plain])
         self.assertEqual(r.returncode, 0, r.stderr)
         label = plain.lstrip("/")

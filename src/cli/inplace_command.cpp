@@ -1,6 +1,7 @@
 // `elvis --in-place`: runs the rewrite on a worker thread while the main thread handles
 // SIGINT/SIGTERM and the progress line with Boost.Asio, then prints the summary.
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <thread>
 #include <utility>
@@ -27,10 +29,9 @@ namespace elvis::cli {
 
 namespace {
 
-// Prints a unified diff of the original and the rewrite, labelled with the path (diffutils).
-// False, reported, when diff could not run or failed (it says why: a full disk, a closed pipe).
-bool print_diff(const std::string& path, int original_fd, int rewritten_fd) {
-    std::fflush(stdout);
+// A unified diff of the original and the rewrite, labelled with the path (diffutils), into
+// `text`. False, reported, when diff could not run or failed.
+bool unified_diff(const std::string& path, int original_fd, int rewritten_fd, std::string& text) {
     // The child sees our descriptors through /proc/<our pid>/fd, since /proc/self is the child.
     const std::string pid = std::to_string(::getpid());
     const std::string a = "/proc/" + pid + "/fd/" + std::to_string(original_fd);
@@ -38,15 +39,30 @@ bool print_diff(const std::string& path, int original_fd, int rewritten_fd) {
     const std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? 0 : path.find_first_not_of('/'));
     const std::string label_a = "a/" + relative, label_b = "b/" + relative;
     const char* argv[] = {"diff", "-u", "--label", label_a.c_str(), "--label", label_b.c_str(), a.c_str(), b.c_str(), nullptr};
+    const int out = ::memfd_create("elvis-diff", MFD_CLOEXEC);
+    if (out < 0) {
+        report(path, std::string("cannot show the change: ") + std::strerror(errno));
+        return false;
+    }
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
     pid_t child;
-    if (::posix_spawnp(&child, "diff", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
+    const int spawned = ::posix_spawnp(&child, "diff", &actions, nullptr, const_cast<char**>(argv), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        ::close(out);
         report(path, "cannot run diff to show the change");
         return false;
     }
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) return true;  // 1: the files differ
+    char buffer[65536];
+    ssize_t n;
+    for (off_t at = 0; (n = ::pread(out, buffer, sizeof buffer, at)) > 0; at += n) text.append(buffer, static_cast<std::size_t>(n));
+    ::close(out);
+    if (n == 0 && WIFEXITED(status) && WEXITSTATUS(status) <= 1) return true;  // 1: the files differ
     report(path, "diff failed to show the change");
     return false;
 }
@@ -113,9 +129,13 @@ int in_place_command(const InPlaceRun& run) {
             default: break;
         }
     };
+    // --diff's too, whole diffs sorted by path.
+    std::vector<std::pair<std::string, std::string>> diffs;
     bool diff_failed = false;
     callbacks.on_preview = [&](const std::string& path, int original_fd, int rewritten_fd) {
-        if (!print_diff(path, original_fd, rewritten_fd)) diff_failed = true;
+        std::string text;
+        if (!unified_diff(path, original_fd, rewritten_fd, text)) diff_failed = true;
+        diffs.emplace_back(path, std::move(text));
     };
     callbacks.on_walk_error = [](const std::string& path, const std::string& reason) { report(path, reason); };
 
@@ -168,6 +188,8 @@ int in_place_command(const InPlaceRun& run) {
     std::sort(would_change.begin(), would_change.end());
     for (const auto& [path, replacements] : would_change)
         std::printf("%s\t%llu\n", tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
+    std::sort(diffs.begin(), diffs.end());
+    for (const auto& [path, text] : diffs) std::fwrite(text.data(), 1, text.size(), stdout);
     if (failure) std::rethrow_exception(failure);
     const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;
     const int status = check_stdout(trouble ? exit_trouble : exit_ok);  // the list before the summary
