@@ -36,7 +36,10 @@ int FileEntry::open(bool follow) const {
 
 TreeWalker::TreeWalker(WalkOptions options, ErrorHandler on_error)
     : options_(std::move(options)), on_error_(std::move(on_error)) {
-    for (const std::string& glob : options_.globs) has_includes_ = has_includes_ || glob.empty() || glob[0] != '!';
+    for (const std::string& glob : options_.globs) {
+        globs_.emplace_back(glob);
+        has_includes_ = has_includes_ || !globs_.back().excludes();
+    }
 }
 
 void TreeWalker::error(const std::string& path, const std::string& reason) {
@@ -108,28 +111,18 @@ bool TreeWalker::leaves_tree(const std::string& path, const std::string& root_re
 
 namespace {
 
-// Splits a path or a pattern at '/'.
-std::vector<std::string_view> segments(std::string_view path) {
-    std::vector<std::string_view> parts;
-    for (std::size_t start = 0;;) {
-        const std::size_t slash = path.find('/', start);
-        parts.push_back(path.substr(start, slash - start));
-        if (slash == std::string_view::npos) return parts;
-        start = slash + 1;
-    }
+bool segment_matches(const std::string& pattern, const std::string& name) {
+    return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
-bool segment_matches(std::string_view pattern, std::string_view name) {
-    return ::fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) == 0;
-}
-
-// pattern[i...] against path[j...]; a run of "**" segments was collapsed to one, so the
-// backtracking is bounded by the number of "**" segments.
-bool segments_match(const std::vector<std::string_view>& pattern, std::size_t i,
-                    const std::vector<std::string_view>& path, std::size_t j) {
+// pattern[i...] against path[j...]. Runs of "**" were collapsed to one, so the backtracking is
+// bounded by the number of "**" segments.
+bool segments_match(const std::vector<std::string>& pattern, std::size_t i, const std::vector<std::string>& path,
+                    std::size_t j) {
     for (; i < pattern.size(); ++i, ++j) {
         if (pattern[i] == "**") {
-            for (std::size_t skip = j; skip <= path.size(); ++skip)
+            // Last, it stands for what is inside: one segment at least.
+            for (std::size_t skip = i + 1 == pattern.size() ? j + 1 : j; skip <= path.size(); ++skip)
                 if (segments_match(pattern, i + 1, path, skip)) return true;
             return false;
         }
@@ -140,26 +133,47 @@ bool segments_match(const std::vector<std::string_view>& pattern, std::size_t i,
 
 }  // namespace
 
-bool glob_matches(std::string_view pattern, std::string_view name, std::string_view relative, bool directory) {
-    if (!pattern.empty() && pattern.back() == '/') {
-        if (!directory) return false;
-        pattern.remove_suffix(1);
+GlobPattern::GlobPattern(std::string_view glob) {
+    if (!glob.empty() && glob.front() == '!') {
+        exclude_ = true;
+        glob.remove_prefix(1);
     }
-    if (!pattern.empty() && pattern.front() == '/') pattern.remove_prefix(1);
-    if (pattern.find('/') == std::string_view::npos) return segment_matches(pattern, name);
-    std::vector<std::string_view> parts = segments(pattern);
-    parts.erase(std::unique(parts.begin(), parts.end(),
-                            [](std::string_view a, std::string_view b) { return a == "**" && b == "**"; }),
-                parts.end());
-    return segments_match(parts, 0, segments(relative), 0);
+    if (!glob.empty() && glob.back() == '/') {
+        directories_only_ = true;
+        glob.remove_suffix(1);
+    }
+    whole_path_ = glob.find('/') != std::string_view::npos;
+    if (!whole_path_) {
+        segments_.emplace_back(glob);
+        return;
+    }
+    // Empty segments ("/a", "a//b") and repeated "**" change nothing.
+    for (std::size_t start = 0; start <= glob.size();) {
+        const std::size_t slash = std::min(glob.find('/', start), glob.size());
+        const std::string_view segment = glob.substr(start, slash - start);
+        if (!segment.empty() && !(segment == "**" && !segments_.empty() && segments_.back() == "**"))
+            segments_.emplace_back(segment);
+        start = slash + 1;
+    }
 }
 
-bool TreeWalker::included(std::string_view name, std::string_view relative, bool directory) const {
+bool GlobPattern::matches(const std::string& name, std::string_view relative, bool directory) const {
+    if (directories_only_ && !directory) return false;
+    if (!whole_path_) return segment_matches(segments_.front(), name);
+    std::vector<std::string> path;
+    for (std::size_t start = 0; start <= relative.size();) {
+        const std::size_t slash = std::min(relative.find('/', start), relative.size());
+        path.emplace_back(relative.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return segments_match(segments_, 0, path, 0);
+}
+
+bool TreeWalker::included(const std::string& name, std::string_view relative, bool directory) const {
     bool included_by_pattern = false;
-    for (const std::string& glob : options_.globs) {
-        const bool exclude = !glob.empty() && glob[0] == '!';
-        if (!glob_matches(std::string_view(glob).substr(exclude ? 1 : 0), name, relative, directory)) continue;
-        if (exclude) return false;
+    for (const GlobPattern& glob : globs_) {
+        if (!glob.matches(name, relative, directory)) continue;
+        if (glob.excludes()) return false;
         included_by_pattern = true;
     }
     return directory || !has_includes_ || included_by_pattern;
@@ -231,11 +245,11 @@ void TreeWalker::list_directory(Item item) {
                 error(path, "not a regular file; skipped");
                 continue;
             }
-            if (!included(name, relative, type == DT_DIR)) continue;
             Item child;
+            child.entry.name = std::string(name);
+            if (!included(child.entry.name, relative, type == DT_DIR)) continue;
             child.directory = type == DT_DIR;
             child.entry.dir = dir;
-            child.entry.name = std::string(name);
             child.entry.path = std::move(path);
             child.entry.via_symlink = via_symlink;
             child.relative = std::move(relative);

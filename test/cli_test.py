@@ -646,6 +646,8 @@ class Count(Base):
 
         self.assertEqual(files("**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "node_modules/x.txt", "top.txt"])
         self.assertEqual(files("a/**/*.txt"), ["a/b/deep.txt", "a/mid.txt"])
+        self.assertEqual(files("/node_modules/**"), ["node_modules/x.txt"])  # anchored: not a/node_modules
+        self.assertEqual(files("/top.txt"), ["top.txt"])
         self.assertEqual(files("!**/b/**"), ["a/mid.txt", "a/node_modules", "node_modules/x.txt", "top.txt"])
         # A trailing '/': only the directory is left out, not the file of that name.
         self.assertEqual(files("!node_modules/"), ["a/b/deep.md", "a/b/deep.txt", "a/mid.txt", "a/node_modules",

@@ -30,12 +30,22 @@ struct WalkOptions {
     bool stay_inside = false;
 };
 
-// Whether an entry matches a --glob pattern (without its '!'), as ripgrep and .gitignore read
-// one: a pattern without '/' matches the entry's name, one with '/' its path below the root
-// (`relative`), a '/' at its start changing nothing. The path is matched a segment at a time
-// with fnmatch(3), where a "**" segment stands for any number of directories, none included.
-// A pattern ending in '/' only matches directories.
-bool glob_matches(std::string_view pattern, std::string_view name, std::string_view relative, bool directory);
+// A --glob pattern, read as ripgrep and .gitignore read one. A leading '!' excludes. A pattern
+// without '/' matches an entry's name; one with '/' (a leading one included) matches its path
+// below the root, a directory at a time with fnmatch(3), where a "**" segment stands for any
+// number of directories, none included, and a trailing "/**" for everything inside, not the
+// directory itself. A pattern ending in '/' only matches directories.
+class GlobPattern {
+public:
+    explicit GlobPattern(std::string_view glob);
+    bool excludes() const { return exclude_; }
+    // `name` is the last segment of `relative`, the entry's path below the root.
+    bool matches(const std::string& name, std::string_view relative, bool directory) const;
+
+private:
+    bool exclude_ = false, directories_only_ = false, whole_path_ = false;
+    std::vector<std::string> segments_;  // one, the name pattern, unless whole_path_
+};
 
 // An open directory, kept open while entries found in it wait to be processed.
 struct DirHandle {
@@ -87,11 +97,12 @@ private:
     };
     void list_directory(Item item);
     void push_directory(std::shared_ptr<const DirHandle> dir, std::string path, std::string relative);
-    bool included(std::string_view name, std::string_view relative, bool directory) const;
+    bool included(const std::string& name, std::string_view relative, bool directory) const;
     bool leaves_tree(const std::string& path, const std::string& root_real) const;
     void error(const std::string& path, const std::string& reason);
 
     WalkOptions options_;
+    std::vector<GlobPattern> globs_;  // options_.globs, parsed
     ErrorHandler on_error_;
     std::mutex mutex_;
     std::condition_variable wake_;
