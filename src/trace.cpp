@@ -33,10 +33,8 @@ TraceRecorder* Trace::add_thread(std::string name, std::size_t capacity) {
     return recorders_.back().get();
 }
 
-void Trace::write_json(const std::string& path) const {
+void Trace::write_json(std::FILE* out) const {
     std::lock_guard lock(mutex_);
-    std::FILE* out = std::fopen(path.c_str(), "w");
-    if (out == nullptr) throw IoError("cannot write the trace " + path, errno);
     std::uint64_t origin = UINT64_MAX;
     for (const auto& r : recorders_)
         for (std::size_t i = 0; i < r->count_; ++i) origin = std::min(origin, r->events_[i].begin_ns);
@@ -58,7 +56,6 @@ void Trace::write_json(const std::string& path) const {
                          static_cast<unsigned long long>(r.dropped_), tid + 1);
     }
     std::fputs("\n]}\n", out);
-    if (std::fclose(out) != 0) throw IoError("cannot write the trace " + path, errno);
 }
 
 std::string Trace::summary() const {

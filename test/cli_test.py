@@ -219,6 +219,17 @@ class FilterBehaviour(Base):
                                capture_output=True)
             self.assertEqual(r.returncode, 2)
             self.assertEqual(f.tell(), 0)
+        # Opened once: a FIFO's reader gets the whole trace, not the end of file of an early check.
+        fifo = os.path.join(self.dir, "trace.fifo")
+        os.mkfifo(fifo)
+        with subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE) as reader:
+            r = run(["--trace", fifo, data])
+            got = reader.communicate(timeout=60)[0]
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("traceEvents", json.loads(got))
+        r = run(["--trace", "/dev/full", data])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"elvis: cannot write the trace /dev/full: No space left on device", r.stderr)
 
     def test_environment_variable_selects_backend(self):
         r = run(["--stats"], b"x", env={"ELVIS_IO": "posix"})

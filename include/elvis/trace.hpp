@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -89,8 +90,9 @@ class Trace {
 public:
     // Adds a recorder for the calling thread (allocates its buffer).
     TraceRecorder* add_thread(std::string name, std::size_t capacity = 1 << 16);
-    // Writes every recorder as Chrome Trace Event JSON (one track per thread). Throws IoError.
-    void write_json(const std::string& path) const;
+    // Writes every recorder as Chrome Trace Event JSON (one track per thread); the caller checks
+    // the stream for errors.
+    void write_json(std::FILE* out) const;
     // "thread: scan X ms, read wait Y ms, write Z ms" lines, for --stats.
     std::string summary() const;
 

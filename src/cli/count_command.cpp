@@ -297,7 +297,8 @@ int count_command(int argc, char** argv) {
         std::fputs("Try 'elvis count --help' for more information.\n", stderr);
         return exit_trouble;
     }
-    if (!command->trace_path.empty() && !create_trace_file(command->trace_path)) return exit_trouble;
+    TraceFile trace_file;
+    if (!command->trace_path.empty() && !open_trace_file(command->trace_path, trace_file)) return exit_trouble;
     std::optional<Trace> trace;
     if (command->stats || !command->trace_path.empty()) command->settings.trace = &trace.emplace();
     const auto started = std::chrono::steady_clock::now();
@@ -315,7 +316,7 @@ int count_command(int argc, char** argv) {
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     command->json ? print_json(*command, result) : print_tsv(*command, result);
     if (command->stats) print_stats(result, elapsed.count());
-    if (trace && !finish_trace(*trace, command->stats, command->trace_path)) return exit_trouble;
+    if (trace && !finish_trace(*trace, command->stats, trace_file)) return exit_trouble;
     if (!result.errors.empty()) return exit_trouble;
     for (std::uint64_t total : result.totals)
         if (total) return exit_ok;

@@ -286,7 +286,8 @@ int filter_command(int argc, char** argv) {
     }
 
     if (settings->in_place) return in_place_command(*settings->in_place);
-    if (!settings->trace_path.empty() && !create_trace_file(settings->trace_path)) return exit_trouble;
+    TraceFile trace_file;
+    if (!settings->trace_path.empty() && !open_trace_file(settings->trace_path, trace_file)) return exit_trouble;
     const auto started = std::chrono::steady_clock::now();
     // Several batches in flight to a regular file; one to a pipe or terminal, whose reader sets
     // the pace: more only added context switches (cat | elvis | cat: 1206 ms with one, 1381 ms
@@ -354,7 +355,7 @@ int filter_command(int argc, char** argv) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         print_stats(rewriter, elapsed.count(), io);
     }
-    if (trace && !finish_trace(*trace, settings->stats, settings->trace_path)) return exit_trouble;
+    if (trace && !finish_trace(*trace, settings->stats, trace_file)) return exit_trouble;
     return status;
 }
 

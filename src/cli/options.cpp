@@ -109,16 +109,15 @@ std::string backend_description(std::string_view backend, std::string_view fallb
     return text;
 }
 
-bool create_trace_file(const std::string& trace_path) {
-    std::FILE* out = std::fopen(trace_path.c_str(), "w");
-    if (out == nullptr || std::fclose(out) != 0) {
-        report("cannot write the trace " + trace_path, std::strerror(errno));
-        return false;
-    }
-    return true;
+bool open_trace_file(const std::string& path, TraceFile& file) {
+    file.path = path;
+    file.stream.reset(std::fopen(path.c_str(), "w"));
+    if (file.stream) return true;
+    report("cannot write the trace " + path, std::strerror(errno));
+    return false;
 }
 
-bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path) {
+bool finish_trace(const Trace& trace, bool stats, TraceFile& file) {
     if (stats) {
         const std::string per_thread = trace.summary();  // a line per thread
         for (std::size_t start = 0; start < per_thread.size();) {
@@ -127,14 +126,14 @@ bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path)
             start = end + 1;
         }
     }
-    if (trace_path.empty()) return true;
-    try {
-        trace.write_json(trace_path);
-    } catch (const IoError& e) {
-        report(e.what());
-        return false;
-    }
-    return true;
+    if (!file.stream) return true;
+    trace.write_json(file.stream.get());
+    const bool written = std::fflush(file.stream.get()) == 0 && !std::ferror(file.stream.get());
+    const int error = errno;
+    const bool closed = std::fclose(file.stream.release()) == 0;
+    if (written && closed) return true;
+    report("cannot write the trace " + file.path, std::strerror(written ? errno : error));
+    return false;
 }
 
 namespace po = boost::program_options;

@@ -3,6 +3,8 @@
 
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -57,14 +59,19 @@ std::vector<std::string> values_of(const boost::program_options::variables_map& 
 // The I/O backend for --stats: "io_uring", or "posix (fallback: WHY)".
 std::string backend_description(std::string_view backend, std::string_view fallback_reason);
 
-// Creates (or empties) the --trace file before any work, so that a path that cannot be written
-// fails at once instead of after the run; reports and returns false when it cannot.
-bool create_trace_file(const std::string& trace_path);
+// The --trace file, opened (created or emptied) before any work, so that a path that cannot be
+// written fails at once, and written once at the end (a FIFO sees one writer).
+struct TraceFile {
+    std::string path;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream{nullptr, std::fclose};
+};
+// Opens `path`; reports and returns false when it cannot.
+bool open_trace_file(const std::string& path, TraceFile& file);
 
 // The end of --stats and --trace: prints the time of each thread ("elvis: time:         THREAD:
-// scan ...") when `stats`, and writes the trace to `trace_path` unless it is empty. Returns false,
+// scan ...") when `stats`, and writes the trace into `file` when it is open. Returns false,
 // reported, when the trace cannot be written.
-bool finish_trace(const Trace& trace, bool stats, const std::string& trace_path);
+bool finish_trace(const Trace& trace, bool stats, TraceFile& file);
 
 // What went to stdout through stdio (help, version, count's table, merge's sums, --dry-run's
 // list) is checked by flushing it, as GNU's close_stdout does: `elvis --help > /dev/full` must
