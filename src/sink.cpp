@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,14 +78,6 @@ bool add_span(iovec* spans, std::size_t& count, std::size_t capacity, const char
     return true;
 }
 
-// Whether writes to fd may reserve their disk space first (sys::reserve_space): a regular file,
-// not opened for appending, where the file position tells where the writes will land.
-bool reservable(int fd) {
-    struct stat st;
-    const int flags = ::fcntl(fd, F_GETFL);
-    return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND);
-}
-
 std::uint64_t total_bytes(const iovec* spans, std::size_t count) {
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < count; ++i) bytes += spans[i].iov_len;
@@ -92,8 +86,24 @@ std::uint64_t total_bytes(const iovec* spans, std::size_t count) {
 
 }  // namespace
 
+void SpaceReservation::before_writing(int fd, const iovec* spans, std::size_t count) {
+    if (state_ == State::off) return;
+    const std::uint64_t bytes = total_bytes(spans, count);
+    if (bytes < max_write_bytes) return;
+    if (state_ == State::undecided) {
+        struct stat st;
+        struct statfs fs;
+        const int flags = ::fcntl(fd, F_GETFL);
+        const bool useful = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) &&
+                            ::fstatfs(fd, &fs) == 0 && fs.f_type == EXT4_SUPER_MAGIC;
+        state_ = useful ? State::reserving : State::off;
+        if (!useful) return;
+    }
+    if (!sys::reserve_space(fd, bytes)) state_ = State::off;
+}
+
 FdSink::FdSink(int fd, std::size_t max_spans)
-    : fd_(fd), reserve_space_(reservable(fd)), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
+    : fd_(fd), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
       spans_(new iovec[capacity_]) {}
 
 void FdSink::put(std::string_view bytes) {
@@ -109,7 +119,7 @@ void FdSink::flush() {
     TraceSpan span(trace_, TraceKind::write);
     const std::size_t count = count_;
     count_ = 0;
-    if (reserve_space_) reserve_space_ = sys::reserve_space(fd_, total_bytes(spans_.get(), count));
+    reservation_.before_writing(fd_, spans_.get(), count);
     write_all(fd_, spans_.get(), count, written_);
 }
 
@@ -117,7 +127,7 @@ WriteBehindSink::WriteBehindSink(int fd, ByteSource& source, std::size_t max_spa
                                  std::uint64_t sync_bytes, unsigned max_batches)
     : fd_(fd), source_(source), max_spans_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
       copy_bytes_(copy_bytes), sync_bytes_(sync_bytes), max_batches_(std::max(max_batches, 1u)),
-      batches_(new Batch[max_batches_ + 1]), reserve_space_(reservable(fd)) {
+      batches_(new Batch[max_batches_ + 1]) {
     for (unsigned i = 0; i <= max_batches_; ++i) {
         batches_[i].spans.reset(new iovec[max_spans_]);
         batches_[i].copies.reset(new char[copy_bytes_]);
@@ -181,6 +191,7 @@ void WriteBehindSink::write_synchronously(iovec* spans, std::size_t count) {
     if (count == 0) return;
     if (failure_ != 0) throw WriteError("write error", failure_);
     TraceSpan trace(trace_, TraceKind::write);
+    reservation_.before_writing(fd_, spans, count);
     std::uint64_t done = 0;
     try {
         write_all(fd_, spans, count, done);
@@ -271,7 +282,7 @@ void WriteBehindSink::run_writer() {
         int error = 0;
         if (!failed) {
             TraceSpan trace(writer_trace_, TraceKind::write);
-            if (reserve_space_) reserve_space_ = sys::reserve_space(fd_, total_bytes(batch.spans.get(), batch.count));
+            reservation_.before_writing(fd_, batch.spans.get(), batch.count);
             std::uint64_t done = 0;
             try {
                 write_all(fd_, batch.spans.get(), batch.count, done);

@@ -26,6 +26,19 @@ namespace elvis {
 // costs a few syscalls per MiB; pipes measured the same with 64 KiB, 256 KiB and 1 MiB writes.
 inline constexpr std::size_t max_write_bytes = 64 * 1024;
 
+// Reserves the disk space of a large write just before it is made (sys::reserve_space), where
+// that was measured to help: a regular file on ext4, not opened for appending (its writes land
+// wherever the end is by then). Decided at the first write of at least max_write_bytes, so a
+// small output costs no system call; the first refusal ends it. One per sink; not thread-safe.
+class SpaceReservation {
+public:
+    void before_writing(int fd, const iovec* spans, std::size_t count);
+
+private:
+    enum class State : unsigned char { undecided, reserving, off };
+    State state_ = State::undecided;
+};
+
 class Sink {
 public:
     virtual ~Sink() = default;
@@ -40,8 +53,8 @@ public:
 
 // Gathers spans into a fixed iovec array and writes them with writev(2): unchanged input is
 // never copied. Handles short writes, EINTR and non-blocking descriptors. Allocates only in the
-// constructor. Into a regular file, each flush first reserves the disk space of what it writes
-// (sys::reserve_space); ext4 then also has no delayed allocation to force when a rewritten file
+// constructor. Into a file, each large flush first reserves the disk space of what it writes
+// (SpaceReservation); ext4 then also has no delayed allocation to force when a rewritten file
 // is renamed over its original: --in-place of a 256 MiB file took 264 ms instead of 365 ms with
 // --no-fsync, 398 ms instead of 427 ms with the sync (medians of 6; bench/README.md, "File ->
 // file, fifth look"). Throws IoError (EPIPE included; the caller decides how quiet to be).
@@ -57,7 +70,7 @@ public:
 private:
     TraceRecorder* trace_ = nullptr;
     int fd_;
-    bool reserve_space_;  // a regular file that has not refused
+    SpaceReservation reservation_;
     std::size_t capacity_;
     std::size_t count_ = 0;
     std::unique_ptr<iovec[]> spans_;
@@ -77,9 +90,9 @@ private:
 // with the same four batches in flight, file -> file took 577 ms with the thread and 682 ms with
 // io_uring workers (medians of 8, cat 491 ms; bench/README.md, "File -> file, fourth look").
 //
-// Into a regular file, the writer reserves each batch's disk space just before writing it
-// (sys::reserve_space): the file's size only grows by what is written, and at most the batch
-// being written is left allocated past the end if a write fails or the process is killed.
+// Each batch's disk space is reserved just before it is written (SpaceReservation): the file's
+// size only grows by what is written, and at most the batch being written is left allocated
+// past the end if a write fails or the process is killed.
 //
 // Where the source cannot retain (posix, gzip) a flush writes at once, as FdSink does. Allocates
 // only in the constructor and when the writer starts. A write error (IoError, EPIPE included) is
@@ -146,7 +159,8 @@ private:
     std::atomic<std::uint64_t> written_{0};
     std::thread writer_;
     bool writer_refused_ = false;
-    bool reserve_space_ = false;  // the writer's, once it runs: a regular file that has not refused
+    // Used by whichever thread writes: this one with nothing in flight, or the writer.
+    SpaceReservation reservation_;
     std::mutex mutex_;  // guards what follows
     std::condition_variable to_writer_, from_writer_;
     std::uint64_t submitted_ = 0, written_batches_ = 0;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -27,14 +29,15 @@ inline std::mutex file_calls_mutex;
 inline std::vector<FileCall> file_calls;
 inline bool refuse_reservations = false;
 
-inline int fallocate_recorded(int fd, int mode, off_t offset, off_t length) {
+// Pretends to reserve (or refuses, as a file system without fallocate would).
+inline int fallocate_recorded(int, int mode, off_t offset, off_t length) {
     std::lock_guard lock(file_calls_mutex);
     file_calls.push_back({true, offset, length, mode});
     if (refuse_reservations) {
         errno = EOPNOTSUPP;
         return -1;
     }
-    return ::fallocate(fd, mode, offset, length);
+    return 0;
 }
 
 inline ssize_t writev_recorded(int fd, const iovec* spans, int count) {
@@ -62,6 +65,12 @@ private:
 inline std::size_t reservations() {
     std::lock_guard lock(file_calls_mutex);
     return static_cast<std::size_t>(std::count_if(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }));
+}
+
+// Whether fd's file is on ext4, the one file system where sinks reserve space.
+inline bool on_ext4(int fd) {
+    struct statfs fs;
+    return ::fstatfs(fd, &fs) == 0 && fs.f_type == EXT4_SUPER_MAGIC;
 }
 
 // The whole content of the file at fd, whatever its position.
