@@ -1009,6 +1009,10 @@ class InPlace(Base):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual([line + b"\n" for line in r.stdout.split(b"\n") if line.startswith(b"--- a/") and
                               b"/f" in line], labels)
+        # Without diff(1) each change is reported as not shown, and nothing is written.
+        r = run(["--in-place", "--diff", plain], env={"PATH": os.path.join(self.dir, "no-bin")})
+        self.assertEqual((r.returncode, r.stdout), (2, b""))
+        self.assertIn(f"elvis: {plain}: cannot run diff to show the change\n".encode(), r.stderr)
         r = run(["--in-place", "--diff", plain])
         self.assertEqual(r.returncode, 0, r.stderr)
         label = plain.lstrip("/")

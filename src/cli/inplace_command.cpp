@@ -1,5 +1,6 @@
 // `elvis --in-place`: runs the rewrite on a worker thread while the main thread handles
 // SIGINT/SIGTERM and the progress line with Boost.Asio, then prints the summary.
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <thread>
@@ -29,43 +31,88 @@ namespace elvis::cli {
 
 namespace {
 
-// A unified diff of the original and the rewrite, labelled with the path (diffutils), into
-// `text`. False, reported, when diff could not run or failed.
-bool unified_diff(const std::string& path, int original_fd, int rewritten_fd, std::string& text) {
-    // The child sees our descriptors through /proc/<our pid>/fd, since /proc/self is the child.
-    const std::string pid = std::to_string(::getpid());
-    const std::string a = "/proc/" + pid + "/fd/" + std::to_string(original_fd);
-    const std::string b = "/proc/" + pid + "/fd/" + std::to_string(rewritten_fd);
-    const std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? 0 : path.find_first_not_of('/'));
-    const std::string label_a = "a/" + relative, label_b = "b/" + relative;
-    const char* argv[] = {"diff", "-u", "--label", label_a.c_str(), "--label", label_b.c_str(), a.c_str(), b.c_str(), nullptr};
-    const int out = ::memfd_create("elvis-diff", MFD_CLOEXEC);
-    if (out < 0) {
+// --diff's diffs, gathered in an unnamed temporary file as the workers finish files and printed
+// sorted by path at the end: the same tree gives the same output, as --dry-run's list does, and
+// memory does not grow with the diffs.
+class DiffSpool {
+public:
+    ~DiffSpool() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    // Appends a unified diff of the original and the rewrite, labelled with the path
+    // (diffutils). False, reported, when it cannot be shown.
+    bool add(const std::string& path, int original_fd, int rewritten_fd) {
+        if (fd_ < 0 && !open(path)) return false;
+        // The child sees our descriptors through /proc/<our pid>/fd, since /proc/self is the child.
+        const std::string pid = std::to_string(::getpid());
+        const std::string a = "/proc/" + pid + "/fd/" + std::to_string(original_fd);
+        const std::string b = "/proc/" + pid + "/fd/" + std::to_string(rewritten_fd);
+        const std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? 0 : path.find_first_not_of('/'));
+        const std::string label_a = "a/" + relative, label_b = "b/" + relative;
+        const char* argv[] = {"diff", "-u", "--label", label_a.c_str(), "--label", label_b.c_str(), a.c_str(), b.c_str(), nullptr};
+        posix_spawn_file_actions_t actions;
+        ::posix_spawn_file_actions_init(&actions);
+        ::posix_spawn_file_actions_adddup2(&actions, fd_, STDOUT_FILENO);  // writes at our end
+        pid_t child;
+        const int spawned = ::posix_spawnp(&child, "diff", &actions, nullptr, const_cast<char**>(argv), environ);
+        ::posix_spawn_file_actions_destroy(&actions);
+        if (spawned != 0) {
+            report(path, "cannot run diff to show the change");
+            return false;
+        }
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+        const off_t end = ::lseek(fd_, 0, SEEK_CUR);
+        if (end >= end_ && WIFEXITED(status) && WEXITSTATUS(status) <= 1) {  // 1: the files differ
+            entries_.push_back({path, end_, end - end_});
+            end_ = end;
+            return true;
+        }
+        ::lseek(fd_, end_, SEEK_SET);  // a failed diff's output is dropped
+        report(path, "diff failed to show the change");
+        return false;
+    }
+
+    // Copies the diffs to stdout in the order of their paths.
+    void print() {
+        std::sort(entries_.begin(), entries_.end(),
+                  [](const Entry& x, const Entry& y) { return x.path < y.path; });
+        char buffer[65536];
+        for (const Entry& e : entries_) {
+            ssize_t n = 0;
+            for (off_t done = 0; done < e.length; done += n) {
+                n = ::pread(fd_, buffer, static_cast<std::size_t>(std::min<off_t>(e.length - done, sizeof buffer)),
+                            e.start + done);
+                if (n <= 0) {
+                    report(e.path, std::string("cannot show the change: ") + std::strerror(n < 0 ? errno : EIO));
+                    break;
+                }
+                std::fwrite(buffer, 1, static_cast<std::size_t>(n), stdout);
+            }
+        }
+    }
+
+private:
+    struct Entry {
+        std::string path;
+        off_t start, length;
+    };
+
+    bool open(const std::string& path) {
+        const char* dir = std::getenv("TMPDIR");
+        fd_ = ::open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd_ < 0) fd_ = ::memfd_create("elvis-diff", MFD_CLOEXEC);  // no such directory, or no O_TMPFILE
+        if (fd_ >= 0) return true;
         report(path, std::string("cannot show the change: ") + std::strerror(errno));
         return false;
     }
-    posix_spawn_file_actions_t actions;
-    ::posix_spawn_file_actions_init(&actions);
-    ::posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
-    pid_t child;
-    const int spawned = ::posix_spawnp(&child, "diff", &actions, nullptr, const_cast<char**>(argv), environ);
-    ::posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-        ::close(out);
-        report(path, "cannot run diff to show the change");
-        return false;
-    }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    char buffer[65536];
-    ssize_t n;
-    for (off_t at = 0; (n = ::pread(out, buffer, sizeof buffer, at)) > 0; at += n) text.append(buffer, static_cast<std::size_t>(n));
-    ::close(out);
-    if (n == 0 && WIFEXITED(status) && WEXITSTATUS(status) <= 1) return true;  // 1: the files differ
-    report(path, "diff failed to show the change");
-    return false;
-}
+
+    int fd_ = -1;
+    off_t end_ = 0;
+    std::vector<Entry> entries_;
+};
 
 std::string megabytes(std::uint64_t bytes) {
     char text[32];
@@ -129,13 +176,10 @@ int in_place_command(const InPlaceRun& run) {
             default: break;
         }
     };
-    // --diff's too, whole diffs sorted by path.
-    std::vector<std::pair<std::string, std::string>> diffs;
+    DiffSpool diffs;
     bool diff_failed = false;
     callbacks.on_preview = [&](const std::string& path, int original_fd, int rewritten_fd) {
-        std::string text;
-        if (!unified_diff(path, original_fd, rewritten_fd, text)) diff_failed = true;
-        diffs.emplace_back(path, std::move(text));
+        if (!diffs.add(path, original_fd, rewritten_fd)) diff_failed = true;
     };
     callbacks.on_walk_error = [](const std::string& path, const std::string& reason) { report(path, reason); };
 
@@ -188,8 +232,7 @@ int in_place_command(const InPlaceRun& run) {
     std::sort(would_change.begin(), would_change.end());
     for (const auto& [path, replacements] : would_change)
         std::printf("%s\t%llu\n", tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
-    std::sort(diffs.begin(), diffs.end());
-    for (const auto& [path, text] : diffs) std::fwrite(text.data(), 1, text.size(), stdout);
+    diffs.print();
     if (failure) std::rethrow_exception(failure);
     const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;
     const int status = check_stdout(trouble ? exit_trouble : exit_ok);  // the list before the summary
