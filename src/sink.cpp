@@ -89,7 +89,7 @@ std::uint64_t total_bytes(const iovec* spans, std::size_t count) {
 void SpaceReservation::before_writing(int fd, const iovec* spans, std::size_t count) {
     if (state_ == State::off) return;
     const std::uint64_t bytes = total_bytes(spans, count);
-    if (bytes < max_write_bytes) return;
+    if (bytes < min_bytes) return;
     if (state_ == State::undecided) {
         struct stat st;
         struct statfs fs;

@@ -474,7 +474,8 @@ std::string write_behind_into(int out, const std::string& input, std::size_t chu
 
 TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved where it is about to be written, "
           "on the writer thread or this one, until refused") {
-    const std::size_t chunk = 3 * max_write_bytes + 100;  // four writes per batch
+    const std::size_t chunk = 4 * max_write_bytes + 100;  // five writes per batch, large enough to reserve
+    static_assert(4 * max_write_bytes >= SpaceReservation::min_bytes);
     std::string input = random_bytes(6 * chunk, 21);
     std::replace(input.begin(), input.end(), 'e', 'x');  // nothing held back: batches are chunks
     TempFile output("already here: ");
@@ -491,9 +492,9 @@ TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved whe
         for (std::size_t batch = 0; batch < 6; ++batch) {
             const off_t at = start + static_cast<off_t>(batch * chunk);
             if (ext4) expected.push_back({true, at, static_cast<off_t>(chunk), FALLOC_FL_KEEP_SIZE});
-            for (std::size_t write = 0; write < 4; ++write)
+            for (std::size_t write = 0; write < 5; ++write)
                 expected.push_back({false, at + static_cast<off_t>(write * max_write_bytes),
-                                    static_cast<off_t>(write < 3 ? max_write_bytes : 100), 0});
+                                    static_cast<off_t>(write < 4 ? max_write_bytes : 100), 0});
         }
         CHECK(file_calls == expected);
     }

@@ -198,8 +198,8 @@ int in_place_command(const InPlaceRun& run) {
     std::function<void()> tick = [&] {
         const double seconds = elapsed();
         const std::uint64_t bytes = progress.bytes_done;
-        std::fprintf(stderr, "\relvis: %llu files done, %s, %.1f MB/s   ",
-                     static_cast<unsigned long long>(progress.files_done.load()), megabytes(bytes).c_str(),
+        std::fprintf(stderr, "\relvis: %s done, %s, %.1f MB/s   ", counted(progress.files_done.load(), "file").c_str(),
+                     megabytes(bytes).c_str(),
                      seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0);
         timer.expires_after(std::chrono::milliseconds(250));
         timer.async_wait([&](const boost::system::error_code& error) {
