@@ -57,6 +57,17 @@ void StreamScanner::feed(std::string_view chunk) {
 }
 
 bool StreamScanner::next(Match& match) {
+    // Hits found ahead are the next matches: scan() stops at the root before each of them and only
+    // leaves the root past the last one. So the next is reported without the way through scan(),
+    // which on dense text (one `elvis` per 290 bytes) cost as much as the search: engine_bench's
+    // one-needle count went from 6.6 to 7.4 GB/s.
+    if (hit_next_ < hit_count_) {
+        assert(state_ == 0 && !has_candidate_ && pos_ >= chunk_base_ && hits_[hit_next_] >= pos_ - chunk_base_);
+        const std::size_t hit = hits_[hit_next_++];
+        match = {chunk_base_ + hit, chunk_base_ + hit + single_length_, 0};
+        report(match);
+        return true;
+    }
     if (scan(match)) return true;
     if (!chunk_held_) {
         hold_tail();
