@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,20 +85,24 @@ std::uint64_t total_bytes(const iovec* spans, std::size_t count) {
 
 }  // namespace
 
-void SpaceReservation::before_writing(int fd, const iovec* spans, std::size_t count) {
-    if (state_ == State::off) return;
-    const std::uint64_t bytes = total_bytes(spans, count);
-    if (bytes < min_bytes) return;
+bool SpaceReservation::reserve(int fd, std::uint64_t bytes) {
+    if (state_ == State::off || bytes < min_bytes) return false;
     if (state_ == State::undecided) {
         struct stat st;
         struct statfs fs;
         const int flags = ::fcntl(fd, F_GETFL);
         const bool useful = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) &&
-                            ::fstatfs(fd, &fs) == 0 && fs.f_type == EXT4_SUPER_MAGIC;
+                            sys::calls().fstatfs(fd, &fs) == 0 && fs.f_type == EXT4_SUPER_MAGIC;
         state_ = useful ? State::reserving : State::off;
-        if (!useful) return;
+        if (!useful) return false;
     }
-    if (!sys::reserve_space(fd, bytes)) state_ = State::off;
+    if (sys::reserve_space(fd, bytes)) return true;
+    state_ = State::off;
+    return false;
+}
+
+void SpaceReservation::before_writing(int fd, const iovec* spans, std::size_t count) {
+    if (state_ != State::off) reserve(fd, total_bytes(spans, count));
 }
 
 FdSink::FdSink(int fd, std::size_t max_spans)
@@ -119,7 +122,6 @@ void FdSink::flush() {
     TraceSpan span(trace_, TraceKind::write);
     const std::size_t count = count_;
     count_ = 0;
-    reservation_.before_writing(fd_, spans_.get(), count);
     write_all(fd_, spans_.get(), count, written_);
 }
 

@@ -8,11 +8,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "elvis/inplace.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/sink.hpp"
 #include "elvis/syscalls.hpp"
 #include "source_cases.hpp"
 #include "support/file_calls.hpp"
+#include "support/reference.hpp"
 
 using namespace elvis;
 using namespace elvis::testing;
@@ -161,56 +163,78 @@ TEST_CASE("ELVIS_IO picks the backend when the mode is auto") {
     CHECK(parse_io_mode("uring") == IoMode::uring);
 }
 
-TEST_CASE("FdSink: into a file on ext4, each large flush reserves the space of its writes first, until refused") {
+TEST_CASE("SpaceReservation: large reservations at the file position, on ext4 only, until refused") {
     const std::size_t large = SpaceReservation::min_bytes;
-    const std::string piece(large + 1000, 'x'), other(70000, 'y');
-    const std::string small(large - 1, 's');  // not worth a system call
-    TempFile output("kept ");
-    auto flush_pieces = [&](int out, bool refuse) {
-        RecordFileCalls record(refuse);
-        FdSink sink(out);
-        sink.put(small);
-        sink.flush();
-        sink.put(piece);
-        sink.flush();
-        sink.put(other);
-        sink.put(piece);
-        sink.flush();
-    };
+    TempFile file("0123456789");
+    const int fd = ::open(file.path().c_str(), O_RDWR | O_CLOEXEC);
+    ::lseek(fd, 4, SEEK_SET);
     {
-        const int out = ::open(output.path().c_str(), O_RDWR | O_CLOEXEC);
-        const bool ext4 = on_ext4(out);
-        ::lseek(out, 5, SEEK_SET);
-        flush_pieces(out, false);
-        CHECK(read_all_at(out) == "kept " + small + piece + other + piece);
-        ::close(out);
-        // Each flush: its reservation (on ext4, when large), then its writes, max_write_bytes each.
-        std::vector<FileCall> expected;
-        off_t at = 5;
-        for (std::size_t bytes : {small.size(), piece.size(), other.size() + piece.size()}) {
-            if (ext4 && bytes >= large) expected.push_back({true, at, static_cast<off_t>(bytes), FALLOC_FL_KEEP_SIZE});
-            for (std::size_t done = 0; done < bytes; done += max_write_bytes) {
-                const std::size_t n = std::min(max_write_bytes, bytes - done);
-                expected.push_back({false, at, static_cast<off_t>(n), 0});
-                at += static_cast<off_t>(n);
-            }
-        }
+        RecordFileCalls record;
+        SpaceReservation reservation;
+        CHECK_FALSE(reservation.reserve(fd, large - 1));  // not worth a system call
+        CHECK(reservation.reserve(fd, large));
+        CHECK(reservation.reserve(fd, 3 * large));
         std::lock_guard lock(file_calls_mutex);
-        CHECK(file_calls == expected);
-        if (ext4) CHECK(std::count_if(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }) == 2);
+        CHECK(file_calls == std::vector<FileCall>{{true, 4, static_cast<off_t>(large), FALLOC_FL_KEEP_SIZE},
+                                                  {true, 4, static_cast<off_t>(3 * large), FALLOC_FL_KEEP_SIZE}});
     }
-    {  // Refused: asked once.
-        const int out = ::open(output.path().c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
-        const bool ext4 = on_ext4(out);
-        flush_pieces(out, true);
-        CHECK(read_all_at(out) == small + piece + other + piece);
-        ::close(out);
-        CHECK(reservations() == (ext4 ? 1u : 0u));
+    {
+        RecordFileCalls record(true);  // a file system without fallocate: asked once
+        SpaceReservation reservation;
+        CHECK_FALSE(reservation.reserve(fd, large));
+        CHECK_FALSE(reservation.reserve(fd, large));
+        CHECK(reservations() == 1);
     }
-    {  // Appending: nothing reserved.
-        const int out = ::open(output.path().c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        flush_pieces(out, false);
-        ::close(out);
+    {
+        RecordFileCalls record(false, TMPFS_MAGIC);  // not measured there: never asked
+        CHECK_FALSE(SpaceReservation().reserve(fd, large));
         CHECK(reservations() == 0);
     }
+    ::close(fd);
+    {
+        RecordFileCalls record;
+        const int appending = ::open(file.path().c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        CHECK_FALSE(SpaceReservation().reserve(appending, large));  // the position says nothing
+        ::close(appending);
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        CHECK_FALSE(SpaceReservation().reserve(fds[1], large));
+        ::close(fds[0]);
+        ::close(fds[1]);
+        CHECK(reservations() == 0);
+    }
+}
+
+TEST_CASE("rewrite in place: the new file's space is reserved whole before it is written") {
+    char dir[] = "/tmp/elvis-test-XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/big.txt";
+    std::string content;
+    while (content.size() < 2 * SpaceReservation::min_bytes) content += "elvis and more text\n";
+    {
+        TempFile staged(content);
+        REQUIRE(::rename(staged.path().c_str(), path.c_str()) == 0);
+    }
+    InPlaceSettings settings;
+    settings.rules = {{"elvis", "E"}};  // shorter: the unused rest is given back
+    settings.replace.fsync = false;
+    settings.io = IoMode::posix;
+    InPlaceProgress progress;
+    {
+        RecordFileCalls record;
+        const InPlaceReport report = rewrite_in_place(settings, {dir}, {}, progress);
+        CHECK(report.changed == 1);
+    }
+    const std::string expected = reference::rewrite({{"elvis", "E"}}, {}, content);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    CHECK(read_all_at(fd) == expected);
+    ::close(fd);
+    {
+        std::lock_guard lock(file_calls_mutex);
+        REQUIRE_FALSE(file_calls.empty());
+        CHECK(file_calls.front() == FileCall{true, 0, static_cast<off_t>(content.size()), FALLOC_FL_KEEP_SIZE});
+        CHECK(std::count_if(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }) == 1);
+    }
+    ::unlink(path.c_str());
+    ::rmdir(dir);
 }

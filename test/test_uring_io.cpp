@@ -453,12 +453,12 @@ namespace {
 // With `synchronous`, the posix source, which lends no buffer: every batch is written at once on
 // this thread.
 std::string write_behind_into(int out, const std::string& input, std::size_t chunk, bool refuse,
-                              bool synchronous = false) {
+                              bool synchronous = false, long file_system = EXT4_SUPER_MAGIC) {
     TempFile file(input);
     const int in = file.open();
     const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
     {
-        RecordFileCalls record(refuse);
+        RecordFileCalls record(refuse, file_system);
         auto source = synchronous ? make_posix_source(chunk) : make_uring_source(*ring, chunk, 6);
         WriteBehindSink sink(out, *source, 1024, 64 * 1024, 0, 4);
         StreamRewriter rewriter(matcher);
@@ -472,8 +472,8 @@ std::string write_behind_into(int out, const std::string& input, std::size_t chu
 
 }  // namespace
 
-TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved where it is about to be written, "
-          "on the writer thread or this one, until refused") {
+TEST_CASE("write-behind: into a file on ext4, each large batch's space is reserved where it is about to be "
+          "written, on the writer thread or this one, until refused") {
     const std::size_t chunk = 4 * max_write_bytes + 100;  // five writes per batch, large enough to reserve
     static_assert(4 * max_write_bytes >= SpaceReservation::min_bytes);
     std::string input = random_bytes(6 * chunk, 21);
@@ -483,7 +483,6 @@ TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved whe
     for (bool synchronous : {false, true}) {
         CAPTURE(synchronous);
         const int out = ::open(output.path().c_str(), O_RDWR | O_CLOEXEC);
-        const bool ext4 = on_ext4(out);
         ::lseek(out, start, SEEK_SET);
         CHECK(write_behind_into(out, input, chunk, false, synchronous) == "already here: " + input);
         ::close(out);
@@ -491,7 +490,7 @@ TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved whe
         std::vector<FileCall> expected;
         for (std::size_t batch = 0; batch < 6; ++batch) {
             const off_t at = start + static_cast<off_t>(batch * chunk);
-            if (ext4) expected.push_back({true, at, static_cast<off_t>(chunk), FALLOC_FL_KEEP_SIZE});
+            expected.push_back({true, at, static_cast<off_t>(chunk), FALLOC_FL_KEEP_SIZE});
             for (std::size_t write = 0; write < 5; ++write)
                 expected.push_back({false, at + static_cast<off_t>(write * max_write_bytes),
                                     static_cast<off_t>(write < 4 ? max_write_bytes : 100), 0});
@@ -500,10 +499,15 @@ TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved whe
     }
     {  // Refused (a file system without fallocate): asked once, and the writes go on.
         const int out = ::open(output.path().c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
-        const bool ext4 = on_ext4(out);
         CHECK(write_behind_into(out, input, chunk, true) == input);
         ::close(out);
-        CHECK(reservations() == (ext4 ? 1u : 0u));
+        CHECK(reservations() == 1);
+    }
+    {  // Another file system: nothing reserved.
+        const int out = ::open(output.path().c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
+        CHECK(write_behind_into(out, input, chunk, false, false, TMPFS_MAGIC) == input);
+        ::close(out);
+        CHECK(reservations() == 0);
     }
     {  // Appending: where the writes land is the end of the file by then, so nothing is reserved.
         const int out = ::open(output.path().c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
@@ -514,7 +518,8 @@ TEST_CASE("write-behind: into a file on ext4, each batch's space is reserved whe
 }
 
 TEST_CASE("write-behind: into a pipe, nothing is reserved") {
-    const std::size_t chunk = 3 * max_write_bytes + 100;
+    const std::size_t chunk = 4 * max_write_bytes + 100;  // large enough to reserve into a file
+    static_assert(4 * max_write_bytes >= SpaceReservation::min_bytes);
     std::string input = random_bytes(6 * chunk, 22);
     std::replace(input.begin(), input.end(), 'e', 'x');
     int fds[2];

@@ -28,13 +28,15 @@ inline constexpr std::size_t max_write_bytes = 64 * 1024;
 
 // Reserves the disk space of a large write just before it is made (sys::reserve_space), where
 // that was measured to help: a regular file on ext4, not opened for appending (its writes land
-// wherever the end is by then), and writes of min_bytes or more. 1 GiB in 64 KiB writes, with
-// reservations of 1 MiB, 256 KiB and 64 KiB: 284, 309 and 390 ms against 370 ms without (medians
-// of 8; bench/README.md, "File -> file, fifth look"). Decided at the first large write, so a
-// small output costs no system call; the first refusal ends it. One per sink; not thread-safe.
+// wherever the end is by then), and min_bytes or more. 1 GiB in 64 KiB writes, with reservations
+// of 1 MiB, 256 KiB and 64 KiB: 284, 309 and 390 ms against 370 ms without (medians of 8;
+// bench/README.md, "File -> file, fifth look"). Decided at the first large reservation, so a
+// small output costs no system call; the first refusal ends it. Not thread-safe.
 class SpaceReservation {
 public:
     static constexpr std::size_t min_bytes = 256 * 1024;
+    // Reserves the next `bytes` at fd's file position; true when they were.
+    bool reserve(int fd, std::uint64_t bytes);
     void before_writing(int fd, const iovec* spans, std::size_t count);
 
 private:
@@ -56,11 +58,7 @@ public:
 
 // Gathers spans into a fixed iovec array and writes them with writev(2): unchanged input is
 // never copied. Handles short writes, EINTR and non-blocking descriptors. Allocates only in the
-// constructor. Into a file, each large flush first reserves the disk space of what it writes
-// (SpaceReservation); ext4 then also has no delayed allocation to force when a rewritten file
-// is renamed over its original: --in-place of a 256 MiB file took 264 ms instead of 365 ms with
-// --no-fsync, 398 ms instead of 427 ms with the sync (medians of 6; bench/README.md, "File ->
-// file, fifth look"). Throws IoError (EPIPE included; the caller decides how quiet to be).
+// constructor. Throws IoError (EPIPE included; the caller decides how quiet to be).
 class FdSink final : public Sink {
 public:
     explicit FdSink(int fd, std::size_t max_spans = 1024);
@@ -73,7 +71,6 @@ public:
 private:
     TraceRecorder* trace_ = nullptr;
     int fd_;
-    SpaceReservation reservation_;
     std::size_t capacity_;
     std::size_t count_ = 0;
     std::unique_ptr<iovec[]> spans_;
@@ -93,9 +90,10 @@ private:
 // with the same four batches in flight, file -> file took 577 ms with the thread and 682 ms with
 // io_uring workers (medians of 8, cat 491 ms; bench/README.md, "File -> file, fourth look").
 //
-// Each batch's disk space is reserved just before it is written (SpaceReservation): the file's
-// size only grows by what is written, and at most the batch being written is left allocated
-// past the end if a write fails or the process is killed.
+// The disk space of each batch of SpaceReservation::min_bytes or more is reserved just before
+// it is written, where SpaceReservation finds that useful: the file's size only grows by what is
+// written, and at most the batch being written is left allocated past the end if a write fails
+// or the process is killed.
 //
 // Where the source cannot retain (posix, gzip) a flush writes at once, as FdSink does. Allocates
 // only in the constructor and when the writer starts. A write error (IoError, EPIPE included) is

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ struct Calls {
     ssize_t (*read)(int fd, void* buf, size_t count) = ::read;
     ssize_t (*writev)(int fd, const iovec* iov, int iovcnt) = ::writev;
     int (*fallocate)(int fd, int mode, off_t offset, off_t length) = ::fallocate;
+    int (*fstatfs)(int fd, struct statfs* buf) = ::fstatfs;
 };
 
 // The table in use; the real system calls unless a test swapped it.

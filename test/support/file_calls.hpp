@@ -28,6 +28,7 @@ struct FileCall {
 inline std::mutex file_calls_mutex;
 inline std::vector<FileCall> file_calls;
 inline bool refuse_reservations = false;
+inline long file_system_type = EXT4_SUPER_MAGIC;
 
 // Pretends to reserve (or refuses, as a file system without fallocate would).
 inline int fallocate_recorded(int, int mode, off_t offset, off_t length) {
@@ -40,6 +41,14 @@ inline int fallocate_recorded(int, int mode, off_t offset, off_t length) {
     return 0;
 }
 
+// The real answer, but for the file system's type: the one the test chose.
+inline int fstatfs_chosen(int fd, struct statfs* buf) {
+    const int result = ::fstatfs(fd, buf);
+    std::lock_guard lock(file_calls_mutex);
+    buf->f_type = file_system_type;
+    return result;
+}
+
 inline ssize_t writev_recorded(int fd, const iovec* spans, int count) {
     const off_t at = ::lseek(fd, 0, SEEK_CUR);
     const ssize_t n = ::writev(fd, spans, count);
@@ -48,14 +57,17 @@ inline ssize_t writev_recorded(int fd, const iovec* spans, int count) {
     return n;
 }
 
-// Records writes and reservations while it lives (reservations refused as by a file system
-// without fallocate, if asked).
+// Records writes and reservations while it lives, with every file on a file system of type
+// `type` (ext4 by default, whatever /tmp is), and reservations refused as by a file system
+// without fallocate, if asked.
 class RecordFileCalls {
 public:
-    explicit RecordFileCalls(bool refuse = false) : seam_({.writev = writev_recorded, .fallocate = fallocate_recorded}) {
+    explicit RecordFileCalls(bool refuse = false, long type = EXT4_SUPER_MAGIC)
+        : seam_({.writev = writev_recorded, .fallocate = fallocate_recorded, .fstatfs = fstatfs_chosen}) {
         std::lock_guard lock(file_calls_mutex);
         file_calls.clear();
         refuse_reservations = refuse;
+        file_system_type = type;
     }
 
 private:
@@ -65,12 +77,6 @@ private:
 inline std::size_t reservations() {
     std::lock_guard lock(file_calls_mutex);
     return static_cast<std::size_t>(std::count_if(file_calls.begin(), file_calls.end(), [](const FileCall& c) { return c.reserve; }));
-}
-
-// Whether fd's file is on ext4, the one file system where sinks reserve space.
-inline bool on_ext4(int fd) {
-    struct statfs fs;
-    return ::fstatfs(fd, &fs) == 0 && fs.f_type == EXT4_SUPER_MAGIC;
 }
 
 // The whole content of the file at fd, whatever its position.
