@@ -644,7 +644,8 @@ class Count(Base):
 
     def test_globs_with_double_star_and_directory_patterns(self):
         root = os.path.join(self.dir, "g")
-        for rel in ["top.txt", "a/mid.txt", "a/b/deep.txt", "a/b/deep.md", "node_modules/x.txt", "a/node_modules"]:
+        for rel in ["top.txt", "a/mid.txt", "a/b/deep.txt", "a/b/deep.md", "node_modules/x.txt", "a/node_modules",
+                    "a/top.txt", "a/x/node_modules/y.txt"]:
             os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
             with open(os.path.join(root, rel), "wb") as f:
                 f.write(b"elvis\n")
@@ -655,14 +656,19 @@ class Count(Base):
             return sorted(line.split(b"\t")[0].decode()[len(root) + 1:] for line in r.stdout.splitlines()
                           if line.startswith(root.encode()))
 
-        self.assertEqual(files("**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "node_modules/x.txt", "top.txt"])
-        self.assertEqual(files("a/**/*.txt"), ["a/b/deep.txt", "a/mid.txt"])
-        self.assertEqual(files("/node_modules/**"), ["node_modules/x.txt"])  # anchored: not a/node_modules
+        self.assertEqual(files("**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "a/top.txt", "a/x/node_modules/y.txt",
+                                             "node_modules/x.txt", "top.txt"])
+        self.assertEqual(files("a/**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "a/top.txt", "a/x/node_modules/y.txt"])
+        # A leading '/' anchors the pattern: not a/x/node_modules, not a/top.txt.
+        self.assertEqual(files("/node_modules/**"), ["node_modules/x.txt"])
         self.assertEqual(files("/top.txt"), ["top.txt"])
-        self.assertEqual(files("!**/b/**"), ["a/mid.txt", "a/node_modules", "node_modules/x.txt", "top.txt"])
-        # A trailing '/': only the directory is left out, not the file of that name.
+        self.assertEqual(files("!/node_modules/"), ["a/b/deep.md", "a/b/deep.txt", "a/mid.txt", "a/node_modules",
+                                                    "a/top.txt", "a/x/node_modules/y.txt", "top.txt"])
+        self.assertEqual(files("!**/b/**"), ["a/mid.txt", "a/node_modules", "a/top.txt", "a/x/node_modules/y.txt",
+                                             "node_modules/x.txt", "top.txt"])
+        # A trailing '/': only directories of that name are left out, not the file a/node_modules.
         self.assertEqual(files("!node_modules/"), ["a/b/deep.md", "a/b/deep.txt", "a/mid.txt", "a/node_modules",
-                                                   "top.txt"])
+                                                   "a/top.txt", "top.txt"])
 
     def test_dangling_link_reported_when_following(self):
         root = self.make_tree()
@@ -856,6 +862,18 @@ class InPlace(Base):
         self.assertIn(b"fifo: not a regular file", r.stderr)
         self.assertRegex(r.stderr, rb"elvis: 6 files scanned, 3 changed \(4 replacements\), 2 unchanged; skipped: 1 binary")
         self.assert_no_temporaries(root)
+
+    def test_shorter_rewrite_leaves_no_space_reserved_past_the_end(self):
+        # The new file's space is reserved at the original's size; a shorter result gives the
+        # rest back instead of keeping it allocated past its end.
+        path = os.path.join(self.dir, "big.txt")
+        with open(path, "wb") as f:
+            f.write(b"elvis presley " * 80000)  # 1.1 MB
+        r = run(["--in-place", "--no-fsync", "-f", "elvis presley ", "-r", "E", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(path), b"E" * 80000)
+        st = os.stat(path)
+        self.assertLessEqual(st.st_blocks * 512, (st.st_size + 4095) // 4096 * 4096 + 4096, (st.st_size, st.st_blocks))
 
     def test_summary_counts_one_in_the_singular(self):
         path = os.path.join(self.dir, "one.txt")

@@ -75,8 +75,10 @@ public:
         return false;
     }
 
-    // Copies the diffs to stdout in the order of their paths.
-    void print() {
+    // Copies the diffs to stdout in the order of their paths; false, reported, when one could not
+    // be read back.
+    bool print() {
+        bool complete = true;
         std::sort(entries_.begin(), entries_.end(),
                   [](const Entry& x, const Entry& y) { return x.path < y.path; });
         char buffer[65536];
@@ -87,11 +89,13 @@ public:
                             e.start + done);
                 if (n <= 0) {
                     report(e.path, std::string("cannot show the change: ") + std::strerror(n < 0 ? errno : EIO));
+                    complete = false;
                     break;
                 }
                 std::fwrite(buffer, 1, static_cast<std::size_t>(n), stdout);
             }
         }
+        return complete;
     }
 
 private:
@@ -232,7 +236,7 @@ int in_place_command(const InPlaceRun& run) {
     std::sort(would_change.begin(), would_change.end());
     for (const auto& [path, replacements] : would_change)
         std::printf("%s\t%llu\n", tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
-    diffs.print();
+    if (!diffs.print()) diff_failed = true;
     if (failure) std::rethrow_exception(failure);
     const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;
     const int status = check_stdout(trouble ? exit_trouble : exit_ok);  // the list before the summary

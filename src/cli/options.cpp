@@ -111,7 +111,7 @@ std::string backend_description(std::string_view backend, std::string_view fallb
 
 bool open_trace_file(const std::string& path, TraceFile& file) {
     file.path = path;
-    file.stream.reset(std::fopen(path.c_str(), "w"));
+    file.stream.reset(std::fopen(path.c_str(), "we"));
     if (file.stream) return true;
     report("cannot write the trace " + path, std::strerror(errno));
     return false;
@@ -128,8 +128,9 @@ bool finish_trace(const Trace& trace, bool stats, TraceFile& file) {
     }
     if (!file.stream) return true;
     trace.write_json(file.stream.get());
+    errno = 0;
     const bool written = std::fflush(file.stream.get()) == 0 && !std::ferror(file.stream.get());
-    const int error = errno;
+    const int error = errno != 0 ? errno : EIO;  // an earlier write failed; its errno may be gone
     const bool closed = std::fclose(file.stream.release()) == 0;
     if (written && closed) return true;
     report("cannot write the trace " + file.path, std::strerror(written ? errno : error));
