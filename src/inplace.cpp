@@ -255,8 +255,8 @@ private:
     // With `expected` bytes, the new file's space is reserved whole first (SpaceReservation), and
     // what the rewrite did not use (a shorter replacement) is given back: ext4 then has no delayed
     // allocation to force out when the file is renamed over the original. --in-place of a 256 MiB
-    // file: 264 ms instead of 365 ms with --no-fsync, 398 instead of 427 ms with the sync (medians
-    // of 6; bench/README.md, "File -> file, fifth look").
+    // file: 234 ms instead of 396 ms with --no-fsync, 377 instead of 434 ms with the sync (medians
+    // of 5; bench/README.md, "File -> file, fifth look").
     void rewrite(int in, int out, std::uint64_t expected = 0) {
         FdSink sink(out);
         const bool reserved = SpaceReservation().reserve(out, expected);
