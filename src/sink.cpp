@@ -106,8 +106,7 @@ void SpaceReservation::before_writing(int fd, const iovec* spans, std::size_t co
 }
 
 FdSink::FdSink(int fd, std::size_t max_spans)
-    : fd_(fd), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)),
-      spans_(new iovec[capacity_]) {}
+    : fd_(fd), capacity_(std::clamp<std::size_t>(max_spans, 1, IOV_MAX)), spans_(new iovec[capacity_]) {}
 
 void FdSink::put(std::string_view bytes) {
     if (bytes.empty()) return;

@@ -22,7 +22,7 @@ namespace elvis {
 struct WalkOptions {
     bool hidden = false;
     bool follow = false;
-    // Patterns as glob_matches() takes them; a leading '!' excludes. Files must match an
+    // Patterns as GlobPattern reads them; a leading '!' excludes. Files must match an
     // including pattern when there is one; directories matching an excluding pattern are not
     // entered.
     std::vector<std::string> globs;
@@ -31,7 +31,7 @@ struct WalkOptions {
 };
 
 // A --glob pattern, read as ripgrep and .gitignore read one. A leading '!' excludes. A pattern
-// without '/' matches an entry's name; one with '/' (a leading one included) matches its path
+// without '/' matches an entry's name; one with a '/' other than a trailing one matches its path
 // below the root, a directory at a time with fnmatch(3), where a "**" segment stands for any
 // number of directories, none included, and a trailing "/**" for everything inside, not the
 // directory itself. A pattern ending in '/' only matches directories.
