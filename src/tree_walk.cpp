@@ -111,6 +111,17 @@ bool TreeWalker::leaves_tree(const std::string& path, const std::string& root_re
 
 namespace {
 
+// The parts of a path or pattern between its '/'s, empty ones included.
+std::vector<std::string> split_at_slashes(std::string_view path) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 0; start <= path.size();) {
+        const std::size_t slash = std::min(path.find('/', start), path.size());
+        parts.emplace_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return parts;
+}
+
 bool segment_matches(const std::string& pattern, const std::string& name) {
     return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
@@ -148,25 +159,15 @@ GlobPattern::GlobPattern(std::string_view glob) {
         return;
     }
     // Empty segments ("/a", "a//b") and repeated "**" change nothing.
-    for (std::size_t start = 0; start <= glob.size();) {
-        const std::size_t slash = std::min(glob.find('/', start), glob.size());
-        const std::string_view segment = glob.substr(start, slash - start);
+    for (std::string& segment : split_at_slashes(glob))
         if (!segment.empty() && !(segment == "**" && !segments_.empty() && segments_.back() == "**"))
-            segments_.emplace_back(segment);
-        start = slash + 1;
-    }
+            segments_.push_back(std::move(segment));
 }
 
 bool GlobPattern::matches(const std::string& name, std::string_view relative, bool directory) const {
     if (directories_only_ && !directory) return false;
     if (!whole_path_) return segment_matches(segments_.front(), name);
-    std::vector<std::string> path;
-    for (std::size_t start = 0; start <= relative.size();) {
-        const std::size_t slash = std::min(relative.find('/', start), relative.size());
-        path.emplace_back(relative.substr(start, slash - start));
-        start = slash + 1;
-    }
-    return segments_match(segments_, 0, path, 0);
+    return segments_match(segments_, 0, split_at_slashes(relative), 0);
 }
 
 bool TreeWalker::included(const std::string& name, std::string_view relative, bool directory) const {
