@@ -86,8 +86,11 @@ const Probe& probe_of(const NeedleProbes& probes, std::size_t j) {
 
 char fold_bits(const Probe& probe) { return probe.fold ? char{0x20} : char{0}; }
 
+// With `fold` false (no probe ignores case) the OR is left out: one instruction less per probe.
+template <bool fold = true>
 __attribute__((target("sse2"))) inline __m128i probe_eq_sse2(const LaneSse2& lane, const unsigned char* at) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + lane.offset));
+    if constexpr (!fold) return _mm_cmpeq_epi8(v, lane.byte);
     return _mm_cmpeq_epi8(_mm_or_si128(v, lane.fold), lane.byte);
 }
 
@@ -99,9 +102,10 @@ __attribute__((target("sse2"))) void set_up_sse2(const NeedleProbes& probes, Lan
 }
 
 // Bit i: all three probes of the needle are in place for position at + i.
+template <bool fold = true>
 __attribute__((target("sse2"))) inline unsigned candidates_sse2(const LaneSse2 (&lanes)[3], const unsigned char* at) {
-    return static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_and_si128(_mm_and_si128(probe_eq_sse2(lanes[0], at), probe_eq_sse2(lanes[1], at)), probe_eq_sse2(lanes[2], at))));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
+        _mm_and_si128(probe_eq_sse2<fold>(lanes[0], at), probe_eq_sse2<fold>(lanes[1], at)), probe_eq_sse2<fold>(lanes[2], at))));
 }
 
 template <std::size_t count>
@@ -121,8 +125,10 @@ __attribute__((target("sse2"))) std::size_t probes_sse2(const NeedleProbes* prob
     return probes_scalar<count>(probes, needles, data, p, limit);
 }
 
+template <bool fold = true>
 __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const LaneAvx2& lane, const unsigned char* at) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + lane.offset));
+    if constexpr (!fold) return _mm256_cmpeq_epi8(v, lane.byte);
     return _mm256_cmpeq_epi8(_mm256_or_si256(v, lane.fold), lane.byte);
 }
 
@@ -133,9 +139,10 @@ __attribute__((target("avx2"))) void set_up_avx2(const NeedleProbes& probes, Lan
     }
 }
 
+template <bool fold = true>
 __attribute__((target("avx2"))) inline unsigned candidates_avx2(const LaneAvx2 (&lanes)[3], const unsigned char* at) {
     return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(
-        _mm256_and_si256(probe_eq_avx2(lanes[0], at), probe_eq_avx2(lanes[1], at)), probe_eq_avx2(lanes[2], at))));
+        _mm256_and_si256(probe_eq_avx2<fold>(lanes[0], at), probe_eq_avx2<fold>(lanes[1], at)), probe_eq_avx2<fold>(lanes[2], at))));
 }
 
 template <std::size_t count>
@@ -155,17 +162,20 @@ __attribute__((target("avx2"))) std::size_t probes_avx2(const NeedleProbes* prob
     return probes_sse2<count>(probes, needles, data, p, limit);
 }
 
-// One needle, every occurrence: the kernels above stop at the first hit, which costs a call and
-// the lanes' set-up per match; on dense text (a match every few hundred bytes) that dominates.
-// These collect up to `room` non-overlapping hits in one pass instead. A hit ends the search for
-// the needle's length, as the scanner resumes after a match. Returns where the search stopped.
+// Every occurrence: the kernels above stop at the first hit, which costs a call and the lanes'
+// set-up per match; on dense text (a match every few hundred bytes) that dominates. These
+// collect up to `room` non-overlapping hits in one pass instead, leftmost first and, of the
+// needles starting at one position, the longest (find texts are distinct, so it is unique): the
+// same matches the automaton reports. A hit ends the search for its length, as the scanner
+// resumes after a match. Returns where the search stopped.
+template <std::size_t count>
 struct HitCollector {
-    const NeedleProbes& probes;
+    const NeedleProbes* probes;
     const char* needles;
     const unsigned char* data;
-    std::size_t* hits;
+    Prefilter::Hit* hits;
     std::size_t room;
-    std::size_t& count;
+    std::size_t& found;
     std::size_t allowed;  // no hit may start before this: the previous hit covers it
 
     // Drops the positions of `mask` (bit i: position p + i) that the last hit covers.
@@ -174,50 +184,96 @@ struct HitCollector {
         return allowed - p >= 32 ? 0u : mask & (~0u << (allowed - p));
     }
 
-    // Checks the positions flagged in `mask`; false when `hits` is full. The caller resumes at
-    // `allowed` when it lies beyond the block: a long needle's hit skips its whole length.
-    bool take(std::size_t p, unsigned mask) {
-        mask = uncovered(p, mask);
-        while (mask) {
-            const std::size_t q = p + static_cast<unsigned>(__builtin_ctz(mask));
-            if (!needle_at(probes, needles, data + q)) {
-                mask &= mask - 1;
+    // Checks the positions flagged in masks[k] (needle k); false when `hits` is full. The caller
+    // resumes at `allowed` when it lies beyond the block: a long needle's hit skips its whole length.
+    bool take(std::size_t p, const unsigned (&masks)[count]) {
+        unsigned any = 0;
+        for (std::size_t k = 0; k < count; ++k) any |= masks[k];
+        any = uncovered(p, any);
+        while (any) {
+            const unsigned bit = static_cast<unsigned>(__builtin_ctz(any));
+            std::uint32_t length = 0, needle = 0;
+            if constexpr (count == 1) {
+                if (needle_at(probes[0], needles, data + p + bit)) length = probes[0].needle_length;
+            } else {
+                for (std::size_t k = 0; k < count; ++k)
+                    if ((masks[k] >> bit & 1) && probes[k].needle_length > length &&
+                        needle_at(probes[k], needles, data + p + bit)) {
+                        length = probes[k].needle_length;
+                        needle = static_cast<std::uint32_t>(k);
+                    }
+            }
+            if (length == 0) {
+                any &= any - 1;
                 continue;
             }
-            hits[count++] = q;
-            allowed = q + probes.needle_length;
-            if (count == room) return false;
-            mask = uncovered(p, mask);  // drops q too
+            hits[found++] = {p + bit, length, needle};
+            allowed = p + bit + length;
+            if (found == room) return false;
+            any = uncovered(p, any);  // drops this position too
         }
         return true;
     }
 };
 
-std::size_t each_scalar(HitCollector& c, std::size_t from, std::size_t limit) {
-    for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed))
-        if (probes_in_place(c.probes, c.data + p) && !c.take(p, 1u)) return c.allowed;
+template <std::size_t count>
+std::size_t each_scalar(HitCollector<count>& c, std::size_t from, std::size_t limit) {
+    for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed)) {
+        unsigned masks[count];
+        unsigned any = 0;
+        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = probes_in_place(c.probes[k], c.data + p);
+        if (any && !c.take(p, masks)) return c.allowed;
+    }
     return limit;
 }
 
-__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector& c, std::size_t from, std::size_t limit) {
-    LaneSse2 lanes[3];
-    set_up_sse2(c.probes, lanes);
+template <std::size_t count, bool fold>
+__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count>& c, std::size_t from, std::size_t limit) {
+    LaneSse2 lanes[count][3];
+    for (std::size_t k = 0; k < count; ++k) set_up_sse2(c.probes[k], lanes[k]);
     std::size_t p = from;
-    for (; p + 16 <= limit; p = std::max(p + 16, c.allowed))
-        if (const unsigned mask = candidates_sse2(lanes, c.data + p); mask && !c.take(p, mask)) return c.allowed;
+    for (; p + 16 <= limit; p = std::max(p + 16, c.allowed)) {
+        unsigned masks[count];
+        unsigned any = 0;
+        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_sse2<fold>(lanes[k], c.data + p);
+        if (any && !c.take(p, masks)) return c.allowed;
+    }
     return each_scalar(c, p, limit);
 }
 
-__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector& c, std::size_t from, std::size_t limit) {
-    LaneAvx2 lanes[3];
-    set_up_avx2(c.probes, lanes);
+template <std::size_t count, bool fold>
+__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count>& c, std::size_t from, std::size_t limit) {
+    LaneAvx2 lanes[count][3];
+    for (std::size_t k = 0; k < count; ++k) set_up_avx2(c.probes[k], lanes[k]);
     std::size_t p = from;
-    for (; p + 32 <= limit; p = std::max(p + 32, c.allowed))
-        if (const unsigned mask = candidates_avx2(lanes, c.data + p); mask && !c.take(p, mask)) return c.allowed;
-    return each_sse2(c, p, limit);
+    for (; p + 32 <= limit; p = std::max(p + 32, c.allowed)) {
+        unsigned masks[count];
+        unsigned any = 0;
+        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_avx2<fold>(lanes[k], c.data + p);
+        if (any && !c.take(p, masks)) return c.allowed;
+    }
+    return each_sse2<count, fold>(c, p, limit);
+}
+
+template <std::size_t count>
+std::size_t each_kernel(Isa isa, const NeedleProbes* probes, const char* needles, const unsigned char* data,
+                        std::size_t from, std::size_t limit, Prefilter::Hit* hits, std::size_t room,
+                        std::size_t& found) {
+    HitCollector<count> collector{probes, needles, data, hits, room, found, from};
+    const bool fold = probes[0].fold;  // the same for every needle: the rules' ignore_case
+    switch (isa) {
+        case Isa::avx2:
+            return fold ? each_avx2<count, true>(collector, from, limit) : each_avx2<count, false>(collector, from, limit);
+        case Isa::sse2:
+            return fold ? each_sse2<count, true>(collector, from, limit) : each_sse2<count, false>(collector, from, limit);
+        default: return each_scalar(collector, from, limit);
+    }
 }
 
 using ProbeKernel = std::size_t (*)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t);
+
+using EachKernel = std::size_t (*)(Isa, const NeedleProbes*, const char*, const unsigned char*, std::size_t,
+                                   std::size_t, Prefilter::Hit*, std::size_t, std::size_t&);
 
 template <std::size_t... counts>
 ProbeKernel pick_kernel(Isa isa, std::size_t count, std::index_sequence<counts...>) {
@@ -227,6 +283,13 @@ ProbeKernel pick_kernel(Isa isa, std::size_t count, std::index_sequence<counts..
                                                         : probes_scalar<counts + 1>
                           : kernel),
      ...);
+    return kernel;
+}
+
+template <std::size_t... counts>
+EachKernel pick_each_kernel(std::size_t count, std::index_sequence<counts...>) {
+    EachKernel kernel = nullptr;
+    ((count == counts + 1 ? kernel = each_kernel<counts + 1> : kernel), ...);
     return kernel;
 }
 
@@ -307,6 +370,7 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
             reach_ = std::max<std::size_t>(reach_, rule.find.size() - 1);
         }
         probe_kernel_ = pick_kernel(isa_, needle_count_, std::make_index_sequence<max_probed_needles>{});
+        each_kernel_ = pick_each_kernel(needle_count_, std::make_index_sequence<max_probed_needles>{});
         return;
     }
     std::size_t starts = 0;
@@ -337,18 +401,13 @@ std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::si
     return from;
 }
 
-std::size_t Prefilter::find_each(const unsigned char* data, std::size_t from, std::size_t len, std::size_t* hits,
+std::size_t Prefilter::find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits,
                                  std::size_t room, std::size_t& count) const {
     count = 0;
     const std::size_t end = limit(len);
     if (from >= end) return from;
     if (room == 0) return from;  // nothing found, nothing skipped
-    HitCollector collector{probes_[0], needles_.data(), data, hits, room, count, from};
-    switch (isa_) {
-        case Isa::avx2: return each_avx2(collector, from, end);
-        case Isa::sse2: return each_sse2(collector, from, end);
-        default: return each_scalar(collector, from, end);
-    }
+    return each_kernel_(isa_, probes_.data(), needles_.data(), data, from, end, hits, room, count);
 }
 
 std::string_view Prefilter::describe() const {

@@ -13,8 +13,7 @@ StreamScanner::StreamScanner(const Matcher& matcher)
     : matcher_(matcher),
       states_(matcher.states_.data()),
       whole_word_(matcher.rules().options().whole_word),
-      single_verified_(matcher.rules().size() == 1 && !whole_word_ && matcher.prefilter().verifies()),
-      single_length_(matcher.rules().rules()[0].find.size()),
+      verified_hits_(!whole_word_ && matcher.prefilter().verifies()),
       later_size_(matcher.rules().longest_find() + 1),
       later_(new Match[later_size_]),
       hold_capacity_(matcher.rules().longest_find() + 2),
@@ -62,9 +61,9 @@ bool StreamScanner::next(Match& match) {
     // which on dense text (one `elvis` per 290 bytes) cost as much as the search: engine_bench's
     // one-needle count went from 6.6 to 7.4 GB/s.
     if (hit_next_ < hit_count_) {
-        assert(state_ == 0 && !has_candidate_ && pos_ >= chunk_base_ && hits_[hit_next_] >= pos_ - chunk_base_);
-        const std::size_t hit = hits_[hit_next_++];
-        match = {chunk_base_ + hit, chunk_base_ + hit + single_length_, 0};
+        assert(state_ == 0 && !has_candidate_ && pos_ >= chunk_base_ && hits_[hit_next_].start >= pos_ - chunk_base_);
+        const Prefilter::Hit& hit = hits_[hit_next_++];
+        match = {chunk_base_ + hit.start, chunk_base_ + hit.start + hit.length, hit.needle};
         report(match);
         return true;
     }
@@ -206,19 +205,19 @@ bool StreamScanner::scan(Match& match) {
             bool at_output = false;
             while (i < len) {
                 if (state == 0 && i < prefilter_limit) {
-                    if (single_verified_) {
-                        // The prefilter compares the one needle whole, a batch of hits at a time:
-                        // nothing longer can start at a hit and nothing earlier is pending, so
-                        // each is final. It goes straight to `match`: a trip through candidate_
+                    if (verified_hits_) {
+                        // The prefilter compares the needles whole, a batch of hits at a time:
+                        // nothing longer starts at a hit and nothing earlier is pending, so each
+                        // is final. It goes straight to `match`: a trip through candidate_
                         // stalls the store buffer.
-                        while (hit_next_ < hit_count_ && hits_[hit_next_] < i) ++hit_next_;
+                        while (hit_next_ < hit_count_ && hits_[hit_next_].start < i) ++hit_next_;
                         if (hit_next_ == hit_count_ && hits_resume_ <= i) {
                             hits_resume_ = prefilter.find_each(data, i, len, hits_.data(), hits_.size(), hit_count_);
                             hit_next_ = 0;
                         }
                         if (hit_next_ < hit_count_) {
-                            const std::size_t hit = hits_[hit_next_++];
-                            match = {base + hit, base + hit + single_length_, 0};
+                            const Prefilter::Hit& hit = hits_[hit_next_++];
+                            match = {base + hit.start, base + hit.start + hit.length, hit.needle};
                             report(match);
                             return true;
                         }

@@ -1,6 +1,7 @@
 // The streaming rewriter: reference table, self-overlap, multiple rules, case, words, splits.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <random>
 
 #include "elvis/rewriter.hpp"
@@ -222,11 +223,76 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
                 CAPTURE(find);
                 CAPTURE(isa_name(isa));
                 const Matcher matcher(RuleSet(rules, options), isa);
-                REQUIRE(matcher.prefilter().single_needle());
+                REQUIRE(matcher.prefilter().verifies());
                 CHECK(rewrite(matcher, input) == expected);
                 CHECK(rewrite_in_pieces(matcher, input, {31, 1, 64, 7, 500}) == expected);
                 CHECK(rewrite_in_pieces(matcher, input, {33}, false) == expected);
             }
+        }
+    }
+}
+
+TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then the longest") {
+    // Needles that are prefixes, suffixes and overlaps of each other, hits denser than a batch,
+    // one needle longer than 16 bytes: every batch must give what the automaton would.
+    auto repeat = [](std::string_view unit, std::size_t size) {
+        std::string s;
+        while (s.size() < size) s += unit;
+        return s;
+    };
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+        {repeat("abcdabcxabcbcdab ", 3000), {"ab", "abcd", "bc"}},
+        {repeat("aaaaaaa b aa ", 3000), {"aa", "aaa"}},
+        {repeat("elvis elvi lvis presley, Elvis Presley! is ", 3000), {"elvis", "elvi", "lvis presley", "is"}},
+        {repeat("the king of rock and roll, the king of rock, THE KING OF ROCK AND ROLL ", 6000),
+         {"the king of rock and roll", "king", "rock", "of"}},
+    };
+    for (const auto& [input, finds] : cases) {
+        for (bool ci : {false, true}) {
+            MatchOptions options{.ignore_case = ci};
+            std::vector<Rule> rules;
+            for (const std::string& find : finds) rules.push_back({find, std::string(1, static_cast<char>('0' + rules.size()))});
+            const std::string expected = reference::rewrite(rules, options, input);
+            REQUIRE(expected != input);
+            for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+                if (!isa_supported(isa)) continue;
+                CAPTURE(finds.front());
+                CAPTURE(ci);
+                CAPTURE(isa_name(isa));
+                const Matcher matcher(RuleSet(rules, options), isa);
+                REQUIRE(matcher.prefilter().verifies());
+                CHECK(rewrite(matcher, input) == expected);
+                CHECK(rewrite_in_pieces(matcher, input, {31, 1, 64, 7, 500}) == expected);
+                CHECK(rewrite_in_pieces(matcher, input, {33}, false) == expected);
+            }
+        }
+    }
+}
+
+TEST_CASE("Prefilter::find_each: of several needles starting at one byte, the longest") {
+    // "abc" beats "ab" at 0 and 8; "c" inside a hit is covered; "ab" alone at 3; "c" alone at 6.
+    const std::string text = "abcab c abc" + std::string(8, ' ');
+    const RuleSet rules({{"ab", ""}, {"abc", ""}, {"c", ""}}, MatchOptions{});
+    const std::vector<std::array<std::size_t, 3>> expected = {{0, 3, 1}, {3, 2, 0}, {6, 1, 2}, {8, 3, 1}};
+    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+        if (!isa_supported(isa)) continue;
+        CAPTURE(isa_name(isa));
+        const Prefilter prefilter(rules, isa);
+        REQUIRE(prefilter.verifies());
+        const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+        for (std::size_t room : {1u, 3u, 64u}) {
+            CAPTURE(room);
+            std::vector<std::array<std::size_t, 3>> found;
+            std::vector<Prefilter::Hit> batch(room);
+            std::size_t from = 0, count = 0;
+            while (from < prefilter.limit(text.size())) {
+                const std::size_t resume = prefilter.find_each(data, from, text.size(), batch.data(), room, count);
+                REQUIRE(resume > from);
+                for (std::size_t i = 0; i < count; ++i) found.push_back({batch[i].start, batch[i].length, batch[i].needle});
+                if (count == room) REQUIRE(resume == found.back()[0] + found.back()[1]);
+                from = resume;
+            }
+            CHECK(found == expected);
         }
     }
 }
@@ -262,13 +328,18 @@ TEST_CASE("Prefilter::find_each: non-overlapping hits, leftmost first, resumable
             REQUIRE(prefilter.limit(text.size()) == text.size() - 1);
             for (std::size_t room : {1u, 2u, 5u, 64u}) {
                 CAPTURE(room);
-                std::vector<std::size_t> found, batch(room);
+                std::vector<std::size_t> found;
+                std::vector<Prefilter::Hit> batch(room);
                 std::size_t from = 0, count = 0;
                 while (from < prefilter.limit(text.size())) {
                     const std::size_t resume = prefilter.find_each(data, from, text.size(), batch.data(), room, count);
                     REQUIRE(count <= room);
                     REQUIRE(resume > from);
-                    found.insert(found.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(count));
+                    for (std::size_t i = 0; i < count; ++i) {
+                        CHECK(batch[i].length == 2);
+                        CHECK(batch[i].needle == 0);
+                        found.push_back(batch[i].start);
+                    }
                     if (count == room) REQUIRE(resume == found.back() + 2);
                     from = resume;
                 }

@@ -36,15 +36,23 @@ public:
     // Never allocates.
     std::size_t find(const unsigned char* data, std::size_t from, std::size_t len) const;
 
-    // With one verified needle (single_needle()): the positions of its non-overlapping occurrences
-    // in [from, limit(len)), leftmost first, up to `room` of them, go to `hits` and their number to
-    // `count`. Returns where the search stopped: limit(len), or the end of the last hit when `room`
-    // ran out. Never allocates.
-    std::size_t find_each(const unsigned char* data, std::size_t from, std::size_t len, std::size_t* hits,
-                          std::size_t room, std::size_t& count) const;
+    // A find text found where it starts: bytes [start, start + length) are needle `needle` (the
+    // rule's index).
+    struct Hit {
+        std::size_t start;
+        std::uint32_t length;
+        std::uint32_t needle;
+    };
+
+    // With verified needles (verifies()): the non-overlapping matches in [from, limit(len)),
+    // leftmost first and the longest of those starting at one position, up to `room` of them, go
+    // to `hits` and their number to `count`. Returns where the search stopped: limit(len), or the
+    // end of the last hit when `room` ran out. Whole-word tests are left to the caller. Never
+    // allocates.
+    std::size_t find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits, std::size_t room,
+                          std::size_t& count) const;
 
     bool enabled() const { return kind_ != Kind::none; }
-    bool single_needle() const { return kind_ == Kind::probes && needle_count_ == 1; }
     // find() returns only positions where a find text starts (not mere candidates).
     bool verifies() const { return kind_ == Kind::probes; }
     Isa isa() const { return isa_; }
@@ -73,6 +81,8 @@ private:
     std::array<bool, 256> can_start_{};
     std::string needles_;  // the probed needles' bytes, back to back
     std::size_t (*probe_kernel_)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t) = nullptr;
+    std::size_t (*each_kernel_)(Isa, const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t,
+                                Hit*, std::size_t, std::size_t&) = nullptr;
 };
 
 // Approximate frequency rank of a byte in text and source code: lower means rarer.

@@ -74,8 +74,7 @@ private:
     const Matcher& matcher_;
     const Matcher::State* states_;
     bool whole_word_;
-    bool single_verified_;  // one needle, which the prefilter verifies whole: its hits are matches
-    std::size_t single_length_;
+    bool verified_hits_;  // the prefilter compares the needles whole: its hits are the matches
 
     // Automaton state after consuming every byte before pos_.
     std::uint32_t state_ = 0;
@@ -110,10 +109,10 @@ private:
     bool chunk_held_ = false;  // hold_tail() already ran for this chunk
     bool final_ = false;
 
-    // One verified needle: hits the prefilter found ahead in the current chunk (offsets into it),
+    // Verified hits: matches the prefilter found ahead in the current chunk (offsets into it),
     // hits_[hit_next_, hit_count_) not yet reported; between the scan position and hits_resume_
-    // the chunk holds no other hit.
-    std::array<std::size_t, 64> hits_{};
+    // the chunk holds no other match.
+    std::array<Prefilter::Hit, 64> hits_{};
     std::size_t hit_count_ = 0, hit_next_ = 0, hits_resume_ = 0;
 
     // held_ covers [held_base_, held_base_ + held_len_) == the bytes held before the chunk;
