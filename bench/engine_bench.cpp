@@ -2,7 +2,7 @@
 //
 // Builds a dense English-like corpus in memory (or reads FILE), then feeds it in fixed-size chunks
 // to StreamRewriter and StreamCounter and reports single-thread (per core) throughput for:
-//   - one needle `elvis` -> `Elvis`, the same with -i, 4 needles, a longer replacement;
+//   - one needle `elvis` -> `Elvis`, the same with -i and with -w, 4 needles, a longer replacement;
 //   - pathological inputs: all-`a` text against needles of 32 and 4096 `a`s and against
 //     `aaa…ab` needles (never matches), to show the time stays linear in the input.
 // Every case is checked against a naive reference (match count and, for the copying sink, the
@@ -18,6 +18,7 @@
 //
 // Exit status: 0 when every case verified and made no allocation, 1 otherwise, 2 on bad usage.
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -227,7 +228,10 @@ struct Reference {
     std::string output;
 };
 
-Reference naive_rewrite(std::string_view in, const std::vector<elvis::Rule>& rules, bool ignore_case) {
+bool is_word(unsigned char b) { return std::isalnum(b) || b == '_'; }
+
+Reference naive_rewrite(std::string_view in, const std::vector<elvis::Rule>& rules, bool ignore_case,
+                        bool whole_word) {
     Reference ref;
     ref.output.reserve(in.size() + in.size() / 4);
     std::size_t i = 0;
@@ -243,6 +247,9 @@ Reference naive_rewrite(std::string_view in, const std::vector<elvis::Rule>& rul
                 unsigned char b = static_cast<unsigned char>(f[k]);
                 ok = ignore_case ? fold(a) == fold(b) : a == b;
             }
+            if (ok && whole_word)
+                ok = (i == 0 || !is_word(static_cast<unsigned char>(in[i - 1]))) &&
+                     (i + f.size() == in.size() || !is_word(static_cast<unsigned char>(in[i + f.size()])));
             if (ok) {
                 best_len = f.size();
                 best = &r;
@@ -268,6 +275,7 @@ struct Case {
     std::vector<elvis::Rule> rules;
     bool ignore_case = false;
     const Reference* reference = nullptr;  // owned by main
+    bool whole_word = false;
 };
 
 struct Options {
@@ -348,6 +356,7 @@ std::vector<Row> run_case(const Options& opt, const Case& c, std::vector<char>& 
     const Reference& ref = *c.reference;
     elvis::MatchOptions mo;
     mo.ignore_case = c.ignore_case;
+    mo.whole_word = c.whole_word;
     elvis::Matcher matcher(elvis::RuleSet(c.rules, mo), opt.isa);
 
     for (std::size_t m = 0; m < n_modes; ++m) {
@@ -536,6 +545,7 @@ int main(int argc, char** argv) {
     std::vector<Case> cases = {
         {"elvis", &text, {rule("elvis", "Elvis")}, false, nullptr},
         {"elvis -i", &text, {rule("elvis", "Elvis")}, true, nullptr},
+        {"elvis -w", &text, {rule("elvis", "Elvis")}, false, nullptr, true},
         {"4 needles", &text,
          {rule("elvis", "Elvis"), rule("president", "President"), rule("graceland", "Graceland"),
           rule("memphis", "Memphis")}, false, nullptr},
@@ -565,7 +575,7 @@ int main(int argc, char** argv) {
             for (std::size_t k = 0; k < n; ++k) refs[i].output += c.rules[0].replace;
             refs[i].output.append(rest, 'a');
         } else {
-            refs[i] = naive_rewrite(*c.input, c.rules, c.ignore_case);
+            refs[i] = naive_rewrite(*c.input, c.rules, c.ignore_case, c.whole_word);
         }
         c.reference = &refs[i];
         max_out = std::max(max_out, refs[i].output.size());
@@ -609,7 +619,7 @@ int main(int argc, char** argv) {
                     std::string(11, '-').c_str(), std::string(11, '-').c_str(), std::string(8, '-').c_str(),
                     std::string(8, '-').c_str(), std::string(8, '-').c_str());
         Reference ref = cases[0].reference != nullptr ? *cases[0].reference
-                                                      : naive_rewrite(text, cases[0].rules, false);
+                                                      : naive_rewrite(text, cases[0].rules, false, false);
         for (elvis::Isa isa : {elvis::Isa::avx2, elvis::Isa::sse2, elvis::Isa::scalar}) {
             if (!elvis::isa_supported(isa)) continue;
             Options o = opt;

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -38,31 +39,6 @@ bool probe_hit(const Probe& probe, unsigned char b) {
 bool probes_in_place(const NeedleProbes& probes, const unsigned char* at) {
     return probe_hit(probes.first, at[probes.first.offset]) && probe_hit(probes.second, at[probes.second.offset]) &&
            probe_hit(probes.third, at[probes.third.offset]);
-}
-
-template <std::size_t count>
-std::size_t probes_scalar(const NeedleProbes* probes, const char* needles, const unsigned char* data, std::size_t from,
-                         std::size_t limit) {
-    for (std::size_t p = from; p < limit; ++p)
-        for (std::size_t k = 0; k < count; ++k)
-            if (probes_in_place(probes[k], data + p) && needle_at(probes[k], needles, data + p)) return p;
-    return limit;
-}
-
-// Positions flagged in masks[k] (bit i: position p + i) are checked against needle k; returns
-// the first verified position or SIZE_MAX.
-template <std::size_t count>
-std::size_t verify(const NeedleProbes* probes, const char* needles, const unsigned char* data, std::size_t p,
-                   const unsigned (&masks)[count]) {
-    unsigned any = 0;
-    for (std::size_t k = 0; k < count; ++k) any |= masks[k];
-    while (any) {
-        const unsigned bit = static_cast<unsigned>(__builtin_ctz(any));
-        for (std::size_t k = 0; k < count; ++k)
-            if ((masks[k] >> bit & 1) && needle_at(probes[k], needles, data + p + bit)) return p + bit;
-        any &= any - 1;
-    }
-    return SIZE_MAX;
 }
 
 // The SIMD kernels test 16 or 32 positions at a time: a position is a candidate when, for some
@@ -108,23 +84,6 @@ __attribute__((target("sse2"))) inline unsigned candidates_sse2(const LaneSse2 (
         _mm_and_si128(probe_eq_sse2<fold>(lanes[0], at), probe_eq_sse2<fold>(lanes[1], at)), probe_eq_sse2<fold>(lanes[2], at))));
 }
 
-template <std::size_t count>
-__attribute__((target("sse2"))) std::size_t probes_sse2(const NeedleProbes* probes, const char* needles,
-                                                       const unsigned char* data, std::size_t from,
-                                                       std::size_t limit) {
-    LaneSse2 lanes[count][3];
-    for (std::size_t k = 0; k < count; ++k) set_up_sse2(probes[k], lanes[k]);
-    std::size_t p = from;
-    for (; p + 16 <= limit; p += 16) {
-        unsigned masks[count];
-        unsigned any = 0;
-        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_sse2(lanes[k], data + p);
-        if (any)
-            if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
-    }
-    return probes_scalar<count>(probes, needles, data, p, limit);
-}
-
 template <bool fold = true>
 __attribute__((target("avx2"))) inline __m256i probe_eq_avx2(const LaneAvx2& lane, const unsigned char* at) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + lane.offset));
@@ -145,34 +104,21 @@ __attribute__((target("avx2"))) inline unsigned candidates_avx2(const LaneAvx2 (
         _mm256_and_si256(probe_eq_avx2<fold>(lanes[0], at), probe_eq_avx2<fold>(lanes[1], at)), probe_eq_avx2<fold>(lanes[2], at))));
 }
 
-template <std::size_t count>
-__attribute__((target("avx2"))) std::size_t probes_avx2(const NeedleProbes* probes, const char* needles,
-                                                       const unsigned char* data, std::size_t from,
-                                                       std::size_t limit) {
-    LaneAvx2 lanes[count][3];
-    for (std::size_t k = 0; k < count; ++k) set_up_avx2(probes[k], lanes[k]);
-    std::size_t p = from;
-    for (; p + 32 <= limit; p += 32) {
-        unsigned masks[count];
-        unsigned any = 0;
-        for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_avx2(lanes[k], data + p);
-        if (any)
-            if (std::size_t found = verify<count>(probes, needles, data, p, masks); found != SIZE_MAX) return found;
-    }
-    return probes_sse2<count>(probes, needles, data, p, limit);
-}
-
-// Every occurrence: the kernels above stop at the first hit, which costs a call and the lanes'
-// set-up per match; on dense text (a match every few hundred bytes) that dominates. These
-// collect up to `room` non-overlapping hits in one pass instead, leftmost first and, of the
-// needles starting at one position, the longest (find texts are distinct, so it is unique): the
-// same matches the automaton reports. A hit ends the search for its length, as the scanner
-// resumes after a match. Returns where the search stopped.
-template <std::size_t count>
+// Every occurrence, a batch at a time: returning at each hit would cost a call and the lanes'
+// set-up per match, and on dense text (a match every few hundred bytes) that dominates. These
+// collect up to `room` non-overlapping matches in one pass: leftmost first and, of the needles
+// starting at one position, the longest (find texts are distinct, so it is unique), which is the
+// match the automaton would report. With whole words, a needle next to a word byte does not count.
+// A hit ends the search for its length, as the scanner resumes after a match. The kernels return
+// where the search stopped.
+template <std::size_t count, bool whole_word>
 struct HitCollector {
     const NeedleProbes* probes;
     const char* needles;
     const unsigned char* data;
+    std::size_t len;         // data[len] and beyond are not there yet
+    std::size_t from;        // where the search started
+    bool word_before_from;   // whole words: the byte before `from` is a word byte
     Prefilter::Hit* hits;
     std::size_t room;
     std::size_t& found;
@@ -184,40 +130,58 @@ struct HitCollector {
         return allowed - p >= 32 ? 0u : mask & (~0u << (allowed - p));
     }
 
-    // Checks the positions flagged in masks[k] (needle k); false when `hits` is full. The caller
-    // resumes at `allowed` when it lies beyond the block: a long needle's hit skips its whole length.
+    // Whether needle k is a match at q: 1 yes, 0 no, -1 undecided (with whole words, the byte
+    // after it is not in the data).
+    int match_at(std::size_t k, std::size_t q) const {
+        if (!needle_at(probes[k], needles, data + q)) return 0;
+        if constexpr (whole_word) {
+            const std::size_t end = q + probes[k].needle_length;
+            if (end == len) return -1;
+            if (ascii::is_word(data[end])) return 0;
+        }
+        return 1;
+    }
+
+    // Checks the positions flagged in masks[k] (needle k). False when the search must stop: at
+    // `allowed`, which is where `hits` filled up, or a position the data cannot decide. The
+    // caller also resumes at `allowed` when it lies beyond the block: a long hit skips its length.
     bool take(std::size_t p, const unsigned (&masks)[count]) {
         unsigned any = 0;
         for (std::size_t k = 0; k < count; ++k) any |= masks[k];
         any = uncovered(p, any);
         while (any) {
             const unsigned bit = static_cast<unsigned>(__builtin_ctz(any));
+            const std::size_t q = p + bit;
             std::uint32_t length = 0, needle = 0;
-            if constexpr (count == 1) {
-                if (needle_at(probes[0], needles, data + p + bit)) length = probes[0].needle_length;
-            } else {
-                for (std::size_t k = 0; k < count; ++k)
-                    if ((masks[k] >> bit & 1) && probes[k].needle_length > length &&
-                        needle_at(probes[k], needles, data + p + bit)) {
+            if (!whole_word || !(q == from ? word_before_from : ascii::is_word(data[q - 1]))) {
+                for (std::size_t k = 0; k < count; ++k) {
+                    if (count > 1 && (!(masks[k] >> bit & 1) || probes[k].needle_length <= length)) continue;
+                    const int match = match_at(k, q);
+                    if (match < 0) {
+                        allowed = q;
+                        return false;
+                    }
+                    if (match) {
                         length = probes[k].needle_length;
                         needle = static_cast<std::uint32_t>(k);
                     }
+                }
             }
             if (length == 0) {
                 any &= any - 1;
                 continue;
             }
-            hits[found++] = {p + bit, length, needle};
-            allowed = p + bit + length;
+            hits[found++] = {q, length, needle};
+            allowed = q + length;
             if (found == room) return false;
-            any = uncovered(p, any);  // drops this position too
+            any = uncovered(p, any);  // drops q too
         }
         return true;
     }
 };
 
-template <std::size_t count>
-std::size_t each_scalar(HitCollector<count>& c, std::size_t from, std::size_t limit) {
+template <std::size_t count, bool whole_word>
+std::size_t each_scalar(HitCollector<count, whole_word>& c, std::size_t from, std::size_t limit) {
     for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed)) {
         unsigned masks[count];
         unsigned any = 0;
@@ -227,8 +191,9 @@ std::size_t each_scalar(HitCollector<count>& c, std::size_t from, std::size_t li
     return limit;
 }
 
-template <std::size_t count, bool fold>
-__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count>& c, std::size_t from, std::size_t limit) {
+template <bool fold, std::size_t count, bool whole_word>
+__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count, whole_word>& c, std::size_t from,
+                                                     std::size_t limit) {
     LaneSse2 lanes[count][3];
     for (std::size_t k = 0; k < count; ++k) set_up_sse2(c.probes[k], lanes[k]);
     std::size_t p = from;
@@ -241,8 +206,9 @@ __attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count>& c, st
     return each_scalar(c, p, limit);
 }
 
-template <std::size_t count, bool fold>
-__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count>& c, std::size_t from, std::size_t limit) {
+template <bool fold, std::size_t count, bool whole_word>
+__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count, whole_word>& c, std::size_t from,
+                                                     std::size_t limit) {
     LaneAvx2 lanes[count][3];
     for (std::size_t k = 0; k < count; ++k) set_up_avx2(c.probes[k], lanes[k]);
     std::size_t p = from;
@@ -252,46 +218,40 @@ __attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count>& c, st
         for (std::size_t k = 0; k < count; ++k) any |= masks[k] = candidates_avx2<fold>(lanes[k], c.data + p);
         if (any && !c.take(p, masks)) return c.allowed;
     }
-    return each_sse2<count, fold>(c, p, limit);
+    return each_sse2<fold>(c, p, limit);
 }
 
-template <std::size_t count>
-std::size_t each_kernel(Isa isa, const NeedleProbes* probes, const char* needles, const unsigned char* data,
-                        std::size_t from, std::size_t limit, Prefilter::Hit* hits, std::size_t room,
-                        std::size_t& found) {
-    HitCollector<count> collector{probes, needles, data, hits, room, found, from};
-    const bool fold = probes[0].fold;  // the same for every needle: the rules' ignore_case
-    switch (isa) {
-        case Isa::avx2:
-            return fold ? each_avx2<count, true>(collector, from, limit) : each_avx2<count, false>(collector, from, limit);
-        case Isa::sse2:
-            return fold ? each_sse2<count, true>(collector, from, limit) : each_sse2<count, false>(collector, from, limit);
-        default: return each_scalar(collector, from, limit);
+struct EachArgs {
+    Isa isa;
+    const NeedleProbes* probes;
+    const char* needles;
+    const unsigned char* data;
+    std::size_t from, limit, len;
+    bool word_before_from;
+    Prefilter::Hit* hits;
+    std::size_t room;
+};
+
+template <std::size_t count, bool whole_word>
+std::size_t each_kernel(const EachArgs& a, std::size_t& found) {
+    HitCollector<count, whole_word> c{a.probes, a.needles, a.data, a.len, a.from, a.word_before_from,
+                                      a.hits,   a.room,    found,  a.from};
+    const bool fold = a.probes[0].fold;  // the same for every needle: the rules' ignore_case
+    switch (a.isa) {
+        case Isa::avx2: return fold ? each_avx2<true>(c, a.from, a.limit) : each_avx2<false>(c, a.from, a.limit);
+        case Isa::sse2: return fold ? each_sse2<true>(c, a.from, a.limit) : each_sse2<false>(c, a.from, a.limit);
+        default: return each_scalar(c, a.from, a.limit);
     }
 }
 
-using ProbeKernel = std::size_t (*)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t);
+using EachKernel = std::size_t (*)(const EachArgs&, std::size_t&);
 
-using EachKernel = std::size_t (*)(Isa, const NeedleProbes*, const char*, const unsigned char*, std::size_t,
-                                   std::size_t, Prefilter::Hit*, std::size_t, std::size_t&);
-
+// Indexed by [whole words][needle count - 1].
 template <std::size_t... counts>
-ProbeKernel pick_kernel(Isa isa, std::size_t count, std::index_sequence<counts...>) {
-    ProbeKernel kernel = nullptr;
-    ((count == counts + 1 ? kernel = isa == Isa::avx2   ? probes_avx2<counts + 1>
-                                     : isa == Isa::sse2 ? probes_sse2<counts + 1>
-                                                        : probes_scalar<counts + 1>
-                          : kernel),
-     ...);
-    return kernel;
+constexpr std::array<std::array<EachKernel, sizeof...(counts)>, 2> each_kernels(std::index_sequence<counts...>) {
+    return {{{each_kernel<counts + 1, false>...}, {each_kernel<counts + 1, true>...}}};
 }
-
-template <std::size_t... counts>
-EachKernel pick_each_kernel(std::size_t count, std::index_sequence<counts...>) {
-    EachKernel kernel = nullptr;
-    ((count == counts + 1 ? kernel = each_kernel<counts + 1> : kernel), ...);
-    return kernel;
-}
+constexpr auto each_kernel_table = each_kernels(std::make_index_sequence<Prefilter::max_probed_needles>{});
 
 // Picks the rarest position of a (folded) needle and the first and last bytes around it (the
 // ends of a needle tell near misses such as "elvi" or "lvis" from it); fewer for short needles.
@@ -356,6 +316,7 @@ bool isa_supported(Isa isa) {
 Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
     if (isa == Isa::best) isa = isa_supported(Isa::avx2) ? Isa::avx2 : Isa::sse2;
     isa_ = isa;
+    whole_word_ = rules.options().whole_word;
     const bool ignore_case = rules.options().ignore_case;
     if (rules.size() <= max_probed_needles) {
         kind_ = Kind::probes;
@@ -369,8 +330,6 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
             // Verification reads the whole needle, so a candidate must fit in the data.
             reach_ = std::max<std::size_t>(reach_, rule.find.size() - 1);
         }
-        probe_kernel_ = pick_kernel(isa_, needle_count_, std::make_index_sequence<max_probed_needles>{});
-        each_kernel_ = pick_each_kernel(needle_count_, std::make_index_sequence<max_probed_needles>{});
         return;
     }
     std::size_t starts = 0;
@@ -388,26 +347,26 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
 }
 
 std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::size_t len) const {
+    assert(kind_ != Kind::probes && "verified needles are found with find_each");
     const std::size_t end = limit(len);
     if (from >= end) return end;
-    switch (kind_) {
-        case Kind::probes: return probe_kernel_(probes_.data(), needles_.data(), data, from, end);
-        case Kind::start_table:
-            for (std::size_t p = from; p < end; ++p)
-                if (can_start_[data[p]]) return p;
-            return end;
-        case Kind::none: return from;
+    if (kind_ == Kind::start_table) {
+        for (std::size_t p = from; p < end; ++p)
+            if (can_start_[data[p]]) return p;
+        return end;
     }
     return from;
 }
 
 std::size_t Prefilter::find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits,
-                                 std::size_t room, std::size_t& count) const {
+                                 std::size_t room, std::size_t& count, bool word_before_from) const {
+    assert(kind_ == Kind::probes);
     count = 0;
     const std::size_t end = limit(len);
     if (from >= end) return from;
     if (room == 0) return from;  // nothing found, nothing skipped
-    return each_kernel_(isa_, probes_.data(), needles_.data(), data, from, end, hits, room, count);
+    const EachArgs args{isa_, probes_.data(), needles_.data(), data, from, end, len, word_before_from, hits, room};
+    return each_kernel_table[whole_word_][needle_count_ - 1](args, count);
 }
 
 std::string_view Prefilter::describe() const {

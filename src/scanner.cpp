@@ -13,7 +13,7 @@ StreamScanner::StreamScanner(const Matcher& matcher)
     : matcher_(matcher),
       states_(matcher.states_.data()),
       whole_word_(matcher.rules().options().whole_word),
-      verified_hits_(!whole_word_ && matcher.prefilter().verifies()),
+      verified_hits_(matcher.prefilter().verifies()),
       later_size_(matcher.rules().longest_find() + 1),
       later_(new Match[later_size_]),
       hold_capacity_(matcher.rules().longest_find() + 2),
@@ -206,13 +206,14 @@ bool StreamScanner::scan(Match& match) {
             while (i < len) {
                 if (state == 0 && i < prefilter_limit) {
                     if (verified_hits_) {
-                        // The prefilter compares the needles whole, a batch of hits at a time:
-                        // nothing longer starts at a hit and nothing earlier is pending, so each
-                        // is final. It goes straight to `match`: a trip through candidate_
-                        // stalls the store buffer.
+                        // The prefilter compares the needles whole (and their word edges), a
+                        // batch of hits at a time: nothing longer starts at a hit and nothing
+                        // earlier is pending, so each is final. It goes straight to `match`: a
+                        // trip through candidate_ stalls the store buffer.
                         while (hit_next_ < hit_count_ && hits_[hit_next_].start < i) ++hit_next_;
                         if (hit_next_ == hit_count_ && hits_resume_ <= i) {
-                            hits_resume_ = prefilter.find_each(data, i, len, hits_.data(), hits_.size(), hit_count_);
+                            hits_resume_ = prefilter.find_each(data, i, len, hits_.data(), hits_.size(), hit_count_,
+                                                               whole_word_ && word_before(base + i));
                             hit_next_ = 0;
                         }
                         if (hit_next_ < hit_count_) {

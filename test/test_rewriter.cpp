@@ -201,6 +201,7 @@ TEST_CASE("randomized: long English-like text with one needle crosses SIMD block
 }
 
 TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and denser than a batch") {
+    // Also as whole words: "elvis" between spaces, inside "elvielvis", at a chunk's edge.
     // Far more hits per chunk than one batch holds, needles that overlap themselves, and hits
     // right at the end of the prefilter's reach, for every instruction set and several splits.
     const std::vector<std::pair<std::string, std::string>> cases = {
@@ -214,10 +215,12 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
     for (const auto& one : cases) {
         const std::string& input = one.first;
         const std::string& find = one.second;
-        for (bool ci : {false, true}) {
-            MatchOptions options{.ignore_case = ci};
+        for (const auto& flags : {std::pair{false, false}, {true, false}, {false, true}, {true, true}}) {
+            const bool ci = flags.first, ww = flags.second;  // not structured bindings: clang 14 cannot CAPTURE those
+            MatchOptions options{.ignore_case = ci, .whole_word = ww};
             std::vector<Rule> rules{{find, "XY"}};
             const std::string expected = reference::rewrite(rules, options, input);
+            CAPTURE(ww);
             for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
                 if (!isa_supported(isa)) continue;
                 CAPTURE(find);
@@ -234,7 +237,8 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
 
 TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then the longest") {
     // Needles that are prefixes, suffixes and overlaps of each other, hits denser than a batch,
-    // one needle longer than 16 bytes: every batch must give what the automaton would.
+    // one needle longer than 16 bytes, whole words where the longest needle fails the word test
+    // and a shorter one passes: every batch must give what the automaton would.
     auto repeat = [](std::string_view unit, std::size_t size) {
         std::string s;
         while (s.size() < size) s += unit;
@@ -246,18 +250,23 @@ TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then 
         {repeat("elvis elvi lvis presley, Elvis Presley! is ", 3000), {"elvis", "elvi", "lvis presley", "is"}},
         {repeat("the king of rock and roll, the king of rock, THE KING OF ROCK AND ROLL ", 6000),
          {"the king of rock and roll", "king", "rock", "of"}},
+        {repeat("ab abc abcd bc ab_c (ab) abc. ab-cd ab-c xab ", 3000), {"ab", "abcd", "bc", "ab-c"}},
     };
-    for (const auto& [input, finds] : cases) {
-        for (bool ci : {false, true}) {
-            MatchOptions options{.ignore_case = ci};
+    for (const auto& one : cases) {
+        const std::string& input = one.first;
+        const std::vector<std::string>& finds = one.second;
+        for (const auto& flags : {std::pair{false, false}, {true, false}, {false, true}, {true, true}}) {
+            const bool ci = flags.first, ww = flags.second;  // not structured bindings: clang 14 cannot CAPTURE those
+            MatchOptions options{.ignore_case = ci, .whole_word = ww};
             std::vector<Rule> rules;
             for (const std::string& find : finds) rules.push_back({find, std::string(1, static_cast<char>('0' + rules.size()))});
             const std::string expected = reference::rewrite(rules, options, input);
-            REQUIRE(expected != input);
+            if (!ww) REQUIRE(expected != input);
             for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
                 if (!isa_supported(isa)) continue;
                 CAPTURE(finds.front());
                 CAPTURE(ci);
+                CAPTURE(ww);
                 CAPTURE(isa_name(isa));
                 const Matcher matcher(RuleSet(rules, options), isa);
                 REQUIRE(matcher.prefilter().verifies());
@@ -294,6 +303,36 @@ TEST_CASE("Prefilter::find_each: of several needles starting at one byte, the lo
             }
             CHECK(found == expected);
         }
+    }
+}
+
+TEST_CASE("Prefilter::find_each: whole words, the byte before the search, and undecided ends") {
+    const RuleSet rules({{"ab", ""}, {"ab-c", ""}}, MatchOptions{.whole_word = true});
+    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+        if (!isa_supported(isa)) continue;
+        CAPTURE(isa_name(isa));
+        const Prefilter prefilter(rules, isa);
+        std::vector<Prefilter::Hit> hits(8);
+        std::size_t count = 0;
+        // "xab": a word byte before. At 4 "ab-c" is followed by 'd', so the shorter "ab" is the
+        // match. The last "ab" lies past the limit (left to the automaton).
+        const std::string text = "xab ab-cd ab";
+        const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+        REQUIRE(prefilter.limit(text.size()) == 9);
+        CHECK(prefilter.find_each(data, 0, text.size(), hits.data(), hits.size(), count) == 9);
+        REQUIRE(count == 1);
+        CHECK((hits[0].start == 4 && hits[0].length == 2 && hits[0].needle == 0));
+        // The caller says the byte before `from` is a word byte (say, from an earlier chunk).
+        CHECK(prefilter.find_each(data, 4, text.size(), hits.data(), hits.size(), count, true) == 9);
+        CHECK(count == 0);
+        CHECK(prefilter.find_each(data, 4, text.size(), hits.data(), hits.size(), count, false) == 9);
+        CHECK(count == 1);
+        // "ab-c" ends where the data does: whether it is a whole word is not known yet, so the
+        // search stops there, before the "ab" inside it, and reports nothing.
+        const std::string cut = "  ab-c";
+        const auto* cut_data = reinterpret_cast<const unsigned char*>(cut.data());
+        CHECK(prefilter.find_each(cut_data, 0, cut.size(), hits.data(), hits.size(), count) == 2);
+        CHECK(count == 0);
     }
 }
 

@@ -27,13 +27,13 @@ public:
     Prefilter() = default;
     Prefilter(const RuleSet& rules, Isa isa);
 
-    // Positions below `limit(len)` can be tested by find(); the automaton steps over the rest.
+    // Positions below `limit(len)` can be tested by find() and find_each(); the automaton steps
+    // over the rest.
     std::size_t limit(std::size_t len) const { return len > reach_ ? len - reach_ : 0; }
 
-    // The first position p in [from, limit(len)) where a find text starts (whole-word and
-    // leftmost-longest rules are left to the automaton), or limit(len) if none. With more needles
-    // than max_probed_needles, p is only a position where one may start. Reads only data[from, len).
-    // Never allocates.
+    // Without verified needles (a start-byte table, or none): the first position p in
+    // [from, limit(len)) where a find text may start, or limit(len) if none. Reads only
+    // data[from, len). Never allocates.
     std::size_t find(const unsigned char* data, std::size_t from, std::size_t len) const;
 
     // A find text found where it starts: bytes [start, start + length) are needle `needle` (the
@@ -46,14 +46,16 @@ public:
 
     // With verified needles (verifies()): the non-overlapping matches in [from, limit(len)),
     // leftmost first and the longest of those starting at one position, up to `room` of them, go
-    // to `hits` and their number to `count`. Returns where the search stopped: limit(len), or the
-    // end of the last hit when `room` ran out. Whole-word tests are left to the caller. Never
-    // allocates.
+    // to `hits` and their number to `count`. With whole-word rules a match has no word byte on
+    // either side: `word_before_from` says whether the byte before `from` is one (the caller
+    // knows: it may lie in an earlier chunk, or have been patched), and a match whose next byte is
+    // past `len` cannot be decided. Returns where the search stopped: limit(len), the end of the
+    // last hit when `room` ran out, or the start of a match that cannot be decided. Never allocates.
     std::size_t find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits, std::size_t room,
-                          std::size_t& count) const;
+                          std::size_t& count, bool word_before_from = false) const;
 
     bool enabled() const { return kind_ != Kind::none; }
-    // find() returns only positions where a find text starts (not mere candidates).
+    // The needles are compared whole: find_each() gives the matches themselves.
     bool verifies() const { return kind_ == Kind::probes; }
     Isa isa() const { return isa_; }
     std::string_view describe() const;
@@ -75,14 +77,12 @@ private:
     enum class Kind { none, probes, start_table };
     Kind kind_ = Kind::none;
     Isa isa_ = Isa::scalar;
+    bool whole_word_ = false;
     std::size_t reach_ = 0;  // largest probe offset: find() needs data[p + reach_] in bounds
     std::size_t needle_count_ = 0;
     std::array<NeedleProbes, max_probed_needles> probes_{};
     std::array<bool, 256> can_start_{};
     std::string needles_;  // the probed needles' bytes, back to back
-    std::size_t (*probe_kernel_)(const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t) = nullptr;
-    std::size_t (*each_kernel_)(Isa, const NeedleProbes*, const char*, const unsigned char*, std::size_t, std::size_t,
-                                Hit*, std::size_t, std::size_t&) = nullptr;
 };
 
 // Approximate frequency rank of a byte in text and source code: lower means rarer.
