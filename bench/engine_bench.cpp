@@ -2,7 +2,8 @@
 //
 // Builds a dense English-like corpus in memory (or reads FILE), then feeds it in fixed-size chunks
 // to StreamRewriter and StreamCounter and reports single-thread (per core) throughput for:
-//   - one needle `elvis` -> `Elvis`, the same with -i and with -w, 4 needles, a longer replacement;
+//   - one needle `elvis` -> `Elvis`, the same with -i and with -w, 4 and 16 needles, a longer
+//     replacement;
 //   - pathological inputs: all-`a` text against needles of 32 and 4096 `a`s and against
 //     `aaa…ab` needles (never matches), to show the time stays linear in the input.
 // Every case is checked against a naive reference (match count and, for the copying sink, the
@@ -549,6 +550,13 @@ int main(int argc, char** argv) {
         {"4 needles", &text,
          {rule("elvis", "Elvis"), rule("president", "President"), rule("graceland", "Graceland"),
           rule("memphis", "Memphis")}, false, nullptr},
+        {"16 needles", &text,
+         {rule("elvis", "Elvis"), rule("president", "President"), rule("graceland", "Graceland"),
+          rule("memphis", "Memphis"), rule("vegas", "Vegas"), rule("guitar", "Guitar"), rule("singer", "Singer"),
+          rule("stage", "Stage"), rule("tour", "Tour"), rule("record", "Record"), rule("king", "King"),
+          rule("priscilla", "Priscilla"), rule("tupelo", "Tupelo"), rule("hound", "Hound"),
+          rule("suspicious", "Suspicious"), rule("burning", "Burning")},
+         false, nullptr},
         {"elvis -> The King (longer)", &text, {rule("elvis", "The King")}, false, nullptr},
         {"a{32} on all-a", &all_a, {rule(a32, std::string(32, 'b'))}, false, nullptr},
         {"a{4096} on all-a", &all_a, {rule(a4096, "X")}, false, nullptr},

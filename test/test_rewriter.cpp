@@ -3,7 +3,9 @@
 
 #include <array>
 #include <random>
+#include <set>
 
+#include "elvis/ascii.hpp"
 #include "elvis/rewriter.hpp"
 #include "support/reference.hpp"
 #include "support/split.hpp"
@@ -153,21 +155,24 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
         for (char& c : s) c = alphabet[rng() % alphabet.size()];
         return s;
     };
+    std::size_t few_probed_rounds = 0, many_probed_rounds = 0, start_table_rounds = 0;
     for (int round = 0; round < 3000; ++round) {
+        // Up to 20 rules: the prefilter's probes take up to max_probed_needles, a start-byte
+        // table the rest.
+        MatchOptions options{.ignore_case = rng() % 3 == 0, .whole_word = rng() % 3 == 0};
         std::vector<Rule> rules;
-        std::size_t count = 1 + rng() % 6;
+        std::set<std::string> seen;
+        const std::size_t count = 1 + rng() % 20;
         for (std::size_t i = 0; i < count; ++i) {
             std::string find = random_text(6);
             if (find.empty()) find.assign(1, 'a');
+            if (!seen.insert(options.ignore_case ? ascii::lowered(find) : find).second) continue;  // a duplicate
             rules.push_back({find, random_text(4)});
         }
-        MatchOptions options{.ignore_case = rng() % 3 == 0, .whole_word = rng() % 3 == 0};
-        std::unique_ptr<RuleSet> set;
-        try {
-            set = std::make_unique<RuleSet>(rules, options);
-        } catch (const RuleError&) {
-            continue;  // duplicate find texts
-        }
+        const auto set = std::make_unique<RuleSet>(rules, options);
+        ++(rules.size() > Prefilter::max_probed_needles ? start_table_rounds
+           : rules.size() > 4                           ? many_probed_rounds
+                                                        : few_probed_rounds);
         std::string input = random_text(200);
         std::string expected = reference::rewrite(rules, options, input);
         for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
@@ -180,6 +185,9 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
             REQUIRE(rewrite_in_pieces(matcher, input, random_sizes(rng, 40), false) == expected);
         }
     }
+    CHECK(few_probed_rounds > 300);
+    CHECK(many_probed_rounds > 300);
+    CHECK(start_table_rounds > 100);
 }
 
 TEST_CASE("randomized: long English-like text with one needle crosses SIMD blocks") {

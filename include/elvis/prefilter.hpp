@@ -22,7 +22,7 @@ bool isa_supported(Isa isa);
 class Prefilter {
 public:
     // Up to this many distinct find texts get the probe filter; more get a start-byte table.
-    static constexpr std::size_t max_probed_needles = 4;
+    static constexpr std::size_t max_probed_needles = 16;
 
     Prefilter() = default;
     Prefilter(const RuleSet& rules, Isa isa);
