@@ -6,13 +6,15 @@
 //                 bit 0     ignore case
 //                 bit 1     whole word
 //                 bits 2-3  Isa: 0 best, 1 avx2, 2 sse2, 3 scalar (one the CPU lacks: scalar)
-//                 bits 4-5  number of rules - 1 (1..4)
+//                 bits 4-5  number of rules - 1 (1..4; more through R's bit 6 below)
 //                 bits 6-7  feed mode: 0 every piece writable (std::span<char>), 1 every piece
 //                           read-only (std::string_view), 2 alternate starting writable,
 //                           3 alternate starting read-only
 //   per rule    F           find length = (F & 63) + 1
 //               F bytes     find text
-//               R           replace length = find length if R & 0x80, else R & 63
+//               R           replace length = find length if R & 0x80, else R & 63; on the last
+//                           rule, bit 6 adds one more rule (up to max_rules: 5 to 16 needles take
+//                           the prefilter's probes, more a start-byte table)
 //               R bytes     replacement
 //   [fuzz_count only: the record section, see fuzz_count.cpp]
 //   pieces      P           number of piece sizes = P & 15 (0: the stream is fed in one piece);
@@ -78,6 +80,8 @@ struct Header {
     std::vector<Rule> rules;
 };
 
+inline constexpr std::size_t max_rules = 20;
+
 inline Header decode_header(Reader& in) {
     Header h;
     const std::uint8_t flags = in.byte();
@@ -86,7 +90,7 @@ inline Header decode_header(Reader& in) {
     static constexpr Isa isas[] = {Isa::best, Isa::avx2, Isa::sse2, Isa::scalar};
     h.isa = isas[(flags >> 2) & 3];
     if (!isa_supported(h.isa)) h.isa = Isa::scalar;
-    const std::size_t rule_count = ((flags >> 4) & 3) + 1;
+    std::size_t rule_count = ((flags >> 4) & 3) + 1;
     h.mode = static_cast<FeedMode>(flags >> 6);
     for (std::size_t r = 0; r < rule_count; ++r) {
         Rule rule;
@@ -94,6 +98,7 @@ inline Header decode_header(Reader& in) {
         const std::uint8_t rl = in.byte();
         rule.replace = in.bytes((rl & 0x80) ? rule.find.size() : (rl & 63));
         h.rules.push_back(std::move(rule));
+        if (r + 1 == rule_count && (rl & 0x40) && rule_count < max_rules) ++rule_count;
     }
     return h;
 }

@@ -15,11 +15,12 @@ def encode(rules, stream, ignore_case=False, whole_word=False, isa=BEST, mode=WR
            record=None, abandon_at=None):
     """rules: [(find, replace)] as bytes; record: (tag, markers_ignore_case) for fuzz_count;
     abandon_at: fuzz_rewrite first abandons a stream whose sink throws at that put (1..8)."""
-    assert 1 <= len(rules) <= 4 and len(pieces) <= 15
-    out = bytes([ignore_case | whole_word << 1 | isa << 2 | (len(rules) - 1) << 4 | mode << 6])
-    for find, replace in rules:
+    assert 1 <= len(rules) <= 20 and len(pieces) <= 15
+    out = bytes([ignore_case | whole_word << 1 | isa << 2 | (min(len(rules), 4) - 1) << 4 | mode << 6])
+    for i, (find, replace) in enumerate(rules):
         assert 1 <= len(find) <= 64 and len(replace) <= 63
-        out += bytes([len(find) - 1]) + find + bytes([len(replace)]) + replace
+        more = 0x40 if i >= 3 and i + 1 < len(rules) else 0  # past four, each rule adds the next
+        out += bytes([len(find) - 1]) + find + bytes([len(replace) | more]) + replace
     if record is not None:
         tag, markers_ignore_case = record
         assert 1 <= len(tag) <= 4
@@ -58,6 +59,14 @@ REWRITE = {
                                          pieces=[3, 1, 7], abandon_at=3),
     "abandon-same-length": encode([(b"elvis", b"ELVIS")], b"elvielvis eelvis elvis " * 8, pieces=[5, 2, 40],
                                   mode=ALT_WRITABLE, abandon_at=1),
+    "many-needles": encode([(w, w.upper()) for w in (b"elvis", b"elvi", b"lvis", b"is", b"king", b"kin", b"rock",
+                                                        b"roll", b"rock and roll", b"the", b"he", b"e")],
+                           b"the king of rock and roll, elvis elvielvis lvis is kin thee he e " * 3, pieces=[7, 31, 2]),
+    "many-needles-words": encode([(w, b"<" + w + b">") for w in (b"a", b"ab", b"abc", b"b", b"bc", b"c", b"ca", b"cab")],
+                                 b"a ab abc b bc c ca cab abcab (ab) ab_c a-b-c " * 2, ignore_case=True,
+                                 whole_word=True, pieces=[1, 5]),
+    "start-table-needles": encode([(bytes([97 + i, 98 + i]), b"#") for i in range(18)],
+                                  b"abcdefghijklmnopqrstuvwxyz" * 4, pieces=[3, 33]),
     "long-needle": encode([(b"x" * 40 + b"y", b"Z"), (b"x" * 20, b"w")], b"x" * 70 + b"y" + b"x" * 45,
                           pieces=[7, 13], mode=ALT_WRITABLE),
 }
