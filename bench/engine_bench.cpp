@@ -19,7 +19,6 @@
 //
 // Exit status: 0 when every case verified and made no allocation, 1 otherwise, 2 on bad usage.
 #include <algorithm>
-#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -36,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "elvis/ascii.hpp"
 #include "elvis/counter.hpp"
 #include "elvis/matcher.hpp"
 #include "elvis/rewriter.hpp"
@@ -229,8 +229,6 @@ struct Reference {
     std::string output;
 };
 
-bool is_word(unsigned char b) { return std::isalnum(b) || b == '_'; }
-
 Reference naive_rewrite(std::string_view in, const std::vector<elvis::Rule>& rules, bool ignore_case,
                         bool whole_word) {
     Reference ref;
@@ -249,8 +247,8 @@ Reference naive_rewrite(std::string_view in, const std::vector<elvis::Rule>& rul
                 ok = ignore_case ? fold(a) == fold(b) : a == b;
             }
             if (ok && whole_word)
-                ok = (i == 0 || !is_word(static_cast<unsigned char>(in[i - 1]))) &&
-                     (i + f.size() == in.size() || !is_word(static_cast<unsigned char>(in[i + f.size()])));
+                ok = (i == 0 || !elvis::ascii::is_word(static_cast<unsigned char>(in[i - 1]))) &&
+                     (i + f.size() == in.size() || !elvis::ascii::is_word(static_cast<unsigned char>(in[i + f.size()])));
             if (ok) {
                 best_len = f.size();
                 best = &r;
@@ -546,7 +544,7 @@ int main(int argc, char** argv) {
     std::vector<Case> cases = {
         {"elvis", &text, {rule("elvis", "Elvis")}, false, nullptr},
         {"elvis -i", &text, {rule("elvis", "Elvis")}, true, nullptr},
-        {"elvis -w", &text, {rule("elvis", "Elvis")}, false, nullptr, true},
+        {.name = "elvis -w", .input = &text, .rules = {rule("elvis", "Elvis")}, .whole_word = true},
         {"4 needles", &text,
          {rule("elvis", "Elvis"), rule("president", "President"), rule("graceland", "Graceland"),
           rule("memphis", "Memphis")}, false, nullptr},

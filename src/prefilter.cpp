@@ -43,7 +43,7 @@ bool probes_in_place(const NeedleProbes& probes, const unsigned char* at) {
 
 // The SIMD kernels test 16 or 32 positions at a time: a position is a candidate when, for some
 // needle, all three of its probe bytes are where the needle puts them; candidates are then
-// verified against the whole needle, so the automaton only runs where a needle really starts.
+// verified against the whole needle (and its word edges), so the hits are the matches.
 //
 // A lane is one probe as vectors set up once per call: the byte to find, and 0x20 to OR in when
 // it is a letter matched case-insensitively (0 otherwise), so the loop has no branch per probe.

@@ -210,8 +210,8 @@ bool StreamScanner::scan(Match& match) {
                         // batch of hits at a time: nothing longer starts at a hit and nothing
                         // earlier is pending, so each is final. It goes straight to `match`: a
                         // trip through candidate_ stalls the store buffer.
-                        while (hit_next_ < hit_count_ && hits_[hit_next_].start < i) ++hit_next_;
-                        if (hit_next_ == hit_count_ && hits_resume_ <= i) {
+                        assert(hit_next_ == hit_count_);  // next() hands out the hits found ahead
+                        if (hits_resume_ <= i) {
                             hits_resume_ = prefilter.find_each(data, i, len, hits_.data(), hits_.size(), hit_count_,
                                                                whole_word_ && word_before(base + i));
                             hit_next_ = 0;

@@ -49,8 +49,9 @@ public:
     // to `hits` and their number to `count`. With whole-word rules a match has no word byte on
     // either side: `word_before_from` says whether the byte before `from` is one (the caller
     // knows: it may lie in an earlier chunk, or have been patched), and a match whose next byte is
-    // past `len` cannot be decided. Returns where the search stopped: limit(len), the end of the
-    // last hit when `room` ran out, or the start of a match that cannot be decided. Never allocates.
+    // past `len` cannot be decided. Returns where the search stopped: limit(len) (or `from`, if
+    // that is further), the end of the last hit when `room` ran out, or the start of a needle
+    // whose word edge cannot be decided yet. Never allocates.
     std::size_t find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits, std::size_t room,
                           std::size_t& count, bool word_before_from = false) const;
 
@@ -78,7 +79,7 @@ private:
     Kind kind_ = Kind::none;
     Isa isa_ = Isa::scalar;
     bool whole_word_ = false;
-    std::size_t reach_ = 0;  // largest probe offset: find() needs data[p + reach_] in bounds
+    std::size_t reach_ = 0;  // longest needle - 1: find_each() verifies whole needles at p < limit()
     std::size_t needle_count_ = 0;
     std::array<NeedleProbes, max_probed_needles> probes_{};
     std::array<bool, 256> can_start_{};
