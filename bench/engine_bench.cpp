@@ -451,16 +451,15 @@ std::size_t parse_size(const std::string& text) {
 
 elvis::Isa parse_isa(const std::string& s) {
     if (s == "best") return elvis::Isa::best;
-    if (s == "avx2") return elvis::Isa::avx2;
-    if (s == "sse2") return elvis::Isa::sse2;
-    if (s == "scalar") return elvis::Isa::scalar;
+    for (elvis::Isa isa : elvis::concrete_isas)
+        if (s == elvis::isa_name(isa)) return isa;
     throw std::invalid_argument("unknown ISA: " + s);
 }
 
 void usage(std::FILE* to) {
     std::fprintf(to,
                  "usage: engine_bench [--size SIZE] [--chunk SIZE] [--min-time SECONDS] [--reps N]\n"
-                 "                    [--isa best|avx2|sse2|scalar] [--only TEXT] [FILE]\n"
+                 "                    [--isa best|avx512|avx2|sse2|scalar] [--only TEXT] [FILE]\n"
                  "  FILE          use this file as the text corpus instead of generating one\n"
                  "  --size SIZE   generated corpus size, K/M/G suffixes (default 64M); the all-'a'\n"
                  "                inputs have the same size\n"
@@ -589,10 +588,13 @@ int main(int argc, char** argv) {
     std::vector<char> chunk_buf(opt.chunk);
     std::vector<char> out_buf(max_out + 1);
 
-    std::printf("# engine_bench: in-memory, single thread, chunk %zu bytes, ISA %s (supported: avx2=%s sse2=%s)\n",
-                opt.chunk, std::string(elvis::isa_name(opt.isa)).c_str(),
-                elvis::isa_supported(elvis::Isa::avx2) ? "yes" : "no",
-                elvis::isa_supported(elvis::Isa::sse2) ? "yes" : "no");
+    std::string supported;
+    for (elvis::Isa isa : elvis::concrete_isas)
+        if (isa != elvis::Isa::scalar)
+            supported += (supported.empty() ? "" : " ") + std::string(elvis::isa_name(isa)) + "=" +
+                         (elvis::isa_supported(isa) ? "yes" : "no");
+    std::printf("# engine_bench: in-memory, single thread, chunk %zu bytes, ISA %s (supported: %s)\n", opt.chunk,
+                std::string(elvis::isa_name(opt.isa)).c_str(), supported.c_str());
     std::printf("# CPU: %s\n", cpu_model().c_str());
     std::printf("# text corpus: %s, %zu bytes; all-a input: %zu bytes\n", source.c_str(), text.size(), all_a.size());
     std::printf("# MB/s = 10^6 bytes of input per second; best and median over the passes; GB/s from best\n");
@@ -626,7 +628,7 @@ int main(int argc, char** argv) {
                     std::string(8, '-').c_str(), std::string(8, '-').c_str());
         Reference ref = cases[0].reference != nullptr ? *cases[0].reference
                                                       : naive_rewrite(text, cases[0].rules, false, false);
-        for (elvis::Isa isa : {elvis::Isa::avx2, elvis::Isa::sse2, elvis::Isa::scalar}) {
+        for (elvis::Isa isa : elvis::concrete_isas) {
             if (!elvis::isa_supported(isa)) continue;
             Options o = opt;
             o.isa = isa;

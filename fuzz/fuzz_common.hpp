@@ -5,7 +5,8 @@
 //   byte 0      flags
 //                 bit 0     ignore case
 //                 bit 1     whole word
-//                 bits 2-3  Isa: 0 best, 1 avx2, 2 sse2, 3 scalar (one the CPU lacks: scalar)
+//                 bits 2-3  Isa: 0 best (the widest the CPU has: AVX-512 where present), 1 avx2,
+//                           2 sse2, 3 scalar (one the CPU lacks: scalar)
 //                 bits 4-5  number of rules - 1 (1..4; more through R's bit 6 below)
 //                 bits 6-7  feed mode: 0 every piece writable (std::span<char>), 1 every piece
 //                           read-only (std::string_view), 2 alternate starting writable,

@@ -1,7 +1,9 @@
 // The streaming rewriter: reference table, self-overlap, multiple rules, case, words, splits.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <random>
 #include <set>
 
@@ -179,7 +181,7 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
                                                         : few_probed_rounds);
         std::string input = random_text(200);
         std::string expected = reference::rewrite(rules, options, input);
-        for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+        for (Isa isa : concrete_isas) {
             if (!isa_supported(isa)) continue;
             Matcher matcher(*set, isa);
             CAPTURE(input);
@@ -203,7 +205,7 @@ TEST_CASE("randomized: long English-like text with one needle crosses SIMD block
         MatchOptions options{.ignore_case = ci};
         std::vector<Rule> rules{{"elvis", "Elvis"}};
         std::string expected = reference::rewrite(rules, options, input);
-        for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+        for (Isa isa : concrete_isas) {
             if (!isa_supported(isa)) continue;
             Matcher matcher(RuleSet(rules, options), isa);
             CHECK(rewrite(matcher, input) == expected);
@@ -233,7 +235,7 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
             std::vector<Rule> rules{{find, "XY"}};
             const std::string expected = reference::rewrite(rules, options, input);
             CAPTURE(ww);
-            for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+            for (Isa isa : concrete_isas) {
                 if (!isa_supported(isa)) continue;
                 CAPTURE(find);
                 CAPTURE(isa_name(isa));
@@ -255,7 +257,7 @@ TEST_CASE("whole words: a batch judges the byte before it as it was read, not as
     const std::vector<Rule> rules{{".", "x"}};
     const MatchOptions options{.whole_word = true};
     REQUIRE(reference::rewrite(rules, options, input) == expected);
-    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+    for (Isa isa : concrete_isas) {
         if (!isa_supported(isa)) continue;
         CAPTURE(isa_name(isa));
         const Matcher matcher(RuleSet(rules, options), isa);
@@ -292,7 +294,7 @@ TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then 
             for (const std::string& find : finds) rules.push_back({find, std::string(1, static_cast<char>('0' + rules.size()))});
             const std::string expected = reference::rewrite(rules, options, input);
             REQUIRE(expected != input);
-            for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+            for (Isa isa : concrete_isas) {
                 if (!isa_supported(isa)) continue;
                 CAPTURE(finds.front());
                 CAPTURE(ci);
@@ -308,12 +310,20 @@ TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then 
     }
 }
 
+TEST_CASE("Isa::best is the widest instruction set this CPU supports") {
+    const RuleSet rules({{"elvis", "Elvis"}}, MatchOptions{});
+    const Isa widest = *std::find_if(std::begin(concrete_isas), std::end(concrete_isas), isa_supported);
+    CAPTURE(isa_name(widest));
+    CHECK(Prefilter(rules, Isa::best).isa() == widest);
+    CHECK(Matcher(rules, Isa::best).prefilter().isa() == widest);
+}
+
 TEST_CASE("Prefilter::find_each: of several needles starting at one byte, the longest") {
     // "abc" beats "ab" at 0 and 8; "c" inside a hit is covered; "ab" alone at 3; "c" alone at 6.
     const std::string text = "abcab c abc" + std::string(8, ' ');
     const RuleSet rules({{"ab", ""}, {"abc", ""}, {"c", ""}}, MatchOptions{});
     const std::vector<std::array<std::size_t, 3>> expected = {{0, 3, 1}, {3, 2, 0}, {6, 1, 2}, {8, 3, 1}};
-    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+    for (Isa isa : concrete_isas) {
         if (!isa_supported(isa)) continue;
         CAPTURE(isa_name(isa));
         const Prefilter prefilter(rules, isa);
@@ -338,7 +348,7 @@ TEST_CASE("Prefilter::find_each: of several needles starting at one byte, the lo
 
 TEST_CASE("Prefilter::find_each: whole words, the byte before the search, and undecided ends") {
     const RuleSet rules({{"ab", ""}, {"ab-c", ""}}, MatchOptions{.whole_word = true});
-    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+    for (Isa isa : concrete_isas) {
         if (!isa_supported(isa)) continue;
         CAPTURE(isa_name(isa));
         const Prefilter prefilter(rules, isa);
@@ -392,7 +402,7 @@ TEST_CASE("Prefilter::find_each: non-overlapping hits, leftmost first, resumable
     const RuleSet exact({{"aa", ""}}, MatchOptions{});
     const RuleSet folded({{"aA", ""}}, MatchOptions{.ignore_case = true});
     REQUIRE(naive(text) != naive(lower));
-    for (Isa isa : {Isa::scalar, Isa::sse2, Isa::avx2}) {
+    for (Isa isa : concrete_isas) {
         if (!isa_supported(isa)) continue;
         for (const RuleSet* set : {&exact, &folded}) {
             CAPTURE(isa_name(isa));

@@ -13,7 +13,9 @@
 namespace elvis {
 
 // Instruction sets the prefilter can use. `best` picks the widest the CPU supports.
-enum class Isa { best, avx2, sse2, scalar };
+enum class Isa { best, avx512, avx2, sse2, scalar };
+// Every one `best` may pick, widest first (tests and benchmarks run each the CPU supports).
+inline constexpr Isa concrete_isas[] = {Isa::avx512, Isa::avx2, Isa::sse2, Isa::scalar};
 
 // Name of an Isa ("avx2", ...), and whether this CPU can run it.
 std::string_view isa_name(Isa isa);
