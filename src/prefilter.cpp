@@ -376,7 +376,7 @@ bool isa_supported(Isa isa) {
 
 Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
     if (isa == Isa::best)
-        isa = *std::find_if(std::begin(concrete_isas), std::end(concrete_isas), isa_supported);  // scalar always is
+        isa = *std::find_if(std::begin(concrete_isas), std::end(concrete_isas), isa_supported);  // scalar, last, always is
     isa_ = isa;
     whole_word_ = rules.options().whole_word;
     const bool ignore_case = rules.options().ignore_case;

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <iterator>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "elvis/ascii.hpp"
 #include "elvis/rewriter.hpp"
@@ -308,6 +310,26 @@ TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then 
             }
         }
     }
+}
+
+TEST_CASE("isa_supported agrees with the CPU flags the kernel reports") {
+    // Checked against /proc/cpuinfo, not against itself: a detection that wrongly said "no"
+    // would silently route every scan to a narrower kernel with the same output.
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line) && line.rfind("flags", 0) != 0) {
+    }
+    if (line.rfind("flags", 0) != 0) {
+        MESSAGE("no flags line in /proc/cpuinfo: nothing to compare");
+        return;
+    }
+    std::set<std::string> flags;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    for (std::string word; words >> word;) flags.insert(word);
+    CHECK(isa_supported(Isa::sse2) == flags.contains("sse2"));
+    CHECK(isa_supported(Isa::avx2) == flags.contains("avx2"));
+    CHECK(isa_supported(Isa::avx512) == (flags.contains("avx512f") && flags.contains("avx512bw")));
+    CHECK(isa_supported(Isa::scalar));
 }
 
 TEST_CASE("Isa::best is the widest instruction set this CPU supports") {
