@@ -18,6 +18,7 @@
 #include "elvis/gzip_source.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/matcher.hpp"
+#include "elvis/ranges.hpp"
 #include "elvis/scanner.hpp"
 #include "detail/worker_pool.hpp"
 
@@ -238,125 +239,51 @@ private:
     std::vector<FileEntry> pending_;         // walked files waiting for the next batch
 };
 
-// ---- One huge file, split into ranges ------------------------------------------------------
-//
-// Range k = [begin, end) is scanned from a fresh state at `begin`, and past `end` until every
-// match starting before `end` is known. That equals the true scan unless a true match from the
-// range before crosses `begin`; then the merge rescans from where that match ends until the
-// rescan and the range's own scan restart at the same offset (the end of a shared match), after
-// which they agree. Ranges record their first matches for that.
-
-constexpr std::size_t recorded_matches = 64;
-
-struct RangeResult {
-    std::uint64_t begin = 0, end = 0;
-    std::vector<std::uint64_t> counts;
-    std::array<Match, recorded_matches> first{};  // absolute offsets
-    std::size_t recorded = 0;
-    std::uint64_t total = 0;        // matches starting in the range
-    std::uint64_t last_end = 0;     // end of the last one (if total > 0)
-};
-
-int byte_before(int fd, std::uint64_t offset, bool needed) {
-    unsigned char byte;
-    if (!needed || offset == 0 || ::pread(fd, &byte, 1, static_cast<off_t>(offset - 1)) != 1) return -1;
-    return byte;
-}
-
-// Scans [from, size) of fd until all matches starting before `stop` are known, calling
-// on_match(absolute match) for those; on_match returns false to stop early.
-template <class OnMatch>
-void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_t from, std::uint64_t stop,
-                std::uint64_t size, bool whole_word, TraceRecorder* trace, OnMatch&& on_match) {
-    scanner.reset(byte_before(fd, from, whole_word));
-    source.open_range(fd, from, size - from);
-    Match m;
-    auto deliver = [&](Match local) {
-        Match abs{from + local.start, from + local.end, local.rule};
-        return abs.start < stop && on_match(abs);
-    };
-    const bool to_the_end = for_each_traced_chunk(source, trace, [&](std::span<char> chunk) {
-        scanner.feed({chunk.data(), chunk.size()});
-        while (scanner.next(m))
-            if (!deliver(m)) return false;
-        return from + scanner.decided() < stop;
-    });
-    if (to_the_end)
-        while (scanner.finish(m))
-            if (!deliver(m)) break;
-    source.close();
-}
+// ---- One huge file, split into ranges (ranges.hpp) -------------------------------------------
 
 void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint64_t size) {
     const unsigned n = shared.settings.threads;
     const std::size_t rules = shared.terms.rules().size();
     const bool whole_word = shared.settings.match.whole_word;
-    std::vector<RangeResult> ranges(n);
-    for (unsigned k = 0; k < n; ++k) {
-        ranges[k].begin = size * k / n;
-        ranges[k].end = size * (k + 1) / n;
-        ranges[k].counts.assign(rules, 0);
-    }
+    std::vector<RangeScan> ranges = split_into_ranges(0, size, n);
+    std::vector<std::vector<std::uint64_t>> counts(ranges.size(), std::vector<std::uint64_t>(rules, 0));
+    auto no_writes = [](std::span<char>, std::uint64_t) { return true; };
     run_on_pool(n, [&](unsigned k) {
         SourceChoice io = choose_source(shared.settings.io, shared.settings.buffer_size);
         shared.note_backend(io);
         StreamScanner scanner(shared.terms);
-        RangeResult& r = ranges[k];
+        RangeScan& r = ranges[k];
         Trace* trace = shared.settings.trace;
         // Two events per chunk: sized to the range, not the default, as there may be many ranges.
         const std::size_t events = std::min<std::uint64_t>(1 << 16, 2 * ((r.end - r.begin) / shared.settings.buffer_size + 2));
         TraceRecorder* recorder =
             trace ? trace->add_thread("range " + std::to_string(k + 1) + "/" + std::to_string(n), events) : nullptr;
-        scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder, [&](const Match& m) {
-            ++r.counts[m.rule];
-            ++r.total;
-            r.last_end = m.end;
-            if (r.recorded < recorded_matches) r.first[r.recorded++] = m;
-            return true;
-        });
+        scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder,
+                   [&](const Match& m, std::span<char>, std::uint64_t) {
+                       ++counts[k][m.rule];
+                       r.add(m);
+                       return true;
+                   },
+                   no_writes);
     });
 
-    // Merge in order, repairing a range whose start was crossed by the previous range's last match.
     std::vector<std::uint64_t> totals(rules, 0);
-    std::uint64_t resume = 0;  // where the true scan restarts after the matches merged so far
     auto source = make_posix_source(64 * 1024);
     StreamScanner rescanner(shared.terms);
-    for (RangeResult& r : ranges) {
-        if (resume <= r.begin) {
-            for (std::size_t t = 0; t < rules; ++t) totals[t] += r.counts[t];
-            if (r.total) resume = r.last_end;
-            continue;
-        }
-        // The range's own scan is right from the first match it shares with the true scan.
-        const bool all_recorded = r.recorded == r.total;
-        auto shared_end = [&](std::uint64_t end) -> std::optional<std::size_t> {
-            for (std::size_t j = 0; j < r.recorded; ++j)
-                if (r.first[j].end == end) return j;
-            return std::nullopt;
-        };
-        auto adopt_from = [&](std::size_t j) {  // take the range's matches after r.first[j]
-            for (std::size_t t = 0; t < rules; ++t) totals[t] += r.counts[t];
-            for (std::size_t i = 0; i <= j; ++i) --totals[r.first[i].rule];
-            resume = r.last_end;
-        };
-        if (auto j = shared_end(resume)) {
-            adopt_from(*j);
-            continue;
-        }
-        if (all_recorded && std::none_of(r.first.begin(), r.first.begin() + static_cast<long>(r.recorded),
-                                         [&](const Match& m) { return m.end > resume; }))
-            continue;  // no true match can start in [resume, end) without one of the range's ending after resume
-        const std::uint64_t from = resume;
-        scan_range(*source, rescanner, fd, from, r.end, size, whole_word, nullptr, [&](const Match& m) {
-            ++totals[m.rule];
-            resume = m.end;
-            if (auto j = shared_end(m.end)) {
-                adopt_from(*j);
-                return false;
-            }
-            return true;
+    stitch_ranges(
+        ranges, [](std::size_t, const Match&) {},
+        [&](std::size_t k, std::uint64_t from, auto&& on_true) {
+            scan_range(*source, rescanner, fd, from, ranges[k].end, size, whole_word, nullptr,
+                       [&](const Match& m, std::span<char>, std::uint64_t) {
+                           ++totals[m.rule];
+                           return on_true(m);
+                       },
+                       no_writes);
+        },
+        [&](std::size_t k, std::size_t skipped) {
+            for (std::size_t t = 0; t < rules; ++t) totals[t] += counts[k][t];
+            for (std::size_t i = 0; i < skipped; ++i) --totals[ranges[k].first[i].rule];
         });
-    }
 
     std::lock_guard lock(shared.mutex);
     bool any = false;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "elvis/byte_source.hpp"
+#include "elvis/ranges.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/shard.hpp"
 #include "elvis/trace.hpp"
@@ -29,7 +30,7 @@ struct CountSettings {
     bool per_file = false;             // keep per-file counts
     WalkOptions walk;
     // A regular file at least this large is split into ranges counted in parallel.
-    std::uint64_t split_threshold = 64ull << 20;
+    std::uint64_t split_threshold = default_split_threshold;
     // Count only the files of this shard (shard.hpp): a walked file by the path it is printed
     // as, a named file (or "-") by its name as given. Named directories are always walked.
     std::optional<Shard> shard;
