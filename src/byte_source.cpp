@@ -84,7 +84,7 @@ public:
     std::span<char> next() override {
         if (fd_ < 0 || (positioned_ && remaining_ == 0)) return {};
         for (;;) {
-            ssize_t n = positioned_ ? ::pread(fd_, buffer_.get(), std::min<std::uint64_t>(size_, remaining_),
+            ssize_t n = positioned_ ? sys::calls().pread(fd_, buffer_.get(), std::min<std::uint64_t>(size_, remaining_),
                                               static_cast<off_t>(offset_))
                                     : sys::calls().read(fd_, buffer_.get(), size_);
             if (n >= 0) {

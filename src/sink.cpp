@@ -85,7 +85,19 @@ std::uint64_t total_bytes(const iovec* spans, std::size_t count) {
 
 }  // namespace
 
-bool SpaceReservation::reserve(int fd, std::uint64_t bytes) {
+void write_all_at(int fd, std::string_view bytes, std::uint64_t offset) {
+    while (!bytes.empty()) {
+        const ssize_t n = sys::calls().pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            throw WriteError("write error", n < 0 ? errno : EIO);  // 0: no progress, and no reason given
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+}
+
+bool SpaceReservation::reserve(int fd, std::uint64_t bytes, std::int64_t offset) {
     if (state_ == State::off || bytes < min_bytes) return false;
     if (state_ == State::undecided) {
         struct stat st;
@@ -96,7 +108,7 @@ bool SpaceReservation::reserve(int fd, std::uint64_t bytes) {
         state_ = useful ? State::reserving : State::off;
         if (!useful) return false;
     }
-    if (sys::reserve_space(fd, bytes)) return true;
+    if (sys::reserve_space(fd, bytes, offset)) return true;
     state_ = State::off;
     return false;
 }

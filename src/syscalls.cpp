@@ -15,19 +15,26 @@
 namespace elvis::sys {
 
 namespace {
-// ELVIS_TEST_WRITE_ERROR=ENOSPC makes every gathered write fail as on a full disk, for command
-// tests where a small file system cannot be mounted.
+// ELVIS_TEST_WRITE_ERROR=ENOSPC makes every gathered or positioned write fail as on a full disk,
+// for command tests where a small file system cannot be mounted.
 ssize_t writev_disk_full(int, const iovec*, int) {
     errno = ENOSPC;
     return -1;
 }
+ssize_t pwrite_disk_full(int, const void*, size_t, off_t) {
+    errno = ENOSPC;
+    return -1;
+}
+bool disk_full_forced() {
+    const char* forced = std::getenv("ELVIS_TEST_WRITE_ERROR");
+    return forced && std::string_view(forced) == "ENOSPC";
+}
 }  // namespace
 
 Calls& calls() {
-    static Calls table{.read = ::read, .writev = [] {
-        const char* forced = std::getenv("ELVIS_TEST_WRITE_ERROR");
-        return forced && std::string_view(forced) == "ENOSPC" ? writev_disk_full : ::writev;
-    }()};
+    static Calls table{.read = ::read,
+                       .writev = disk_full_forced() ? writev_disk_full : ::writev,
+                       .pwrite = disk_full_forced() ? pwrite_disk_full : ::pwrite};
     return table;
 }
 
@@ -44,8 +51,8 @@ void grow_pipe(int fd, std::size_t bytes) {
     if (size >= 0 && static_cast<std::size_t>(size) < bytes) ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
 }
 
-bool reserve_space(int fd, std::uint64_t bytes) {
-    const off_t position = ::lseek(fd, 0, SEEK_CUR);
+bool reserve_space(int fd, std::uint64_t bytes, std::int64_t offset) {
+    const off_t position = offset >= 0 ? offset : ::lseek(fd, 0, SEEK_CUR);
     return position >= 0 && calls().fallocate(fd, FALLOC_FL_KEEP_SIZE, position, static_cast<off_t>(bytes)) == 0;
 }
 

@@ -35,14 +35,18 @@ inline constexpr std::size_t max_write_bytes = 64 * 1024;
 class SpaceReservation {
 public:
     static constexpr std::size_t min_bytes = 256 * 1024;
-    // Reserves the next `bytes` at fd's file position; true when they were.
-    bool reserve(int fd, std::uint64_t bytes);
+    // Reserves the next `bytes` at fd's file position (or at `offset`); true when they were.
+    bool reserve(int fd, std::uint64_t bytes, std::int64_t offset = -1);
     void before_writing(int fd, const iovec* spans, std::size_t count);
 
 private:
     enum class State : unsigned char { undecided, reserving, off };
     State state_ = State::undecided;
 };
+
+// Writes all of `bytes` at `offset` in fd (pwrite(2), so the file position stays where it is),
+// retrying short writes and EINTR. Throws WriteError.
+void write_all_at(int fd, std::string_view bytes, std::uint64_t offset);
 
 class Sink {
 public:

@@ -19,6 +19,8 @@ struct Calls {
     ssize_t (*writev)(int fd, const iovec* iov, int iovcnt) = ::writev;
     int (*fallocate)(int fd, int mode, off_t offset, off_t length) = ::fallocate;
     int (*fstatfs)(int fd, struct statfs* buf) = ::fstatfs;
+    ssize_t (*pread)(int fd, void* buf, size_t count, off_t offset) = ::pread;
+    ssize_t (*pwrite)(int fd, const void* buf, size_t count, off_t offset) = ::pwrite;
 };
 
 // The table in use; the real system calls unless a test swapped it.
@@ -44,14 +46,15 @@ void wait_ready(int fd, short events);
 // when the kernel refuses. Fewer, larger transfers mean fewer wake-ups of both ends.
 void grow_pipe(int fd, std::size_t bytes);
 
-// Allocates disk space for the next `bytes` written at fd's file position, leaving the file's
+// Allocates disk space for the next `bytes` written at fd's file position (or at `offset`, when
+// given), leaving the file's
 // size alone (fallocate with FALLOC_FL_KEEP_SIZE), just before they are written. On ext4 the
 // writes then skip delayed allocation's per-page reservation (ext4_da_reserve_space and the
 // extent-status inserts, 10% of the write's profile): 1 GiB in 64 KiB writes took 258-282 ms
 // instead of 368 ms (medians of 6; bench/README.md, "File -> file, fifth look"). False when the
 // space could not be reserved, for whatever reason (a pipe, a file system without fallocate, a
 // full disk): it only saves time, so the caller stops asking and the writes report real errors.
-bool reserve_space(int fd, std::uint64_t bytes);
+bool reserve_space(int fd, std::uint64_t bytes, std::int64_t offset = -1);
 
 // Puts /dev/null on whichever of descriptors 0, 1 and 2 is closed, open in the direction that
 // fails: reads of a closed stdin and writes to a closed stdout or stderr still fail with EBADF,
