@@ -545,6 +545,95 @@ class Streaming(Base):
         sys.stderr.write(f"  1000 nested needles over 16 MiB of 'a': {(16 << 20) / elapsed / 1e6:.0f} MB/s\n")
 
 
+class LargeFileToFile(Base):
+    """A regular file of 64 MiB or more into a regular file, with same-length rules: its ranges
+    are rewritten on every core at once, and the output must still be the one stream's rewrite."""
+
+    SIZE = (64 << 20) + 12345
+
+    @classmethod
+    def setUpClass(cls):
+        # Matches everywhere, chains of partial ones among them, so one crosses any cut.
+        unit = b"elvielvis eelvis ELVIS x_elvis elvis_ Elvis elvis\n"
+        cls.data = (unit * (cls.SIZE // len(unit) + 1))[:cls.SIZE]
+
+    def big(self):
+        return self.write("big.txt", self.data)
+
+    @staticmethod
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def test_output_is_the_streams_rewrite(self):
+        import re
+        path = self.big()
+        word = rb"(?<![A-Za-z0-9_])elvis(?![A-Za-z0-9_])"
+        # No "elvis" can overlap an "eelvis" that starts later, so replacing one after the other
+        # is leftmost-longest.
+        two = self.data.replace(b"eelvis", b"EELVIS")
+        cases = (([], *re.subn(rb"elvis", b"Elvis", self.data)), (["-w"], *re.subn(word, b"Elvis", self.data)),
+                 (["-i"], *re.subn(rb"(?i)elvis", b"Elvis", self.data)),
+                 (["-f", "elvis", "-r", "ELVIS", "-f", "eelvis", "-r", "EELVIS"],
+                  two.replace(b"elvis", b"ELVIS"), self.data.count(b"eelvis") + two.count(b"elvis")))
+        for args, want, count in cases:
+            for backend in self.backends() if not args else ["uring" if "uring" in self.backends() else "posix"]:
+                with self.subTest(args=args, backend=backend), open(path, "rb") as inp, \
+                        open(os.path.join(self.dir, "out"), "wb") as out:
+                    r = subprocess.run([ELVIS, f"--io={backend}", "--stats"] + args, stdin=inp, stdout=out,
+                                       stderr=subprocess.PIPE, timeout=120)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(self.read(os.path.join(self.dir, "out")), want)
+                    self.assertIn(b"elvis: replacements: %d\n" % count, r.stderr)
+                    if (os.cpu_count() or 1) > 1:
+                        self.assertIn(b"range 2/", r.stderr)  # it did take the ranges
+
+    def test_positions_and_several_files(self):
+        """Standard input read from an offset, output after what is already there, and several
+        FILEs: the same bytes as streaming them, and the input's offset ends at its end."""
+        path = self.big()
+        small = self.write("small.txt", b"one elvis\n")
+        out_path = os.path.join(self.dir, "out")
+        with open(path, "rb") as inp, open(out_path, "wb") as out:
+            out.write(b"header\n")
+            out.flush()
+            os.lseek(inp.fileno(), 1001, os.SEEK_SET)
+            r = subprocess.run([ELVIS, small, "-", small], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(os.lseek(inp.fileno(), 0, os.SEEK_CUR), self.SIZE)
+            self.assertEqual(os.lseek(out.fileno(), 0, os.SEEK_CUR), 7 + 10 + self.SIZE - 1001 + 10)
+        self.assertEqual(self.read(out_path), b"header\none Elvis\n" + self.data[1001:].replace(b"elvis", b"Elvis")
+                         + b"one Elvis\n")
+        # Appending (>>) cannot take offsets: streamed, with the same result.
+        with open(path, "rb") as inp, open(out_path, "ab") as out:
+            r = subprocess.run([ELVIS], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(self.read(out_path)), 7 + 10 + self.SIZE - 1001 + 10 + self.SIZE)
+
+    def test_write_errors_are_reported(self):
+        path = self.big()
+        with open(path, "rb") as inp, open(os.path.join(self.dir, "out"), "wb") as out:
+            r = subprocess.run([ELVIS], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120,
+                               env=dict(os.environ, ELVIS_TEST_WRITE_ERROR="ENOSPC"))
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, b"elvis: write error: No space left on device\n")
+
+    def test_a_real_full_disk(self):
+        mnt = os.path.join(self.dir, "small-out")
+        os.makedirs(mnt)
+        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt],
+                                               capture_output=True).returncode != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        try:
+            path = self.big()
+            with open(path, "rb") as inp, open(os.path.join(mnt, "out"), "wb") as out:
+                r = subprocess.run([ELVIS], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(b"elvis: write error: No space left on device", r.stderr)
+        finally:
+            subprocess.run(["umount", mnt])
+
+
 class Count(Base):
     def make_tree(self):
         """Nested directories, symlinks (file, dir, loop, dangling), hidden files, an empty file, a FIFO."""

@@ -47,6 +47,8 @@ struct FilterSettings {
     MatchOptions match;
     std::vector<std::string> files;
     std::size_t buffer_size = default_buffer_size;
+    // Reads (and writes) of a file rewritten in ranges; --buffer-size sets both.
+    std::size_t ranges_buffer_size = default_buffer_size;
     IoMode io = IoMode::automatic;
     bool stats = false;
     std::string trace_path;

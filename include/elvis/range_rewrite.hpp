@@ -1,0 +1,63 @@
+// rewrite_in_ranges: the filter's way through one large file into another, on every core.
+//
+// When every replacement has the length of its find text, each output byte sits at its input
+// byte's offset, so the input can be cut into ranges (ranges.hpp) that workers read, patch and
+// write with positioned I/O at once, each on its own core, instead of one thread scanning
+// everything and another writing it. Where a match crosses from one range into the next, the
+// stitch writes the few bytes the ranges got wrong. The output is the same bytes StreamRewriter
+// writes for the same input, however the ranges fall.
+//
+// Why: GNU cat copies a file with copy_file_range (one copy, in the kernel). Streaming pays a
+// read copy and the scan on one core and the write copy on the other, and the first core is the
+// slower; split, each core pays a share of all three (bench/README.md, "File -> file, seventh
+// look").
+//
+// The input is read up to the size it had when planned: bytes appended meanwhile are not read
+// (cat would read them); an input cut short meanwhile is an IoError, so the caller streams it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "elvis/byte_source.hpp"
+#include "elvis/matcher.hpp"
+#include "elvis/trace.hpp"
+
+namespace elvis {
+
+struct RangeRewriteSettings {
+    unsigned threads = 2;
+    std::size_t buffer_size = default_buffer_size;  // per read and write
+    IoMode io = IoMode::automatic;
+    Trace* trace = nullptr;  // when set, one track per range
+};
+
+struct RangeRewriteReport {
+    std::uint64_t bytes = 0;  // read, and written
+    std::uint64_t replacements = 0;
+    IoBackend backend = IoBackend::posix;
+    std::string fallback_reason;  // why io_uring was not used (automatic mode), if it was not
+};
+
+// Where a rewrite of `in` onto `out` can take rewrite_in_ranges.
+struct RangeRewritePlan {
+    std::uint64_t from = 0, to = 0;  // the input: from its file position to its end
+    std::uint64_t out_at = 0;        // the output's file position
+};
+
+// A plan when: the matcher's replacements all have their find text's length; `in` and `out` are
+// different regular files; `out` is not open for appending and ends at its file position (so
+// nothing past it is overwritten, and a failed read can give the output back as it was); and the
+// input has at least `min_bytes` left. Otherwise nullopt, and the caller streams.
+std::optional<RangeRewritePlan> plan_range_rewrite(const Matcher& matcher, int in, int out, std::uint64_t min_bytes);
+
+// Writes the rewrite of input bytes [plan.from, plan.to) at plan.out_at in `out`, then moves
+// both file positions past what was read and written, as read(2) and write(2) would. Throws
+// WriteError when a write fails (the output then holds part of the rewrite; positions stay), and
+// IoError when a read fails, after cutting the output back to plan.out_at (positions stay), so
+// the caller can stream the input instead and report the error where it happens.
+RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, const RangeRewritePlan& plan,
+                                     const RangeRewriteSettings& settings);
+
+}  // namespace elvis

@@ -1,0 +1,265 @@
+// rewrite_in_ranges and plan_range_rewrite: output against the reference rewrite for every way
+// of cutting the input, file positions, and the error paths.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "elvis/io_error.hpp"
+#include "elvis/matcher.hpp"
+#include "elvis/range_rewrite.hpp"
+#include "elvis/rewriter.hpp"
+#include "elvis/syscalls.hpp"
+#include "support/io.hpp"
+#include "support/reference.hpp"
+
+using namespace elvis;
+using elvis::testing::TempFile;
+
+namespace {
+
+std::vector<IoMode> backends() {
+    std::string why_not;
+    if (Uring::create(8, why_not)) return {IoMode::posix, IoMode::uring};
+    return {IoMode::posix};
+}
+
+std::string contents(int fd) {
+    std::string all;
+    char buffer[4096];
+    for (off_t at = 0;;) {
+        const ssize_t n = ::pread(fd, buffer, sizeof buffer, at);
+        if (n <= 0) return all;
+        all.append(buffer, static_cast<std::size_t>(n));
+        at += n;
+    }
+}
+
+// An output file holding `prefix`, its position at the end (as after `{ printf PREFIX; elvis; } > out`).
+struct Output {
+    explicit Output(std::string_view prefix = {}) : file(prefix) {
+        fd = ::open(file.path().c_str(), O_RDWR | O_CLOEXEC);
+        ::lseek(fd, 0, SEEK_END);
+    }
+    ~Output() { ::close(fd); }
+    TempFile file;
+    int fd;
+};
+
+// Rewrites `content` after its first `skip` bytes onto an output holding `prefix`; returns the output.
+std::string rewrite_file(const Matcher& matcher, const std::string& content, std::size_t skip, const std::string& prefix,
+                         unsigned threads, std::size_t buffer, IoMode io, std::uint64_t* replacements = nullptr) {
+    TempFile input(content);
+    const int in = input.open();
+    ::lseek(in, static_cast<off_t>(skip), SEEK_SET);
+    Output out(prefix);
+    const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
+    REQUIRE(plan);
+    CHECK(plan->from == skip);
+    CHECK(plan->to == content.size());
+    CHECK(plan->out_at == prefix.size());
+    RangeRewriteSettings settings;
+    settings.threads = threads;
+    settings.buffer_size = buffer;
+    settings.io = io;
+    const RangeRewriteReport report = rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
+    CHECK(report.bytes == content.size() - skip);
+    // Both positions moved past what was read and written.
+    CHECK(::lseek(in, 0, SEEK_CUR) == static_cast<off_t>(content.size()));
+    CHECK(::lseek(out.fd, 0, SEEK_CUR) == static_cast<off_t>(prefix.size() + content.size() - skip));
+    ::close(in);
+    if (replacements) *replacements = report.replacements;
+    return contents(out.fd);
+}
+
+}  // namespace
+
+TEST_CASE("rewrite_in_ranges writes what one stream's rewrite writes, however the ranges fall") {
+    struct Case {
+        std::vector<Rule> rules;
+        std::string content;
+        MatchOptions match;
+    };
+    std::string abab, elvises;
+    for (int i = 0; i < 300; ++i) abab += "ab";
+    for (int i = 0; i < 200; ++i) elvises += i % 3 ? "elvis " : "elvielvis";
+    const std::vector<Case> cases = {
+        // Chains of matches that cross every cut, and whose ranges never agree with the true scan.
+        {{{"aa", "xy"}}, std::string(1001, 'a'), {}},
+        {{{"aaa", "bcd"}}, std::string(999, 'a'), {}},
+        {{{"abab", "XYZW"}}, abab, {}},
+        // Longest wins across a cut: "xxxxb" over "x".
+        {{{"x", "y"}, {"xxxxb", "12345"}}, std::string(500, 'x') + "b" + std::string(77, 'x') + "b", {}},
+        {{{"elvis", "Elvis"}}, elvises, {}},
+        {{{"ab", "AB"}, {"a", "A"}}, "aab ab a abab aa b ab" + std::string(300, 'a'), {.ignore_case = true, .whole_word = true}},
+    };
+    for (const Case& c : cases) {
+        const Matcher matcher(RuleSet(c.rules, c.match));
+        for (IoMode io : backends())
+            for (unsigned threads : {1u, 2u, 3u, 5u, 7u})
+                for (std::size_t buffer : {1, 3, 64, 4096})
+                    for (std::size_t skip : {0, 3}) {
+                        CAPTURE(c.content.substr(0, 20));
+                        CAPTURE(threads);
+                        CAPTURE(buffer);
+                        CAPTURE(skip);
+                        const std::string rest = c.content.substr(skip);
+                        std::uint64_t replacements = 0;
+                        CHECK(rewrite_file(matcher, c.content, skip, "head\n", threads, buffer, io, &replacements) ==
+                              "head\n" + reference::rewrite(c.rules, c.match, rest));
+                        StreamRewriter stream(matcher);
+                        StringSink sink;
+                        stream.feed(std::string_view(rest), sink);
+                        stream.finish(sink);
+                        CHECK(replacements == stream.replacements());
+                    }
+    }
+}
+
+TEST_CASE("rewrite_in_ranges: randomized against the reference") {
+    std::mt19937 rng(2026);
+    for (int round = 0; round < 300; ++round) {
+        std::string content(50 + rng() % 400, 'a');
+        for (char& ch : content) ch = "aab "[rng() % 4];
+        std::vector<Rule> rules;
+        for (std::size_t i = 0, n = 1 + rng() % 3; i < n; ++i) {
+            std::string find(1 + rng() % 5, 'a'), replace;
+            for (char& ch : find) ch = "ab "[rng() % 3];
+            for (std::size_t k = 0; k < find.size(); ++k) replace += "XYZ"[rng() % 3];
+            rules.push_back({find, replace});
+        }
+        const MatchOptions match{.ignore_case = rng() % 4 == 0, .whole_word = rng() % 4 == 0};
+        std::optional<Matcher> matcher;
+        try {
+            matcher.emplace(RuleSet(rules, match));
+        } catch (const RuleError&) {
+            continue;
+        }
+        const unsigned threads = 2 + rng() % 6;
+        const std::size_t skip = rng() % 8;
+        CAPTURE(content);
+        CAPTURE(threads);
+        CAPTURE(skip);
+        CHECK(rewrite_file(*matcher, content, skip, "", threads, 1 + rng() % 50, IoMode::posix) ==
+              reference::rewrite(rules, match, content.substr(skip)));
+    }
+}
+
+TEST_CASE("plan_range_rewrite takes only what ranges can rewrite") {
+    const Matcher same(RuleSet::default_rules());
+    TempFile input(std::string(1000, 'e'));
+    const int in = input.open();
+    Output out;
+    CHECK(plan_range_rewrite(same, in, out.fd, 1000));
+    CHECK_FALSE(plan_range_rewrite(same, in, out.fd, 1001));  // too small to be worth it
+
+    SUBCASE("a replacement of another length moves later bytes") {
+        const Matcher longer(RuleSet({{"elvis", "The King"}}, {}));
+        CHECK_FALSE(plan_range_rewrite(longer, in, out.fd, 1));
+    }
+    SUBCASE("appending writes land at the end, not at an offset") {
+        const int appending = ::open(out.file.path().c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        CHECK_FALSE(plan_range_rewrite(same, in, appending, 1));
+        ::close(appending);
+    }
+    SUBCASE("an output with bytes past its position (1<>): a failed read could not give them back") {
+        Output filled("keep these bytes");
+        ::lseek(filled.fd, 2, SEEK_SET);
+        CHECK_FALSE(plan_range_rewrite(same, in, filled.fd, 1));
+    }
+    SUBCASE("the input as its own output") {
+        const int both = ::open(input.path().c_str(), O_RDWR | O_CLOEXEC);
+        ::lseek(both, 0, SEEK_END);
+        CHECK_FALSE(plan_range_rewrite(same, in, both, 1));
+        ::close(both);
+    }
+    SUBCASE("pipes") {
+        int p[2];
+        REQUIRE(::pipe(p) == 0);
+        CHECK_FALSE(plan_range_rewrite(same, p[0], out.fd, 1));
+        CHECK_FALSE(plan_range_rewrite(same, in, p[1], 1));
+        ::close(p[0]);
+        ::close(p[1]);
+    }
+    SUBCASE("nothing left to read") {
+        ::lseek(in, 0, SEEK_END);
+        CHECK_FALSE(plan_range_rewrite(same, in, out.fd, 1));
+    }
+    ::close(in);
+}
+
+namespace {
+ssize_t pwrite_disk_full(int, const void*, size_t, off_t) {
+    errno = ENOSPC;
+    return -1;
+}
+// Reads fail from 30000 on: the last range has written its first chunks by then.
+ssize_t pread_fails_late(int fd, void* buffer, size_t count, off_t offset) {
+    if (offset < 30000) return ::pread(fd, buffer, count, offset);
+    errno = EIO;
+    return -1;
+}
+// The file ends at 20000 from now on, as if cut short while it was read.
+ssize_t pread_shrunk(int fd, void* buffer, size_t count, off_t offset) {
+    if (offset >= 20000) return 0;
+    return ::pread(fd, buffer, std::min<size_t>(count, static_cast<size_t>(20000 - offset)), offset);
+}
+}  // namespace
+
+TEST_CASE("rewrite_in_ranges: a failed write is a WriteError; a failed read gives the output back") {
+    const Matcher matcher(RuleSet::default_rules());
+    std::string content;
+    for (int i = 0; i < 2000; ++i) content += "a line with elvis\n";
+    TempFile input(content);
+    const int in = input.open();
+    Output out("head\n");
+    const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
+    REQUIRE(plan);
+    RangeRewriteSettings settings;
+    settings.threads = 3;
+    settings.buffer_size = 1000;
+    settings.io = IoMode::posix;
+
+    SUBCASE("a full disk") {
+        sys::Calls calls = sys::calls();
+        calls.pwrite = pwrite_disk_full;
+        sys::ScopedCalls seam(calls);
+        try {
+            rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
+            FAIL("no error");
+        } catch (const WriteError& e) {
+            CHECK(e.code() == ENOSPC);
+            CHECK(std::string(e.what()) == "write error: No space left on device");
+        }
+    }
+    SUBCASE("an input that cannot be read to its end") {
+        sys::Calls calls = sys::calls();
+        calls.pread = pread_fails_late;
+        sys::ScopedCalls seam(calls);
+        try {
+            rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
+            FAIL("no error");
+        } catch (const WriteError&) {
+            FAIL("a read error reported as a write error");
+        } catch (const IoError& e) {
+            CHECK(e.code() == EIO);
+        }
+        CHECK(contents(out.fd) == "head\n");
+        CHECK(::lseek(in, 0, SEEK_CUR) == 0);
+        CHECK(::lseek(out.fd, 0, SEEK_CUR) == 5);
+    }
+    SUBCASE("an input that shrinks while it is read: no output with a hole") {
+        sys::Calls calls = sys::calls();
+        calls.pread = pread_shrunk;
+        sys::ScopedCalls seam(calls);
+        CHECK_THROWS_AS(rewrite_in_ranges(matcher, in, out.fd, *plan, settings), IoError);
+        CHECK(contents(out.fd) == "head\n");
+    }
+    ::close(in);
+}
