@@ -12,7 +12,6 @@
 #include <cstring>
 #include <mutex>
 #include <set>
-#include <thread>
 #include <utility>
 
 #include "detail/worker_pool.hpp"
@@ -21,6 +20,7 @@
 #include "elvis/rewriter.hpp"
 #include "elvis/scanner.hpp"
 #include "elvis/sink.hpp"
+#include "elvis/syscalls.hpp"
 
 namespace elvis {
 
@@ -300,7 +300,7 @@ private:
 }  // namespace
 
 unsigned default_in_place_threads() {
-    return std::clamp(4 * std::thread::hardware_concurrency(), 8u, 64u);
+    return std::clamp(4 * sys::usable_cpus(), 8u, 64u);
 }
 
 namespace {

@@ -50,9 +50,6 @@ public:
     // Records each chunk's write (null: no tracing).
     void trace(TraceRecorder* recorder) { trace_ = recorder; }
 
-    // Nothing at or past `offset` is written from now on.
-    void stop_at(std::uint64_t offset) { limit_ = std::min(limit_, offset); }
-
     // The replacement bytes of `m` that fall in [begin, limit).
     void write_match_from(const Match& m, std::uint64_t begin) {
         const std::uint64_t lo = std::max(m.start, begin), hi = std::min(m.end, limit_);
@@ -151,14 +148,24 @@ RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, co
                 RangeWriter(matcher.rules(), out, plan, ranges[k].end).write_match_from(crossing, ranges[k].begin);
             },
             [&](std::size_t k, std::uint64_t from, auto&& on_true) {
-                RangeWriter writer(matcher.rules(), out, plan, ranges[k].end);
-                scan_range(*source, rescanner, in, from, ranges[k].end, plan.to, whole_word, nullptr,
-                           [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
-                               writer.patch(m, chunk, at);
+                // First find where the range's own output becomes right (the end of the first
+                // match both scans found, or the range's end), then write up to there: a match
+                // can be reported a chunk after its bytes, so the point is not known while
+                // chunks go by, and nothing past it may be overwritten.
+                std::uint64_t until = ranges[k].end;
+                scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
+                           [&](const Match& m, std::span<char>, std::uint64_t) {
                                ++report.replacements;
                                if (on_true(m)) return true;
-                               writer.stop_at(m.end);  // the range's own output is right from here
+                               until = m.end;
                                return false;
+                           },
+                           [](std::span<char>, std::uint64_t) { return true; });
+                RangeWriter writer(matcher.rules(), out, plan, until);
+                scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
+                           [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
+                               writer.patch(m, chunk, at);
+                               return true;
                            },
                            [&](std::span<char> chunk, std::uint64_t at) {
                                writer.write_chunk(chunk, at);
@@ -167,9 +174,12 @@ RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, co
             },
             [&](std::size_t k, std::size_t skipped) { report.replacements += ranges[k].total - skipped; });
     } catch (const WriteError&) {
+        // No output with holes where a range was not written: give it back as it was.
+        (void)::ftruncate(out, static_cast<off_t>(plan.out_at));
         throw;
-    } catch (const IoError&) {
-        // A read failed: give the output back as it was, for the caller to stream instead.
+    } catch (...) {
+        // The same, for the caller to stream the input instead (a read failed, the input shrank,
+        // no thread could be started).
         if (::ftruncate(out, static_cast<off_t>(plan.out_at)) != 0) throw WriteError("write error", errno);
         throw;
     }

@@ -3,6 +3,11 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
+#include "elvis/io_error.hpp"
+#include "elvis/syscalls.hpp"
+
 namespace elvis {
 
 std::vector<RangeScan> split_into_ranges(std::uint64_t from, std::uint64_t to, unsigned count) {
@@ -17,9 +22,14 @@ std::vector<RangeScan> split_into_ranges(std::uint64_t from, std::uint64_t to, u
 }
 
 int byte_before(int fd, std::uint64_t offset, bool needed) {
+    if (!needed || offset == 0) return -1;
     unsigned char byte;
-    if (!needed || offset == 0 || ::pread(fd, &byte, 1, static_cast<off_t>(offset - 1)) != 1) return -1;
-    return byte;
+    for (;;) {
+        const ssize_t n = sys::calls().pread(fd, &byte, 1, static_cast<off_t>(offset - 1));
+        if (n == 1) return byte;
+        if (n == 0) return -1;  // the file shrank; the range's own read ends there too
+        if (errno != EINTR) throw IoError("read error", errno);
+    }
 }
 
 }  // namespace elvis

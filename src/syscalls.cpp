@@ -3,12 +3,15 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 
 #include "elvis/io_error.hpp"
 
@@ -54,6 +57,12 @@ void grow_pipe(int fd, std::size_t bytes) {
 bool reserve_space(int fd, std::uint64_t bytes, std::int64_t offset) {
     const off_t position = offset >= 0 ? offset : ::lseek(fd, 0, SEEK_CUR);
     return position >= 0 && calls().fallocate(fd, FALLOC_FL_KEEP_SIZE, position, static_cast<off_t>(bytes)) == 0;
+}
+
+unsigned usable_cpus() {
+    cpu_set_t set;
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return std::max(1u, std::thread::hardware_concurrency());
 }
 
 void hold_standard_fds() {

@@ -588,6 +588,33 @@ class LargeFileToFile(Base):
                     if (os.cpu_count() or 1) > 1:
                         self.assertIn(b"range 2/", r.stderr)  # it did take the ranges
 
+    def test_rules_that_extend_each_other_at_the_cuts(self):
+        """Where a match crosses a cut, the next range is rescanned until both scans agree; here
+        they agree on a match that is only decided in the rescan's second chunk (abcd might have
+        followed), and the range's own rewrite of the bytes after it must survive."""
+        n = min(4, len(os.sched_getaffinity(0)))
+        if n < 2:
+            self.skipTest("one CPU: no ranges")
+        data = bytearray(b"." * self.SIZE)
+        want = bytearray(data)
+        for k in range(1, n):
+            cut = self.SIZE * k // n
+            data[cut - 1:cut + 2], want[cut - 1:cut + 2] = b"qqq", b"123"
+            c = cut + 2 + (256 << 10) - 1  # the last byte of the rescan's first 256 KiB chunk
+            data[c - 2:c + 2], want[c - 2:c + 2] = b"abcx", b"XYUV"
+        path = self.write("cuts.txt", bytes(data))
+        out_path = os.path.join(self.dir, "out")
+        with open(path, "rb") as inp, open(out_path, "wb") as out:
+            r = subprocess.run([ELVIS, "--stats", "-f", "qqq", "-r", "123", "-f", "ab", "-r", "XY", "-f", "abcd",
+                                "-r", "PQRS", "-f", "cx", "-r", "UV"], stdin=inp, stdout=out, stderr=subprocess.PIPE,
+                               timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"range 2/", r.stderr)
+        self.assertIn(b"elvis: replacements: %d\n" % (3 * (n - 1)), r.stderr)
+        got = self.read(out_path)
+        self.assertEqual(len(got), len(want))
+        self.assertTrue(got == want, [i for i in range(len(want)) if got[i] != want[i]][:10])
+
     def test_positions_and_several_files(self):
         """Standard input read from an offset, output after what is already there, and several
         FILEs: the same bytes as streaming them, and the input's offset ends at its end."""
@@ -630,6 +657,8 @@ class LargeFileToFile(Base):
                 r = subprocess.run([ELVIS], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120)
             self.assertEqual(r.returncode, 2)
             self.assertIn(b"elvis: write error: No space left on device", r.stderr)
+            # Ranges written in part would leave holes (NUL bytes) between them: taken back.
+            self.assertEqual(os.path.getsize(os.path.join(mnt, "out")), 0)
         finally:
             subprocess.run(["umount", mnt])
 

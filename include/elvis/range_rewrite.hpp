@@ -53,10 +53,11 @@ struct RangeRewritePlan {
 std::optional<RangeRewritePlan> plan_range_rewrite(const Matcher& matcher, int in, int out, std::uint64_t min_bytes);
 
 // Writes the rewrite of input bytes [plan.from, plan.to) at plan.out_at in `out`, then moves
-// both file positions past what was read and written, as read(2) and write(2) would. Throws
-// WriteError when a write fails (the output then holds part of the rewrite; positions stay), and
-// IoError when a read fails, after cutting the output back to plan.out_at (positions stay), so
-// the caller can stream the input instead and report the error where it happens.
+// both file positions past what was read and written, as read(2) and write(2) would. On any
+// failure the output is cut back to plan.out_at (ranges written in part would leave holes) and
+// the positions stay; then it throws WriteError when a write failed, and IoError (or whatever
+// else failed, such as starting a thread) otherwise, so the caller can stream the input instead
+// and report the error where it happens.
 RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, const RangeRewritePlan& plan,
                                      const RangeRewriteSettings& settings);
 

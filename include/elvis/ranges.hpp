@@ -46,7 +46,7 @@ struct RangeScan {
 std::vector<RangeScan> split_into_ranges(std::uint64_t from, std::uint64_t to, unsigned count);
 
 // The byte of fd before `offset`, for whole-word tests at a range's start; -1 when not needed or
-// there is none.
+// there is none. Throws IoError when it cannot be read.
 int byte_before(int fd, std::uint64_t offset, bool needed);
 
 // Scans [from, size) of fd until every match starting before `stop` is known; `look_behind`:
@@ -107,7 +107,9 @@ void stitch_ranges(std::span<const RangeScan> ranges, Crossing&& crossing, Resca
         };
         auto adopt_after = [&](std::size_t j) {  // the range's matches after first[j]
             adopt(k, j + 1);
-            last = r.last;
+            // first[j] ends where the true match in `last` does, but may start elsewhere and
+            // be another rule's: it is the true last match only if one of the range's follows.
+            if (r.total > j + 1) last = r.last;
         };
         if (auto j = shared_end(resume)) {
             adopt_after(*j);

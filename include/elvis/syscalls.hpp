@@ -56,6 +56,10 @@ void grow_pipe(int fd, std::size_t bytes);
 // full disk): it only saves time, so the caller stops asking and the writes report real errors.
 bool reserve_space(int fd, std::uint64_t bytes, std::int64_t offset = -1);
 
+// The CPUs this process may run on (its affinity mask, which taskset and cgroup cpusets narrow;
+// std::thread::hardware_concurrency counts every CPU of the machine); at least 1.
+unsigned usable_cpus();
+
 // Puts /dev/null on whichever of descriptors 0, 1 and 2 is closed, open in the direction that
 // fails: reads of a closed stdin and writes to a closed stdout or stderr still fail with EBADF,
 // as they would have, but no file elvis opens (an io_uring ring, an input) can take their

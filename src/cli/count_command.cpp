@@ -10,7 +10,6 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "commands.hpp"
 #include "elvis/corpus_count.hpp"
@@ -258,7 +257,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     s.walk.hidden = vm["hidden"].as<bool>();
     s.walk.follow = vm["follow"].as<bool>();
     s.walk.globs = strings("glob");
-    s.threads = std::max(1u, std::thread::hardware_concurrency());
+    s.threads = sys::usable_cpus();
     if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
     if (vm.count("buffer-size"))
         s.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
