@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the hand-made seed corpora fuzz/corpus/fuzz_{rewrite,count,options}/.
+"""Writes the hand-made seed corpora fuzz/corpus/fuzz_{rewrite,count,ranges,options}/.
 
 The files are checked in; rerun this after changing a seed or the input encoding (documented in
 fuzz_common.hpp and fuzz_count.cpp). Usage: fuzz/make_seeds.py [FUZZ_DIR]
@@ -71,6 +71,29 @@ REWRITE = {
                           pieces=[7, 13], mode=ALT_WRITABLE),
 }
 
+def ranges(rules, stream, threads, read_size, skip=0, **flags):
+    """fuzz_ranges: the rules header, then threads (1..8), read size (1..256) and skip bytes."""
+    assert 1 <= threads <= 8 and 1 <= read_size <= 256 and 0 <= skip <= 255
+    header = encode(rules, b"", **flags)[:-1]  # without the piece-count byte
+    return header + bytes([threads - 1, read_size - 1, skip]) + stream
+
+
+RANGES = {
+    "elvis-chains": ranges([(b"elvis", b"Elvis")], b"elvielvis eelvis elvis! elvielvielviselvi1 " * 6, 5, 7),
+    "a-runs": ranges([(b"aa", b"xy"), (b"aaa", b"bcd")], b"a" * 301 + b"b" + b"a" * 77, 7, 3, skip=1),
+    # The meeting match is decided a chunk after its bytes (abcd might follow).
+    "decided-a-chunk-late": ranges([(b"qqq", b"123"), (b"ab", b"XY"), (b"abcd", b"PQRS"), (b"cx", b"UV")],
+                                   b".......qqqabcx..........", 3, 3),
+    # The range's last match ends where the true one does, but starts elsewhere.
+    "same-end-other-start": ranges([(b"Lx", b"12"), (b"xxc", b"PQR"), (b"cdef", b"1234"), (b"def", b"XYZ")],
+                                   b"Lxxcdef", 7, 1),
+    "met-at-the-end": ranges([(b"a", b"X"), (b"a a", b"XZX"), (b" ", b"X"), (b" a ", b"XXY")],
+                             b"a baaaabbaabb aa a baaaa a a", 8, 256),
+    "words-case": ranges([(b"Elvis", b"ELVIS"), (b"king", b"KING")], b"ELVIS elvis_ eLvIs KiNg kingelvis (elvis) " * 4,
+                         4, 5, skip=3, ignore_case=True, whole_word=True),
+    "long-needle": ranges([(b"x" * 40 + b"y", b"Z" * 41), (b"x" * 20, b"w" * 20)], b"x" * 70 + b"y" + b"x" * 45, 6, 9),
+}
+
 COUNT = {
     "records-basic": encode([(b"elvis", b""), (b"presley", b"")],
                             b'<rec>elvis</rec><rec id="1">presley elvis elvis</rec><recx>elvis</rec>'
@@ -123,7 +146,8 @@ OPTIONS = {
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for fuzzer, seeds in (("fuzz_rewrite", REWRITE), ("fuzz_count", COUNT), ("fuzz_options", OPTIONS)):
+    for fuzzer, seeds in (("fuzz_rewrite", REWRITE), ("fuzz_count", COUNT), ("fuzz_ranges", RANGES),
+                          ("fuzz_options", OPTIONS)):
         folder = os.path.join(root, "corpus", fuzzer)
         os.makedirs(folder, exist_ok=True)
         for name, data in seeds.items():

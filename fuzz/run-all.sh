@@ -19,7 +19,7 @@ duration=$1
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ELVIS_FUZZ_BUILD:-$repo/build-fuzz}
 artifacts=${ELVIS_FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
-fuzzers=(fuzz_rewrite fuzz_count fuzz_options)
+fuzzers=(fuzz_rewrite fuzz_count fuzz_ranges fuzz_options)
 
 if [[ ! -f $build/build.ninja ]]; then
     CXX=${CXX:-clang++} meson setup "$build" "$repo" -Dfuzz=true -Dbuildtype=debugoptimized
