@@ -3,6 +3,7 @@
 
 Usage: cli_test.py PATH_TO_ELVIS   (run by `meson test`)
 """
+import contextlib
 import os
 import random
 import resource
@@ -72,6 +73,23 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         self.tmp.cleanup()
+
+    @contextlib.contextmanager
+    def small_tmpfs(self, size, required=True):
+        """A directory with a tmpfs of `size` mounted on it, to fill up for real, unmounted on the
+        way out. Without root it stays a plain directory (os.path.ismount tells), or the test is
+        skipped when `required`."""
+        mnt = os.path.join(self.dir, "small-tmpfs")
+        os.makedirs(mnt)
+        mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mnt],
+                                                       capture_output=True).returncode == 0
+        if not mounted and required:
+            self.skipTest("needs root to mount a small tmpfs")
+        try:
+            yield mnt
+        finally:
+            if mounted:
+                subprocess.run(["umount", mnt])
 
     def write(self, name, data):
         path = os.path.join(self.dir, name)
@@ -303,12 +321,7 @@ class Errors(Base):
     def test_full_disk_met_by_the_writer_thread(self):
         # Past the first MiB the output goes through the writer thread: its ENOSPC must still end
         # the run with the message and exit 2, after output that is a correct prefix.
-        mnt = os.path.join(self.dir, "small-out")
-        os.makedirs(mnt)
-        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
-                                               capture_output=True).returncode != 0:
-            self.skipTest("needs root to mount a small tmpfs")
-        try:
+        with self.small_tmpfs("2m") as mnt:
             source = os.path.join(self.dir, "big-in.txt")
             data = b"some text with elvis in it\n" * 300_000  # 8.4 MB
             with open(source, "wb") as f:
@@ -324,8 +337,6 @@ class Errors(Base):
                         written = f.read()
                     self.assertGreater(len(written), 1 << 20)
                     self.assertTrue(data.replace(b"elvis", b"Elvis").startswith(written))
-        finally:
-            subprocess.run(["umount", mnt])
 
     def test_closed_stdin_or_stdout_is_an_error_not_a_hang(self):
         # With stdin closed, the io_uring ring once took descriptor 0 and elvis read it forever.
@@ -646,12 +657,7 @@ class LargeFileToFile(Base):
         self.assertEqual(r.stderr, b"elvis: write error: No space left on device\n")
 
     def test_a_real_full_disk(self):
-        mnt = os.path.join(self.dir, "small-out")
-        os.makedirs(mnt)
-        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt],
-                                               capture_output=True).returncode != 0:
-            self.skipTest("needs root to mount a small tmpfs")
-        try:
+        with self.small_tmpfs("8m") as mnt:
             path = self.big()
             with open(path, "rb") as inp, open(os.path.join(mnt, "out"), "wb") as out:
                 r = subprocess.run([ELVIS], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120)
@@ -659,8 +665,6 @@ class LargeFileToFile(Base):
             self.assertIn(b"elvis: write error: No space left on device", r.stderr)
             # Ranges written in part would leave holes (NUL bytes) between them: taken back.
             self.assertEqual(os.path.getsize(os.path.join(mnt, "out")), 0)
-        finally:
-            subprocess.run(["umount", mnt])
 
 
 class Count(Base):
@@ -1197,24 +1201,17 @@ class InPlace(Base):
             self.assertIn(message, r.stderr, args)
 
     def test_disk_full_leaves_originals_intact(self):
-        mnt = os.path.join(self.dir, "small")
-        os.makedirs(mnt)
-        mounted = os.geteuid() == 0 and subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt], capture_output=True).returncode == 0
-        try:
+        with self.small_tmpfs("256k", required=False) as mnt:
             path = os.path.join(mnt, "big.txt")
             original = b"elvis " * 30000  # 180 KB; the longer rewrite cannot fit beside it
             with open(path, "wb") as f:
                 f.write(original)
-            env = None if mounted else {"ELVIS_TEST_WRITE_ERROR": "ENOSPC"}
+            env = None if os.path.ismount(mnt) else {"ELVIS_TEST_WRITE_ERROR": "ENOSPC"}
             r = run(["--in-place", "-f", "elvis", "-r", "The King", path], env=env)
             self.assertEqual(r.returncode, 2)
             self.assertIn(b"No space left on device", r.stderr)
             self.assertEqual(self.read(path), original)
             self.assertEqual(os.listdir(mnt), ["big.txt"])
-        finally:
-            if mounted:
-                subprocess.run(["umount", mnt])
 
     def make_batch(self, n=150, size=100_000):
         root = os.path.join(self.dir, "batch")
