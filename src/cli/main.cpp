@@ -1,4 +1,6 @@
 // elvis: entry point; picks the subcommand.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -39,5 +41,10 @@ int main(int argc, char** argv) {
     // With stdin closed, the io_uring ring took descriptor 0 and the filter waited forever
     // reading its own ring.
     elvis::sys::hold_standard_fds();
+    // Help and count's tables go through stdio. With a buffer larger than any help text, a
+    // failed write shows up in check_stdout's own flush, errno and all, not in an earlier flush
+    // whose errno is gone (the filter's help outgrew /dev/full's 4 KiB block and lost it).
+    static char stdout_buffer[1 << 16];
+    if (!::isatty(STDOUT_FILENO)) std::setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
     return elvis::cli::check_stdout(run(argc, argv));
 }
