@@ -247,24 +247,20 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
     const bool whole_word = shared.settings.match.whole_word;
     std::vector<RangeScan> ranges = split_into_ranges(0, size, n);
     std::vector<std::vector<std::uint64_t>> counts(ranges.size(), std::vector<std::uint64_t>(rules, 0));
-    auto no_writes = [](std::span<char>, std::uint64_t) { return true; };
     run_on_pool(n, [&](unsigned k) {
         SourceChoice io = choose_source(shared.settings.io, shared.settings.buffer_size);
         shared.note_backend(io);
         StreamScanner scanner(shared.terms);
         RangeScan& r = ranges[k];
-        Trace* trace = shared.settings.trace;
-        // Two events per chunk: sized to the range, not the default, as there may be many ranges.
-        const std::size_t events = std::min<std::uint64_t>(1 << 16, 2 * ((r.end - r.begin) / shared.settings.buffer_size + 2));
-        TraceRecorder* recorder =
-            trace ? trace->add_thread("range " + std::to_string(k + 1) + "/" + std::to_string(n), events) : nullptr;
+        // Two events per chunk: the read and the scan.
+        TraceRecorder* recorder = range_track(shared.settings.trace, k, n, r, shared.settings.buffer_size, 2);
         scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder,
                    [&](const Match& m, std::span<char>, std::uint64_t) {
                        ++counts[k][m.rule];
                        r.add(m);
                        return true;
                    },
-                   no_writes);
+                   keep_scanning);
     });
 
     std::vector<std::uint64_t> totals(rules, 0);
@@ -278,7 +274,7 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
                            ++totals[m.rule];
                            return on_true(m);
                        },
-                       no_writes);
+                       keep_scanning);
         },
         [&](std::size_t k, std::size_t skipped) {
             for (std::size_t t = 0; t < rules; ++t) totals[t] += counts[k][t];

@@ -102,23 +102,13 @@ RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, co
         detail::run_on_pool(n, [&](unsigned k) {
             try {
                 SourceChoice io = choose_source(settings.io, settings.buffer_size);
-                if (k == 0) {
-                    report.backend = io.source->backend();
-                    report.fallback_reason = io.fallback_reason;
-                }
                 StreamScanner scanner(matcher);
                 RangeScan& r = ranges[k];
                 RangeWriter writer(matcher.rules(), out, plan, r.end);
                 std::uint64_t read_to = r.begin;
-                TraceRecorder* recorder = nullptr;
-                if (settings.trace) {
-                    // Three events per chunk (read, scan, write): sized to the range, as there may be many.
-                    const std::size_t events =
-                        std::min<std::uint64_t>(1 << 16, 3 * ((r.end - r.begin) / settings.buffer_size + 2));
-                    recorder = settings.trace->add_thread(
-                        "range " + std::to_string(k + 1) + "/" + std::to_string(n), events);
-                    writer.trace(recorder);
-                }
+                // Three events per chunk: the read, the scan and the write.
+                TraceRecorder* recorder = range_track(settings.trace, k, n, r, settings.buffer_size, 3);
+                writer.trace(recorder);
                 scan_range(*io.source, scanner, in, r.begin, r.end, plan.to, whole_word && r.begin > plan.from, recorder,
                            [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
                                writer.patch(m, chunk, at);
@@ -160,7 +150,7 @@ RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, co
                                until = m.end;
                                return false;
                            },
-                           [](std::span<char>, std::uint64_t) { return true; });
+                           keep_scanning);
                 RangeWriter writer(matcher.rules(), out, plan, until);
                 scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
                            [&](const Match& m, std::span<char> chunk, std::uint64_t at) {

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include "elvis/io_error.hpp"
 #include "elvis/syscalls.hpp"
@@ -19,6 +21,14 @@ std::vector<RangeScan> split_into_ranges(std::uint64_t from, std::uint64_t to, u
         ranges[k].end = from + static_cast<std::uint64_t>(static_cast<unsigned __int128>(size) * (k + 1) / ranges.size());
     }
     return ranges;
+}
+
+TraceRecorder* range_track(Trace* trace, std::size_t k, std::size_t n, const RangeScan& range, std::size_t buffer_size,
+                           unsigned events_per_chunk) {
+    if (!trace) return nullptr;
+    const std::size_t events =
+        std::min<std::uint64_t>(1 << 16, events_per_chunk * ((range.end - range.begin) / buffer_size + 2));
+    return trace->add_thread("range " + std::to_string(k + 1) + "/" + std::to_string(n), events);
 }
 
 int byte_before(int fd, std::uint64_t offset, bool needed) {

@@ -18,7 +18,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 
 #include "elvis/byte_source.hpp"
 #include "elvis/matcher.hpp"
@@ -36,8 +35,6 @@ struct RangeRewriteSettings {
 struct RangeRewriteReport {
     std::uint64_t bytes = 0;  // read, and written
     std::uint64_t replacements = 0;
-    IoBackend backend = IoBackend::posix;
-    std::string fallback_reason;  // why io_uring was not used (automatic mode), if it was not
 };
 
 // Where a rewrite of `in` onto `out` can take rewrite_in_ranges.

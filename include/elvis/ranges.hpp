@@ -45,6 +45,15 @@ struct RangeScan {
 // `count` ranges of nearly equal size that cover [from, to) in order.
 std::vector<RangeScan> split_into_ranges(std::uint64_t from, std::uint64_t to, unsigned count);
 
+// A trace track "range K/N" for range k of n (null without a trace), with room for
+// `events_per_chunk` events per chunk of `buffer_size`: sized to the range, not the default,
+// as there may be many ranges.
+TraceRecorder* range_track(Trace* trace, std::size_t k, std::size_t n, const RangeScan& range, std::size_t buffer_size,
+                           unsigned events_per_chunk);
+
+// An after_chunk for scan_range that does nothing with the chunk.
+inline bool keep_scanning(std::span<char>, std::uint64_t) { return true; }
+
 // The byte of fd before `offset`, for whole-word tests at a range's start; -1 when not needed or
 // there is none. Throws IoError when it cannot be read.
 int byte_before(int fd, std::uint64_t offset, bool needed);
