@@ -2,10 +2,13 @@
 // of cutting the input, file positions, and the error paths.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <random>
 #include <string>
@@ -15,11 +18,14 @@
 #include "elvis/matcher.hpp"
 #include "elvis/range_rewrite.hpp"
 #include "elvis/rewriter.hpp"
+#include "elvis/sink.hpp"
 #include "elvis/syscalls.hpp"
+#include "support/file_calls.hpp"
 #include "support/io.hpp"
 #include "support/reference.hpp"
 
 using namespace elvis;
+using elvis::testing::read_all_at;
 using elvis::testing::TempFile;
 
 namespace {
@@ -28,17 +34,6 @@ std::vector<IoMode> backends() {
     std::string why_not;
     if (Uring::create(8, why_not)) return {IoMode::posix, IoMode::uring};
     return {IoMode::posix};
-}
-
-std::string contents(int fd) {
-    std::string all;
-    char buffer[4096];
-    for (off_t at = 0;;) {
-        const ssize_t n = ::pread(fd, buffer, sizeof buffer, at);
-        if (n <= 0) return all;
-        all.append(buffer, static_cast<std::size_t>(n));
-        at += n;
-    }
 }
 
 // An output file holding `prefix`, its position at the end (as after `{ printf PREFIX; elvis; } > out`).
@@ -75,7 +70,7 @@ std::string rewrite_file(const Matcher& matcher, const std::string& content, std
     CHECK(::lseek(out.fd, 0, SEEK_CUR) == static_cast<off_t>(prefix.size() + content.size() - skip));
     ::close(in);
     if (replacements) *replacements = report.replacements;
-    return contents(out.fd);
+    return read_all_at(out.fd);
 }
 
 }  // namespace
@@ -277,9 +272,80 @@ TEST_CASE("rewrite_in_ranges: a failed write is a WriteError; a failed read give
             CHECK(e.code() == f.code);
         }
         // The output as it was: no holes where ranges were not written; positions where they were.
-        CHECK(contents(out.fd) == "head\n");
+        CHECK(read_all_at(out.fd) == "head\n");
         CHECK(::lseek(in, 0, SEEK_CUR) == 0);
         CHECK(::lseek(out.fd, 0, SEEK_CUR) == 5);
+    }
+    ::close(in);
+}
+
+namespace {
+// The output's allocated bytes when the first write past 300000 was asked, which then fails.
+std::atomic<long long> allocated_at_failure{-1};
+ssize_t pwrite_full_after_300000(int fd, const void* buffer, size_t count, off_t offset) {
+    if (offset < 300000) return ::pwrite(fd, buffer, count, offset);
+    struct stat st;
+    long long expected = -1;
+    if (::fstat(fd, &st) == 0) allocated_at_failure.compare_exchange_strong(expected, st.st_blocks * 512LL);
+    errno = ENOSPC;
+    return -1;
+}
+}  // namespace
+
+TEST_CASE("rewrite_in_ranges reserves the output's space once, whole, and gives it back on failure") {
+    const Matcher matcher(RuleSet::default_rules());
+    std::string content;
+    while (content.size() < 3 * SpaceReservation::min_bytes) content += "a line with elvis in it\n";
+    TempFile input(content);
+    const int in = input.open();
+    RangeRewriteSettings settings;
+    settings.threads = 3;
+    settings.buffer_size = 4096;
+    settings.io = IoMode::posix;
+
+    SUBCASE("one reservation, at the output's position, of all it will write") {
+        Output out("head\n");
+        const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
+        REQUIRE(plan);
+        {
+            elvis::testing::RecordFileCalls record;  // ext4, reservations pretended
+            rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
+            std::lock_guard lock(elvis::testing::file_calls_mutex);
+            CHECK(elvis::testing::file_calls ==
+                  std::vector<elvis::testing::FileCall>{{true, 5, static_cast<off_t>(content.size()), FALLOC_FL_KEEP_SIZE}});
+        }
+        CHECK(read_all_at(out.fd) == "head\n" + reference::rewrite(RuleSet::default_rules().rules(), {}, content));
+    }
+    SUBCASE("refused (a file system without fallocate): asked once, and the writes go on") {
+        Output out;
+        const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
+        REQUIRE(plan);
+        elvis::testing::RecordFileCalls record(true);
+        rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
+        CHECK(elvis::testing::reservations() == 1);
+        CHECK(read_all_at(out.fd) == reference::rewrite(RuleSet::default_rules().rules(), {}, content));
+    }
+    SUBCASE("a write that fails: the output's size and its space as they were") {
+        Output out("head\n");
+        struct statfs fs;
+        REQUIRE(::fstatfs(out.fd, &fs) == 0);
+        if (fs.f_type != EXT4_SUPER_MAGIC) {
+            MESSAGE("skipped: the temporary directory is not on ext4, where elvis reserves space");
+            return;
+        }
+        const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
+        REQUIRE(plan);
+        sys::Calls calls = sys::calls();
+        calls.pwrite = pwrite_full_after_300000;
+        sys::ScopedCalls seam(calls);
+        allocated_at_failure = -1;
+        CHECK_THROWS_AS(rewrite_in_ranges(matcher, in, out.fd, *plan, settings), WriteError);
+        // Reserved before the workers wrote: all of it allocated when a write failed.
+        CHECK(allocated_at_failure.load() >= static_cast<long long>(content.size()));
+        struct stat st;
+        REQUIRE(::fstat(out.fd, &st) == 0);
+        CHECK(st.st_size == 5);
+        CHECK(st.st_blocks * 512 <= 64 * 1024);  // the reservation past the end given back
     }
     ::close(in);
 }

@@ -25,9 +25,16 @@
 
 namespace elvis {
 
+// Each read and write. A write's length sets the size of the page-cache folios it fills (256 KiB
+// writes: 256 KiB folios; 192 KiB: 128 and 64 KiB ones; cat: 64 KiB ones), and on the 2-core VM
+// the large ones made half the runs twice as slow (likely memory that its balloon had handed
+// back to the host). 64 KiB pieces cost lock round trips. 192 KiB writes had the best median in
+// nine of ten interleaved rounds, never above cat's (bench/README.md, "File -> file, eighth look").
+inline constexpr std::size_t default_range_buffer_size = 192 * 1024;
+
 struct RangeRewriteSettings {
     unsigned threads = 2;
-    std::size_t buffer_size = default_buffer_size;  // per read and write
+    std::size_t buffer_size = default_range_buffer_size;
     IoMode io = IoMode::automatic;
     Trace* trace = nullptr;  // when set, one track per range
 };

@@ -8,6 +8,7 @@
 #include "elvis/byte_source.hpp"
 #include "elvis/corpus_count.hpp"
 #include "elvis/inplace.hpp"
+#include "elvis/range_rewrite.hpp"
 #include "elvis/rules.hpp"
 
 namespace elvis::cli {
@@ -48,7 +49,7 @@ struct FilterSettings {
     std::vector<std::string> files;
     std::size_t buffer_size = default_buffer_size;
     // Reads (and writes) of a file rewritten in ranges; --buffer-size sets both.
-    std::size_t ranges_buffer_size = default_buffer_size;
+    std::size_t ranges_buffer_size = default_range_buffer_size;
     IoMode io = IoMode::automatic;
     bool stats = false;
     std::string trace_path;

@@ -52,8 +52,8 @@ Options:
   -z, --decompress       inflate gzip input (output stays uncompressed): *.gz FILEs, which
                          must be gzip (multi-member too), and other FILEs or standard input
                          that start with gzip's magic bytes 1f 8b
-      --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 1M; 256K with --in-place
-                         and for a large file rewritten in ranges on every core)
+      --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 1M; 256K with
+                         --in-place, 192K for a large file rewritten in ranges on every core)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
       --stats            print bytes, replacements, time, speed, I/O backend, and time spent
                          scanning, waiting for reads and writing, to stderr
