@@ -38,7 +38,7 @@ bench_one() {  # title, term, path, bytes
   e=$($ELVIS count -t "$term" "$path" | cut -f2)
   r=$(rg --no-config --count-matches -F "$term" "$path" | awk -F: '{s+=$NF} END {print s+0}')
   g=$(grep -rFo "$term" "$path" | wc -l)
-  u=$(ugrep -rFo "$term" "$path" | wc -l)
+  u=$(ugrep -rpFo "$term" "$path" | wc -l)  # -p: no symlinks followed, as rg and grep -r
   say "$title: counts elvis=$e rg=$r grep=$g ugrep=$u"
   local agree="all agree ($e)"
   [[ $e == "$r" && $e == "$g" && $e == "$u" ]] || agree="**DISAGREE: elvis=$e rg=$r grep=$g ugrep=$u**"
@@ -48,7 +48,7 @@ bench_one() {  # title, term, path, bytes
     -n "elvis count --io=posix" "$ELVIS count --io=posix -t '$term' '$path'" \
     -n "rg --count-matches -F" "rg --no-config --count-matches -F '$term' '$path' | awk -F: '{s+=\$NF} END {print s}'" \
     -n "grep -rFo | wc -l" "grep -rFo '$term' '$path' | wc -l" \
-    -n "ugrep -rFo | wc -l" "ugrep -rFo '$term' '$path' | wc -l" >&2
+    -n "ugrep -rpFo | wc -l" "ugrep -rpFo '$term' '$path' | wc -l" >&2
   {
     echo "## $title: \`$term\` in $path ($bytes bytes) — counts: $agree"
     echo
