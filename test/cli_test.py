@@ -601,6 +601,8 @@ class LargeFileToFile(Base):
                     self.assertIn(b"elvis: replacements: %d\n" % count, r.stderr)
                     if (os.cpu_count() or 1) > 1:
                         self.assertIn(b"range 2/", r.stderr)  # it did take the ranges
+                        # ... and the streaming thread had nothing to scan
+                        self.assertIn(b"filter: scan 0.0 ms", r.stderr)
 
     def test_rules_that_extend_each_other_at_the_cuts(self):
         """Where a match crosses a cut, the next range is rescanned until both scans agree; here
@@ -614,14 +616,14 @@ class LargeFileToFile(Base):
         for k in range(1, n):
             cut = self.SIZE * k // n
             data[cut - 1:cut + 2], want[cut - 1:cut + 2] = b"qqq", b"123"
-            c = cut + 2 + (256 << 10) - 1  # the last byte of the rescan's first 256 KiB chunk
+            c = cut + 2 + (256 << 10) - 1  # the last byte of the rescan's first chunk (--buffer-size)
             data[c - 2:c + 2], want[c - 2:c + 2] = b"abcx", b"XYUV"
         path = self.write("cuts.txt", bytes(data))
         out_path = os.path.join(self.dir, "out")
         with open(path, "rb") as inp, open(out_path, "wb") as out:
-            r = subprocess.run([ELVIS, "--stats", "-f", "qqq", "-r", "123", "-f", "ab", "-r", "XY", "-f", "abcd",
-                                "-r", "PQRS", "-f", "cx", "-r", "UV"], stdin=inp, stdout=out, stderr=subprocess.PIPE,
-                               timeout=120)
+            r = subprocess.run([ELVIS, "--stats", "--buffer-size", "256K", "-f", "qqq", "-r", "123", "-f", "ab", "-r",
+                                "XY", "-f", "abcd", "-r", "PQRS", "-f", "cx", "-r", "UV"],
+                               stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"range 2/", r.stderr)
         self.assertIn(b"elvis: replacements: %d\n" % (3 * (n - 1)), r.stderr)

@@ -27,12 +27,12 @@ public:
                 .count());
     }
     void record(TraceKind kind, std::uint64_t begin_ns, std::uint64_t end_ns) {
+        totals_[static_cast<std::size_t>(kind)] += end_ns - begin_ns;
         if (count_ == events_.size()) {
             ++dropped_;
             return;
         }
         events_[count_++] = {begin_ns, end_ns, kind};
-        totals_[static_cast<std::size_t>(kind)] += end_ns - begin_ns;
     }
     // Time spent per kind, in ns (kept even when events are dropped).
     std::uint64_t total_ns(TraceKind kind) const { return totals_[static_cast<std::size_t>(kind)]; }
@@ -93,7 +93,8 @@ public:
     // Writes every recorder as Chrome Trace Event JSON (one track per thread); the caller checks
     // the stream for errors.
     void write_json(std::FILE* out) const;
-    // "thread: scan X ms, read wait Y ms, write Z ms" lines, for --stats.
+    // "thread: scan X ms, read wait Y ms, write Z ms" lines, for --stats (an idle thread's too:
+    // that it did nothing is worth seeing).
     std::string summary() const;
 
 private:
