@@ -24,11 +24,15 @@ namespace {
 // Writes the rewrite of input bytes [.., limit) to the output, input offset `at` going to
 // at - from + out_at: each chunk once its matches are patched into it, and the part of a match
 // that lies in a chunk written before on its own (the scanner reports a match once the bytes
-// after it rule out a longer one, which may be in the next chunk).
+// after it rule out a longer one, which may be in the next chunk). With a reservation step, the
+// chunks' disk space is reserved that far ahead of them (the stitch's writers, which only
+// overwrite what a range wrote, have none).
 class RangeWriter {
 public:
-    RangeWriter(const RuleSet& rules, int out, const RangeRewritePlan& plan, std::uint64_t limit)
-        : rules_(rules.rules()), out_(out), from_(plan.from), out_at_(plan.out_at), limit_(limit) {}
+    RangeWriter(const RuleSet& rules, int out, const RangeRewritePlan& plan, std::uint64_t limit,
+                std::uint64_t reservation_step = 0)
+        : rules_(rules.rules()), out_(out), from_(plan.from), out_at_(plan.out_at), limit_(limit),
+          reservation_step_(reservation_step) {}
 
     void patch(const Match& m, std::span<char> chunk, std::uint64_t at) {
         const std::string& replacement = rules_[m.rule].replace;
@@ -43,6 +47,11 @@ public:
         if (at >= limit_) return;
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), limit_ - at));
         TraceSpan span(trace_, TraceKind::write);
+        if (reservation_step_ && at + n > reserved_to_) {
+            const std::uint64_t step = std::max<std::uint64_t>(n, std::min(reservation_step_, limit_ - at));
+            reservation_.reserve(out_, step, static_cast<std::int64_t>(output_offset(at)));
+            reserved_to_ = at + step;  // refused or not: SpaceReservation stops asking after a refusal
+        }
         write(chunk.data(), n, at);
     }
 
@@ -64,6 +73,8 @@ private:
     const std::vector<Rule>& rules_;
     int out_;
     std::uint64_t from_, out_at_, limit_;
+    std::uint64_t reservation_step_, reserved_to_ = 0;
+    SpaceReservation reservation_;
     TraceRecorder* trace_ = nullptr;
 };
 
@@ -97,18 +108,12 @@ RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, co
     std::atomic<bool> failed{false};  // one worker failed: the others stop at their next chunk
 
     try {
-        // The output's space, reserved whole before any worker writes (on ext4, where it spares
-        // each write the delayed allocation; sink.hpp). Reserving each chunk instead took the
-        // inode's lock once more per write, while the other worker's writes held it: 1 GiB,
-        // 359 -> 328 ms (bench/README.md, "File -> file, eighth look"). A failure's ftruncate
-        // gives back what is past the end.
-        SpaceReservation().reserve(out, report.bytes, static_cast<std::int64_t>(plan.out_at));
         detail::run_on_pool(n, [&](unsigned k) {
             try {
                 SourceChoice io = choose_source(settings.io, settings.buffer_size);
                 StreamScanner scanner(matcher);
                 RangeScan& r = ranges[k];
-                RangeWriter writer(matcher.rules(), out, plan, r.end);
+                RangeWriter writer(matcher.rules(), out, plan, r.end, settings.reservation_step);
                 std::uint64_t read_to = r.begin;
                 // Three events per chunk: the read, the scan and the write.
                 TraceRecorder* recorder = range_track(settings.trace, k, n, r, settings.buffer_size, 3);
@@ -168,7 +173,9 @@ RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, co
             },
             [&](std::size_t k, std::size_t skipped) { report.replacements += ranges[k].total - skipped; });
     } catch (const WriteError&) {
-        // No output with holes where a range was not written: give it back as it was.
+        // No output with holes where a range was not written, nor space reserved past its end:
+        // give it back as it was. The write's error is the one to report; a truncate, which
+        // needs no new space, is not expected to fail after it.
         (void)::ftruncate(out, static_cast<off_t>(plan.out_at));
         throw;
     } catch (...) {

@@ -17,6 +17,7 @@
 #include "elvis/io_error.hpp"
 #include "elvis/matcher.hpp"
 #include "elvis/range_rewrite.hpp"
+#include "elvis/ranges.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
 #include "elvis/syscalls.hpp"
@@ -292,37 +293,50 @@ ssize_t pwrite_full_after_300000(int fd, const void* buffer, size_t count, off_t
 }
 }  // namespace
 
-TEST_CASE("rewrite_in_ranges reserves the output's space once, whole, and gives it back on failure") {
+TEST_CASE("rewrite_in_ranges reserves each range's space a step ahead, and gives it back on failure") {
     const Matcher matcher(RuleSet::default_rules());
+    const std::size_t step = 4 * SpaceReservation::min_bytes;  // 1 MiB
     std::string content;
-    while (content.size() < 3 * SpaceReservation::min_bytes) content += "a line with elvis in it\n";
+    while (content.size() < 3 * (step + step / 2)) content += "a line with elvis in it\n";
     TempFile input(content);
     const int in = input.open();
     RangeRewriteSettings settings;
     settings.threads = 3;
     settings.buffer_size = 4096;
     settings.io = IoMode::posix;
+    settings.reservation_step = step;
 
-    SUBCASE("one reservation, at the output's position, of all it will write") {
+    SUBCASE("each range a step at a time from its start") {
         Output out("head\n");
         const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
         REQUIRE(plan);
+        std::vector<elvis::testing::FileCall> calls;
         {
             elvis::testing::RecordFileCalls record;  // ext4, reservations pretended
             rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
             std::lock_guard lock(elvis::testing::file_calls_mutex);
-            CHECK(elvis::testing::file_calls ==
-                  std::vector<elvis::testing::FileCall>{{true, 5, static_cast<off_t>(content.size()), FALLOC_FL_KEEP_SIZE}});
+            calls = elvis::testing::file_calls;
         }
+        std::vector<elvis::testing::FileCall> want;
+        for (const RangeScan& r : split_into_ranges(0, content.size(), 3))
+            for (std::uint64_t at = r.begin; at < r.end; at += step) {
+                const std::uint64_t bytes = std::min<std::uint64_t>(step, r.end - at);
+                if (bytes >= SpaceReservation::min_bytes)
+                    want.push_back({true, static_cast<off_t>(5 + at), static_cast<off_t>(bytes), FALLOC_FL_KEEP_SIZE});
+            }
+        REQUIRE(want.size() == 6);  // two per range: a whole step, then the rest of the range
+        const auto by_offset = [](const auto& a, const auto& b) { return a.at < b.at; };
+        std::sort(calls.begin(), calls.end(), by_offset);
+        CHECK(calls == want);
         CHECK(read_all_at(out.fd) == "head\n" + reference::rewrite(RuleSet::default_rules().rules(), {}, content));
     }
-    SUBCASE("refused (a file system without fallocate): asked once, and the writes go on") {
+    SUBCASE("refused (a file system without fallocate): asked once per range, and the writes go on") {
         Output out;
         const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher, in, out.fd, 1);
         REQUIRE(plan);
         elvis::testing::RecordFileCalls record(true);
         rewrite_in_ranges(matcher, in, out.fd, *plan, settings);
-        CHECK(elvis::testing::reservations() == 1);
+        CHECK(elvis::testing::reservations() == 3);
         CHECK(read_all_at(out.fd) == reference::rewrite(RuleSet::default_rules().rules(), {}, content));
     }
     SUBCASE("a write that fails: the output's size and its space as they were") {
@@ -340,12 +354,13 @@ TEST_CASE("rewrite_in_ranges reserves the output's space once, whole, and gives 
         sys::ScopedCalls seam(calls);
         allocated_at_failure = -1;
         CHECK_THROWS_AS(rewrite_in_ranges(matcher, in, out.fd, *plan, settings), WriteError);
-        // Reserved before the workers wrote: all of it allocated when a write failed.
-        CHECK(allocated_at_failure.load() >= static_cast<long long>(content.size()));
+        // A range reserves its first step before its first write: a step or more was allocated
+        // when a write failed, though less than 300000 bytes had been written.
+        CHECK(allocated_at_failure.load() >= static_cast<long long>(step));
         struct stat st;
         REQUIRE(::fstat(out.fd, &st) == 0);
         CHECK(st.st_size == 5);
-        CHECK(st.st_blocks * 512 <= 64 * 1024);  // the reservation past the end given back
+        CHECK(st.st_blocks * 512 <= 64 * 1024);  // the reservations past the end given back
     }
     ::close(in);
 }

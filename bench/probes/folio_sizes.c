@@ -43,8 +43,13 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < pages; ++i) {
         (void)map[i * 4096];
         uint64_t entry = 0, flags = 0;
-        pread(pagemap, &entry, 8, (off_t)(((uintptr_t)map / 4096 + i) * 8));
-        pread(kpageflags, &flags, 8, (off_t)((entry & ((1ULL << 55) - 1)) * 8));
+        const uint64_t pfn = pread(pagemap, &entry, 8, (off_t)(((uintptr_t)map / 4096 + i) * 8)) == 8 &&
+                                     entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+        // Without root the frame numbers read as 0: no answer rather than a wrong one.
+        if (pfn == 0 || pread(kpageflags, &flags, 8, (off_t)(pfn * 8)) != 8) {
+            fprintf(stderr, "folio_sizes: no page frame for page %zu (run as root)\n", i);
+            return 1;
+        }
         if (flags >> kpf_compound_tail & 1) {
             ++run;
         } else {

@@ -48,7 +48,7 @@ void grow_pipe(int fd, std::size_t bytes);
 
 // Allocates disk space for the next `bytes` written at fd's file position (or at `offset`, when
 // given), leaving the file's
-// size alone (fallocate with FALLOC_FL_KEEP_SIZE), just before they are written. On ext4 the
+// size alone (fallocate with FALLOC_FL_KEEP_SIZE), before they are written. On ext4 the
 // writes then skip delayed allocation's per-page reservation (ext4_da_reserve_space and the
 // extent-status inserts, 10% of the write's profile): 1 GiB in 64 KiB writes took 258-282 ms
 // instead of 368 ms (medians of 6; bench/README.md, "File -> file, fifth look"). False when the

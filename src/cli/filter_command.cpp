@@ -53,7 +53,7 @@ Options:
                          must be gzip (multi-member too), and other FILEs or standard input
                          that start with gzip's magic bytes 1f 8b
       --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 1M; 256K with
-                         --in-place, 192K for a large file rewritten in ranges on every core)
+                         --in-place, 192K for a large file rewritten in ranges)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
       --stats            print bytes, replacements, time, speed, I/O backend, and time spent
                          scanning, waiting for reads and writing, to stderr
@@ -347,8 +347,8 @@ int filter_command(int argc, char** argv) {
         recorder = trace.emplace().add_thread("filter");
         sink.trace(recorder, trace->add_thread("writer"));
     }
-    // Larger pipes on both sides (grown_pipe_bytes): cat | elvis | cat ran 1.33 s with the
-    // default 64 KiB pipes and 0.83 s with 1 MiB ones (medians of 7; bench/README.md, "Tuning log").
+    // Larger pipes on both sides: fewer wake-ups (grown_pipe_bytes; bench/README.md, "Pipes:
+    // grown to 1 MiB" and "Pipes: 256 KiB").
     if (std::find(settings->files.begin(), settings->files.end(), "-") != settings->files.end())
         sys::grow_pipe(STDIN_FILENO, grown_pipe_bytes);
     sys::grow_pipe(STDOUT_FILENO, grown_pipe_bytes);
