@@ -37,7 +37,8 @@ inline constexpr std::size_t default_range_buffer_size = 192 * 1024;
 // took the inode's lock once more per write, while the other worker's writes held it (9.5% of a
 // profile's samples spun there); reserving all of the output at once would leave up to a
 // range's worth allocated past the end of a killed run's output; a step leaves one at most.
-// 1 GiB: whole 328 ms, none 359 (bench/README.md, "File -> file, eighth look").
+// 1 GiB, medians of 12: none 330 and 353 ms, the whole output 321 and 339, 32 MiB ahead 332
+// and 342 (bench/README.md, "File -> file, eighth look").
 inline constexpr std::uint64_t default_reservation_step = 32 << 20;
 
 struct RangeRewriteSettings {
