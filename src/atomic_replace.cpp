@@ -26,12 +26,21 @@ std::string temporary_name(const std::string& name) {
     return temp;
 }
 
+bool same_time(const struct timespec& a, const struct timespec& b) {
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+// The ctime too: a writer can set the mtime back (touch -r, rsync -t, utimensat), nobody the ctime.
 bool same_file_state(const struct stat& a, const struct stat& b) {
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && same_time(a.st_mtim, b.st_mtim) &&
+           same_time(a.st_ctim, b.st_ctim);
 }
 
 }  // namespace
+
+std::string backup_exists(const std::string& name, const std::string& suffix) {
+    return "backup " + name + suffix + " exists already; left as it is";
+}
 
 AtomicReplacement::AtomicReplacement(int dir_fd, std::string name, const struct stat& original,
                                      const ReplaceOptions& options)
@@ -135,11 +144,11 @@ void AtomicReplacement::swap() {
             }
         }
         if (!options_.backup_suffix.empty()) {
+            // linkat(2) never replaces a name that exists, so nothing there can be lost.
             const std::string backup = name_ + options_.backup_suffix;
             if (::linkat(dir_fd_, name_.c_str(), dir_fd_, backup.c_str(), 0) != 0) {
-                if (errno != EEXIST || ::unlinkat(dir_fd_, backup.c_str(), 0) != 0 ||
-                    ::linkat(dir_fd_, name_.c_str(), dir_fd_, backup.c_str(), 0) != 0)
-                    throw IoError("cannot keep the backup " + backup, errno);
+                if (errno == EEXIST) throw ReplaceRefused(backup_exists(name_, options_.backup_suffix));
+                throw IoError("cannot keep the backup " + backup, errno);
             }
         }
         if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0)

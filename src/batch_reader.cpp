@@ -39,7 +39,7 @@ void SmallFileBatch::read(std::span<const File> files, std::span<Result> results
         io_uring_sqe* close = io_uring_get_sqe(ring);
         if (!open || !read || !close) throw IoError("io_uring submission queue too small", EBUSY);
         // O_NONBLOCK: an entry swapped for a FIFO since it was listed must not block the batch.
-        const int flags = O_RDONLY | O_NONBLOCK | (files[i].follow ? 0 : O_NOFOLLOW);
+        const int flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW;
         io_uring_prep_openat_direct(open, files[i].dir_fd, files[i].name, flags, 0, i);
         open->flags |= IOSQE_IO_LINK;
         io_uring_sqe_set_data64(open, tag(i, op_open));

@@ -95,7 +95,7 @@ public:
         FileEntry entry;
         while (walker.next(entry)) {
             if (shard && !entry.named && !in_shard(entry.path, *shard)) continue;
-            if (batch_ && !entry.named && !(gzip_ && has_gzip_suffix(entry.path))) {
+            if (batch_ && !entry.named && !entry.via_symlink && !(gzip_ && has_gzip_suffix(entry.path))) {
                 pending_.push_back(std::move(entry));
                 if (pending_.size() == SmallFileBatch::max_files) count_batch();
             } else {
@@ -107,9 +107,9 @@ public:
 
     void count_file(const FileEntry& entry) {
         const std::string& path = entry.is_stdin ? std::string(stdin_name) : entry.path;
-        const int fd = entry.is_stdin ? STDIN_FILENO : entry.open(shared_.settings.walk.follow);
+        const int fd = entry.is_stdin ? STDIN_FILENO : entry.open();
         if (fd < 0) {
-            shared_.fail(path, std::strerror(errno));
+            shared_.fail(path, describe_open_error(entry, errno));
             return;
         }
         // Entries met while walking were listed as regular files (and opened O_NONBLOCK in case
@@ -139,7 +139,7 @@ private:
         if (pending_.empty()) return;
         std::array<SmallFileBatch::File, SmallFileBatch::max_files> files;
         std::array<SmallFileBatch::Result, SmallFileBatch::max_files> results;
-        for (std::size_t i = 0; i < pending_.size(); ++i) files[i] = {pending_[i].dir->fd, pending_[i].name.c_str(), shared_.settings.walk.follow};
+        for (std::size_t i = 0; i < pending_.size(); ++i) files[i] = {pending_[i].dir->fd, pending_[i].name.c_str()};
         {
             TraceSpan span(trace_, TraceKind::open_batch);
             batch_->read({files.data(), pending_.size()}, {results.data(), pending_.size()});
@@ -162,7 +162,7 @@ private:
             }
             bytes_ += r.data.size();
             if (!r.complete) {  // larger than one chunk: read the rest directly
-                const int fd = entry.open(shared_.settings.walk.follow);
+                const int fd = entry.open();
                 if (fd < 0) {
                     shared_.fail(entry.path, std::strerror(errno));
                 } else {

@@ -14,6 +14,8 @@
 #include <set>
 #include <utility>
 
+#include "detail/fd.hpp"
+#include "detail/resolve.hpp"
 #include "detail/worker_pool.hpp"
 #include "elvis/io_error.hpp"
 #include "elvis/matcher.hpp"
@@ -30,26 +32,7 @@ constexpr std::size_t binary_probe = 8192;  // bytes searched for a NUL, as grep
 
 struct Interrupted {};
 
-// A descriptor closed on scope exit (or borrowed: not closed).
-class Fd {
-public:
-    Fd() = default;
-    Fd(int fd, bool owned) : fd_(fd), owned_(owned) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)), owned_(other.owned_) {}
-    Fd& operator=(Fd&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        std::swap(owned_, other.owned_);
-        return *this;
-    }
-    ~Fd() {
-        if (owned_ && fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_ = -1;
-    bool owned_ = false;
-};
+using detail::Fd;
 
 struct Shared {
     const InPlaceSettings& settings;
@@ -107,29 +90,15 @@ public:
     std::uint64_t bytes_read() const { return bytes_; }
 
 private:
-    // The directory and name to replace: a symbolic link is never replaced, its target is.
-    std::pair<Fd, std::string> locate(const FileEntry& entry) {
-        if (!entry.via_symlink && entry.dir) return {Fd(entry.dir->fd, false), entry.name};
-        char* real = ::realpath(entry.path.c_str(), nullptr);
-        if (real == nullptr) {
-            struct stat link;
-            throw std::runtime_error(errno == ENOENT && ::lstat(entry.path.c_str(), &link) == 0 ? "dangling symbolic link"
-                                                                                                : std::strerror(errno));
-        }
-        std::string target(real);
-        std::free(real);
-        const std::size_t slash = target.rfind('/');
-        const std::string dir = slash == 0 ? "/" : target.substr(0, slash);
-        const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) throw IoError("cannot open its directory", errno);
-        return {Fd(fd, true), target.substr(slash + 1)};
-    }
-
     void process_file(const FileEntry& entry) {
         if (entry.is_stdin) throw std::runtime_error("standard input cannot be rewritten in place");
-        auto [dir, name] = locate(entry);
+        // A symbolic link is never replaced, the file it leads to is: in that file's directory.
+        detail::Location where;
+        if (int error = detail::locate(entry, where)) throw std::runtime_error(describe_open_error(entry, error));
+        Fd& dir = where.dir;
+        const std::string& name = where.name;
         Fd file(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), true);
-        if (file.get() < 0) throw std::runtime_error(std::strerror(errno));
+        if (file.get() < 0) throw std::runtime_error(describe_open_error(entry, errno));
         struct stat st;
         if (::fstat(file.get(), &st) != 0) throw IoError("cannot stat", errno);
         if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file; skipped");
@@ -150,6 +119,11 @@ private:
         }
         if (!s.force && (::faccessat(dir.get(), name.c_str(), W_OK, AT_EACCESS) != 0 || (st.st_mode & 0222) == 0))
             throw ReplaceRefused("read-only file; left as it is (--force rewrites it)");
+        // Known before the rewrite, and again at the swap (AtomicReplacement), where it counts.
+        const std::string& backup_suffix = s.replace.backup_suffix;
+        struct stat backup;
+        if (!backup_suffix.empty() && ::fstatat(dir.get(), (name + backup_suffix).c_str(), &backup, AT_SYMLINK_NOFOLLOW) == 0)
+            throw ReplaceRefused(backup_exists(name, backup_suffix));
         if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
 
         const std::uint64_t before = rewriter_.replacements();
@@ -299,6 +273,13 @@ private:
 
 }  // namespace
 
+namespace {
+// A backup met while walking is not rewritten (nor backed up in turn); one named still is.
+bool is_backup(const FileEntry& entry, const ReplaceOptions& replace) {
+    return !entry.named && !replace.backup_suffix.empty() && entry.name.ends_with(replace.backup_suffix);
+}
+}  // namespace
+
 unsigned default_in_place_threads() {
     return std::clamp(4 * sys::usable_cpus(), 8u, 64u);
 }
@@ -321,9 +302,7 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
     const Matcher matcher(RuleSet(settings.rules, settings.match));
     InPlaceReport report;
     Shared shared{settings, matcher, callbacks, progress, report, {}, {}};
-    WalkOptions walk = settings.walk;
-    walk.stay_inside = true;
-    TreeWalker walker(walk, [&](const std::string& path, const std::string& reason) {
+    TreeWalker walker(settings.walk, [&](const std::string& path, const std::string& reason) {
         std::lock_guard lock(shared.mutex);
         ++report.walk_errors;
         if (callbacks.on_walk_error) callbacks.on_walk_error(path, reason);
@@ -333,7 +312,8 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         Worker worker(shared);
         FileEntry entry;
         while (!progress.stop && walker.next(entry))
-            if (!settings.shard || in_shard(entry.path, *settings.shard)) worker.process(entry);
+            if ((!settings.shard || in_shard(entry.path, *settings.shard)) && !is_backup(entry, settings.replace))
+                worker.process(entry);
         if (progress.stop) worker.abandon_pending();
         else worker.finish_pending();
         std::lock_guard lock(shared.mutex);

@@ -1,6 +1,8 @@
 // TreeWalker: getdents64 + openat directory walking shared by worker threads.
 #include "elvis/tree_walk.hpp"
 
+#include "detail/resolve.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -10,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -28,10 +29,54 @@ std::string join_path(std::string_view dir, std::string_view name) {
     return path;
 }
 
-int FileEntry::open(bool follow) const {
-    if (dir == nullptr) return ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+namespace detail {
+
+int locate(const FileEntry& entry, Location& out) {
+    if (entry.dir != nullptr && !entry.via_symlink) {
+        out = {Fd(entry.dir->fd, false), entry.name};
+        return 0;
+    }
+    if (int error = resolve(entry.dir != nullptr ? entry.dir->fd : AT_FDCWD, entry.name, out)) return error;
+    if (entry.dir != nullptr && !is_beneath(out.dir.get(), entry.root->dev, entry.root->ino)) return outside_tree;
+    return 0;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Opens an entry as FileEntry::open() promises, with `flags`. A file reached through a link is
+// inside the tree when the directory holding it is; a directory when it is itself (a link back
+// to the root is a loop for the caller to find, not an escape).
+int open_entry(const FileEntry& entry, int flags) {
+    if (entry.dir == nullptr) return ::open(entry.name.c_str(), flags);
+    if (!entry.via_symlink) return ::openat(entry.dir->fd, entry.name.c_str(), flags | O_NOFOLLOW);
+    detail::Location where;
+    const bool directory = (flags & O_DIRECTORY) != 0;
+    if (int error = directory ? detail::resolve(entry.dir->fd, entry.name, where) : detail::locate(entry, where)) {
+        errno = error;
+        return -1;
+    }
+    const int fd = ::openat(where.dir.get(), where.name.c_str(), flags | O_NOFOLLOW);
+    if (fd >= 0 && directory && !detail::is_beneath(fd, entry.root->dev, entry.root->ino)) {
+        ::close(fd);
+        errno = detail::outside_tree;
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+int FileEntry::open() const {
     // O_NONBLOCK: an entry swapped for a FIFO after listing must not hang the worker.
-    return ::openat(dir->fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+    return open_entry(*this, O_RDONLY | O_CLOEXEC | O_NOCTTY | (dir != nullptr ? O_NONBLOCK : 0));
+}
+
+std::string describe_open_error(const FileEntry& entry, int error) {
+    if (error == detail::outside_tree) return "symbolic link leads outside the tree; not followed";
+    if (error == ENOENT && entry.via_symlink) return "dangling symbolic link";
+    return std::strerror(error);
 }
 
 TreeWalker::TreeWalker(WalkOptions options, ErrorHandler on_error)
@@ -63,13 +108,6 @@ void TreeWalker::add(const std::string& path) {
         }
         item.directory = S_ISDIR(st.st_mode);
         item.entry.via_symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
-        if (item.directory && options_.stay_inside) {
-            char* real = ::realpath(path.c_str(), nullptr);
-            if (real != nullptr) {
-                item.root_real = std::make_shared<const std::string>(real);
-                std::free(real);
-            }
-        }
     }
     stack_.push_back(std::move(item));
 }
@@ -98,15 +136,6 @@ bool TreeWalker::next(FileEntry& entry) {
         }
         wake_.wait(lock);
     }
-}
-
-bool TreeWalker::leaves_tree(const std::string& path, const std::string& root_real) const {
-    char* real = ::realpath(path.c_str(), nullptr);
-    if (real == nullptr) return true;
-    const std::string target(real);
-    std::free(real);
-    return !(target == root_real || (target.size() > root_real.size() && target.compare(0, root_real.size(), root_real) == 0 &&
-                                     (root_real == "/" || target[root_real.size()] == '/')));
 }
 
 namespace {
@@ -180,13 +209,40 @@ bool TreeWalker::included(const std::string& name, std::string_view relative, bo
     return directory || !has_includes_ || included_by_pattern;
 }
 
+namespace {
+
+unsigned char file_type(mode_t mode) {
+    return S_ISDIR(mode) ? DT_DIR : S_ISREG(mode) ? DT_REG : S_ISLNK(mode) ? DT_LNK : DT_FIFO;  // DT_FIFO: special
+}
+
+}  // namespace
+
+unsigned char TreeWalker::type_at(int dir_fd, const std::string& name, const std::string& path) {
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return file_type(st.st_mode);
+    error(path, std::strerror(errno));
+    return DT_UNKNOWN;
+}
+
+unsigned char TreeWalker::link_target_type(const FileEntry& link) {
+    detail::Location where;
+    int failure = detail::resolve(link.dir->fd, link.name, where);
+    const unsigned char type = failure ? static_cast<unsigned char>(DT_UNKNOWN) : type_at(where.dir.get(), where.name, link.path);
+    // A directory is checked as it is opened (open_entry); a file here, to report it now.
+    if (type == DT_REG && !detail::is_beneath(where.dir.get(), link.root->dev, link.root->ino))
+        failure = detail::outside_tree;
+    if (failure) {
+        error(link.path, describe_open_error(link, failure));
+        return DT_UNKNOWN;
+    }
+    return type;
+}
+
 void TreeWalker::list_directory(Item item) {
     const FileEntry& at = item.entry;
-    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-    int fd = at.dir ? ::openat(at.dir->fd, at.name.c_str(), flags | (options_.follow ? 0 : O_NOFOLLOW))
-                    : ::open(at.name.c_str(), flags);
+    const int fd = open_entry(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        error(at.path, std::strerror(errno));
+        error(at.path, describe_open_error(at, errno));
         return;
     }
     auto dir = std::make_shared<DirHandle>();
@@ -205,6 +261,7 @@ void TreeWalker::list_directory(Item item) {
             return;
         }
     }
+    const std::shared_ptr<const DirHandle> root = at.dir != nullptr ? at.root : dir;
 
     std::vector<Item> found;
     alignas(8) char buffer[32 * 1024];
@@ -221,40 +278,26 @@ void TreeWalker::list_directory(Item item) {
             std::string_view name(d->d_name);
             if (name == "." || name == "..") continue;
             if (!options_.hidden && name[0] == '.') continue;  // also .git, .hg, .svn
-            unsigned char type = d->d_type;
-            std::string path = join_path(at.path, name);
-            if (type == DT_UNKNOWN || (type == DT_LNK && options_.follow)) {
-                struct stat entry_stat;
-                int stat_flags = type == DT_LNK ? 0 : AT_SYMLINK_NOFOLLOW;
-                if (::fstatat(fd, d->d_name, &entry_stat, stat_flags) != 0) {
-                    error(path, type == DT_LNK && errno == ENOENT ? "dangling symbolic link" : std::strerror(errno));
-                    continue;
-                }
-                type = S_ISDIR(entry_stat.st_mode)   ? DT_DIR
-                       : S_ISREG(entry_stat.st_mode) ? DT_REG
-                       : S_ISLNK(entry_stat.st_mode) ? DT_LNK
-                                                     : DT_UNKNOWN;
-            }
-            if (type == DT_LNK) continue;  // not following symlinks met while walking
-            const bool via_symlink = d->d_type == DT_LNK;
-            if (via_symlink && item.root_real && leaves_tree(path, *item.root_real)) {
-                error(path, "symbolic link leads outside the tree; not followed");
-                continue;
-            }
-            std::string relative = join_path(item.relative, name);
-            if (type != DT_DIR && type != DT_REG) {
-                error(path, "not a regular file; skipped");
-                continue;
-            }
             Item child;
-            child.entry.name = std::string(name);
-            if (!included(child.entry.name, relative, type == DT_DIR)) continue;
-            child.directory = type == DT_DIR;
             child.entry.dir = dir;
-            child.entry.path = std::move(path);
-            child.entry.via_symlink = via_symlink;
-            child.relative = std::move(relative);
-            child.root_real = item.root_real;
+            child.entry.root = root;
+            child.entry.name = std::string(name);
+            child.entry.path = join_path(at.path, name);
+            unsigned char type = d->d_type;
+            if (type == DT_UNKNOWN) type = type_at(fd, child.entry.name, child.entry.path);
+            if (type == DT_LNK) {
+                if (!options_.follow) continue;  // not following symlinks met while walking
+                child.entry.via_symlink = true;
+                type = link_target_type(child.entry);
+            }
+            if (type == DT_UNKNOWN) continue;  // reported
+            if (type != DT_DIR && type != DT_REG) {
+                error(child.entry.path, "not a regular file; skipped");
+                continue;
+            }
+            child.relative = join_path(item.relative, name);
+            if (!included(child.entry.name, child.relative, type == DT_DIR)) continue;
+            child.directory = type == DT_DIR;
             found.push_back(std::move(child));
         }
     }

@@ -91,6 +91,11 @@ class Base(unittest.TestCase):
             if mounted:
                 subprocess.run(["umount", mnt])
 
+    @staticmethod
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
     def write(self, name, data):
         path = os.path.join(self.dir, name)
         with open(path, "wb") as f:
@@ -577,11 +582,6 @@ class LargeFileToFile(Base):
     def big(self):
         return self.write("big.txt", self.data)
 
-    @staticmethod
-    def read(path):
-        with open(path, "rb") as f:
-            return f.read()
-
     def test_output_is_the_streams_rewrite(self):
         import re
         path = self.big()
@@ -970,10 +970,6 @@ class InPlace(Base):
         stray = [f for f in self.files_in(root) if ".elvis-" in os.path.basename(f)]
         self.assertEqual(stray, [])
 
-    def read(self, path):
-        with open(path, "rb") as f:
-            return f.read()
-
     def test_tree_content_and_what_is_left_alone(self):
         root = self.make_tree()
         unchanged = os.path.join(root, "unchanged.txt")
@@ -1176,6 +1172,39 @@ class InPlace(Base):
         self.assertEqual(self.read(plain + ".orig"), b"elvis is here\nand elvis again\n")
         self.assertEqual(self.read(plain), b"Elvis is here\nand Elvis again\n")
 
+    def test_backup_never_overwrites_an_existing_file(self):
+        # echo precious > a.orig; elvis --in-place --backup .orig a: a is left alone, a.orig kept.
+        a = self.write("a", b"elvis old\n")
+        self.write("a.orig", b"precious\n")
+        before = os.stat(a)
+        for dry in ([], ["--dry-run"]):
+            r = run(["--in-place", "--backup", ".orig"] + dry + [a])
+            self.assertEqual(r.returncode, 2, dry)
+            self.assertIn(f"elvis: {a}: backup a.orig exists already; left as it is".encode(), r.stderr)
+            self.assertIn(b"1 left alone for safety", r.stderr)
+        self.assertEqual(self.read(a + ".orig"), b"precious\n")
+        self.assertEqual(self.read(a), b"elvis old\n")
+        self.assertEqual(os.stat(a).st_ino, before.st_ino)
+        # In a tree: the file with a backup in the way is left alone, the others are backed up,
+        # and backups met while walking are neither rewritten nor backed up in turn.
+        root = os.path.join(self.dir, "t")
+        os.makedirs(root)
+        with open(os.path.join(root, "x.txt"), "wb") as f:
+            f.write(b"elvis x\n")
+        with open(os.path.join(root, "y.txt"), "wb") as f:
+            f.write(b"elvis y\n")
+        with open(os.path.join(root, "y.txt.orig"), "wb") as f:
+            f.write(b"elvis precious\n")
+        r = run(["--in-place", "--backup", ".orig", root])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"y.txt: backup y.txt.orig exists already", r.stderr)
+        self.assertEqual(self.read(os.path.join(root, "x.txt")), b"Elvis x\n")
+        self.assertEqual(self.read(os.path.join(root, "x.txt.orig")), b"elvis x\n")
+        self.assertEqual(self.read(os.path.join(root, "y.txt")), b"elvis y\n")
+        self.assertEqual(self.read(os.path.join(root, "y.txt.orig")), b"elvis precious\n")
+        self.assertEqual(sorted(os.listdir(root)), ["x.txt", "x.txt.orig", "y.txt", "y.txt.orig"])
+        self.assertIn(b"2 files scanned", r.stderr)
+
     def test_shards_split_the_files_with_no_overlap(self):
         root = os.path.join(self.dir, "shards")
         os.makedirs(root)
@@ -1275,6 +1304,102 @@ def fnv1a64(data):
     return h
 
 
+class TreeContainment(Base):
+    """Nothing outside the named tree is read or rewritten, whatever is swapped while elvis runs
+    (issue: "Escapes through symlink races")."""
+
+    RENAME_EXCHANGE = 2
+
+    def exchange(self, a, b):
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.renameat2(-100, a.encode(), -100, b.encode(), self.RENAME_EXCHANGE) != 0:
+            raise OSError(ctypes.get_errno(), "renameat2", a)
+
+    def outside_bytes(self, outside):
+        return {os.path.join(d, f): self.read(os.path.join(d, f)) for d, _, files in os.walk(outside) for f in files}
+
+    def test_swaps_while_walking_never_reach_outside(self):
+        # A link re-pointed outside after the walk listed it, and a real directory exchanged for a
+        # link to an outside directory (RENAME_EXCHANGE), at random moments of 500 runs of
+        # --in-place --follow and count --follow: no byte outside changes, nothing outside is counted.
+        outside = os.path.join(self.dir, "outside")
+        os.makedirs(os.path.join(outside, "dir"))
+        with open(os.path.join(outside, "victim.txt"), "wb") as f:
+            f.write(b"elvis victim outside\n")
+        for i in range(50):
+            with open(os.path.join(outside, "dir", "o%02d.txt" % i), "wb") as f:
+                f.write(b"elvis victim %d\n" % i)
+        root = os.path.join(self.dir, "tree")
+        big = os.path.join(root, "big")
+        os.makedirs(os.path.join(root, "real"))
+        os.makedirs(big)
+        for i in range(300):
+            with open(os.path.join(big, "f%03d.txt" % i), "wb") as f:
+                f.write(b"elvis %d\n" % i)
+        with open(os.path.join(root, "real", "inside.txt"), "wb") as f:
+            f.write(b"elvis inside\n")
+        with open(os.path.join(root, "target.txt"), "wb") as f:
+            f.write(b"elvis target\n")
+        link = os.path.join(big, "link")
+        os.symlink(os.path.join(root, "target.txt"), link)
+        os.symlink(os.path.join(outside, "dir"), os.path.join(root, "swapped"))
+        before = self.outside_bytes(outside)
+
+        stop = [False]
+
+        def swapper():
+            rng = random.Random(7)
+            targets = [os.path.join(root, "target.txt"), os.path.join(outside, "victim.txt")]
+            while not stop[0]:
+                new = link + ".new"
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(new)
+                os.symlink(targets[rng.randrange(2)], new)
+                os.rename(new, link)  # ln -sfn ... && mv -T
+                self.exchange(os.path.join(root, "real"), os.path.join(root, "swapped"))
+                time.sleep(rng.random() * 0.002)
+
+        import threading
+        thread = threading.Thread(target=swapper)
+        thread.start()
+        try:
+            for i in range(500):
+                if i % 2:
+                    r = run(["--in-place", "--follow", "--no-fsync", "-j1", root])
+                else:
+                    r = run(["count", "--follow", "-t", "victim", root])
+                    self.assertRegex(r.stdout, rb"^victim\t0\n$", (i, r.stderr))
+                self.assertNotIn(b"No such file", r.stderr, i)
+                self.assertEqual(self.outside_bytes(outside), before, (i, r.stderr))
+        finally:
+            stop[0] = True
+            thread.join()
+        self.assertEqual(self.outside_bytes(outside), before)
+        self.assertEqual(self.read(os.path.join(root, "target.txt")), b"Elvis target\n")
+
+    def test_a_directory_exchanged_for_a_link_to_outside_is_refused_by_count_and_in_place(self):
+        # The directory d becomes a link to outside (and l the real directory): neither count nor
+        # --in-place, with or without --follow, reads or writes outside; l is walked as it now is.
+        outside = os.path.join(self.dir, "outside")
+        os.makedirs(outside)
+        with open(os.path.join(outside, "o.txt"), "wb") as f:
+            f.write(b"elvis outside\n")
+        root = os.path.join(self.dir, "tree")
+        os.makedirs(os.path.join(root, "d"))
+        with open(os.path.join(root, "d", "in.txt"), "wb") as f:
+            f.write(b"elvis inside\n")
+        os.symlink(outside, os.path.join(root, "l"))
+        self.exchange(os.path.join(root, "d"), os.path.join(root, "l"))  # d is the link now
+        for args in (["--in-place", "--follow"], ["--in-place"]):
+            r = run(args + [root])
+            self.assertEqual(self.read(os.path.join(outside, "o.txt")), b"elvis outside\n", args)
+        self.assertEqual(self.read(os.path.join(root, "l", "in.txt")), b"Elvis inside\n")
+        r = run(["count", "--follow", "-t", "outside", root])
+        self.assertEqual(r.stdout, b"outside\t0\n")
+        self.assertIn(b"d: symbolic link leads outside the tree", r.stderr)
+
+
 class ScaleOut(Base):
     """count --shard, merge, and -z/--decompress: the scale-out issue's promises."""
     TERMS = ["-t", "elvis", "-t", "president", "-t", "king"]
@@ -1296,11 +1421,6 @@ class ScaleOut(Base):
 
     def count(self, args, data=b""):
         return run(["count"] + args, data)
-
-    @staticmethod
-    def read(path):
-        with open(path, "rb") as f:
-            return f.read()
 
     def merge(self, args, data=b""):
         return run(["merge"] + args, data)

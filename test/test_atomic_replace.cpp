@@ -95,7 +95,6 @@ TEST_CASE("an abandoned replacement leaves nothing behind") {
 TEST_CASE("backup keeps the original under NAME+SUFFIX") {
     Dir dir;
     dir.write("f", "old");
-    dir.write("f.bak", "stale backup");
     int original = ::openat(dir.fd, "f", O_RDONLY);
     struct stat st;
     REQUIRE(::fstat(original, &st) == 0);
@@ -106,5 +105,41 @@ TEST_CASE("backup keeps the original under NAME+SUFFIX") {
     replacement.commit(original);
     CHECK(dir.read("f") == "new");
     CHECK(dir.read("f.bak") == "old");
+    ::close(original);
+}
+
+TEST_CASE("an existing file under the backup's name is never overwritten") {
+    Dir dir;
+    dir.write("f", "old");
+    dir.write("f.bak", "precious");
+    int original = ::openat(dir.fd, "f", O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    ReplaceOptions options;
+    options.backup_suffix = ".bak";
+    AtomicReplacement replacement(dir.fd, "f", st, options);
+    put(replacement.fd(), "new");
+    CHECK_THROWS_WITH_AS(replacement.commit(original), "backup f.bak exists already; left as it is", ReplaceRefused);
+    CHECK(dir.read("f") == "old");
+    CHECK(dir.read("f.bak") == "precious");
+    CHECK(dir.entries() == 2);
+    ::close(original);
+}
+
+TEST_CASE("a same-size write whose writer sets the mtime back still refuses the swap") {
+    Dir dir;
+    dir.write("f", "old");
+    int original = ::openat(dir.fd, "f", O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    AtomicReplacement replacement(dir.fd, "f", st, {});
+    put(replacement.fd(), "new");
+    ::usleep(10000);  // a ctime the coarsest kernel clock tells apart
+    dir.write("f", "OLD");
+    const struct timespec times[2] = {st.st_atim, st.st_mtim};
+    REQUIRE(::utimensat(dir.fd, "f", times, 0) == 0);
+    CHECK_THROWS_AS(replacement.commit(original), ReplaceRefused);
+    CHECK(dir.read("f") == "OLD");
+    CHECK(dir.entries() == 1);
     ::close(original);
 }

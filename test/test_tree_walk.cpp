@@ -1,6 +1,16 @@
-// --glob patterns (GlobPattern); the walk itself is tested through the command line.
+// --glob patterns (GlobPattern) and the resolution of followed links; the walk itself is tested
+// through the command line.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "detail/resolve.hpp"
 #include "elvis/tree_walk.hpp"
 
 using elvis::GlobPattern;
@@ -73,4 +83,72 @@ TEST_CASE("a glob ending in '/' only matches directories") {
     CHECK_FALSE(matches("node_modules/", "web/node_modules", false));
     CHECK(matches("web/*/", "web/lib", true));
     CHECK_FALSE(matches("web/*/", "web/lib", false));
+}
+
+// resolve() and is_beneath(): the hand-made resolution every followed link of a walk goes through.
+namespace {
+
+struct TempTree {
+    std::string root;
+    TempTree() {
+        char pattern[] = "/tmp/elvis-resolve-XXXXXX";
+        root = ::mkdtemp(pattern);
+    }
+    ~TempTree() { std::filesystem::remove_all(root); }
+    std::string at(const std::string& relative) const { return root + "/" + relative; }
+};
+
+struct Stat {
+    dev_t dev;
+    ino_t ino;
+};
+
+Stat stat_of(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return {st.st_dev, st.st_ino};
+}
+
+}  // namespace
+
+TEST_CASE("resolve follows links by hand to the directory holding the last component") {
+    TempTree t;
+    std::filesystem::create_directories(t.at("tree/a/b"));
+    std::filesystem::create_directories(t.at("outside"));
+    std::ofstream(t.at("tree/a/b/file.txt")) << "x";
+    std::ofstream(t.at("outside/victim.txt")) << "x";
+    std::filesystem::create_symlink("a/b/file.txt", t.at("tree/relative"));
+    std::filesystem::create_symlink(t.at("tree/a/b/file.txt"), t.at("tree/absolute"));
+    std::filesystem::create_symlink("../../relative", t.at("tree/a/b/up"));  // a link to a link
+    std::filesystem::create_symlink("../outside/victim.txt", t.at("tree/escape"));
+    std::filesystem::create_symlink("a/b", t.at("tree/dir"));
+    std::filesystem::create_symlink("missing", t.at("tree/dangling"));
+    std::filesystem::create_symlink("self", t.at("tree/self"));
+    const int tree = ::open(t.at("tree").c_str(), O_RDONLY | O_DIRECTORY);
+    REQUIRE(tree >= 0);
+    const Stat root = stat_of(t.at("tree")), b = stat_of(t.at("tree/a/b"));
+
+    for (const char* path : {"relative", "absolute", "a/b/up"}) {
+        CAPTURE(path);
+        elvis::detail::Location where;
+        REQUIRE(elvis::detail::resolve(tree, path, where) == 0);
+        CHECK(where.name == "file.txt");
+        struct stat st {};
+        REQUIRE(::fstat(where.dir.get(), &st) == 0);
+        CHECK((st.st_dev == b.dev && st.st_ino == b.ino));
+        CHECK(elvis::detail::is_beneath(where.dir.get(), root.dev, root.ino));
+    }
+    elvis::detail::Location where;
+    REQUIRE(elvis::detail::resolve(tree, "escape", where) == 0);
+    CHECK(where.name == "victim.txt");
+    CHECK_FALSE(elvis::detail::is_beneath(where.dir.get(), root.dev, root.ino));
+    REQUIRE(elvis::detail::resolve(tree, "dir", where) == 0);
+    CHECK(where.name == "b");
+    REQUIRE(elvis::detail::resolve(tree, "a/b/..", where) == 0);
+    CHECK(where.name == ".");
+    CHECK(elvis::detail::is_beneath(where.dir.get(), root.dev, root.ino));
+    CHECK(elvis::detail::resolve(tree, "dangling", where) == ENOENT);
+    CHECK(elvis::detail::resolve(tree, "self", where) == ELOOP);
+    CHECK(elvis::detail::resolve(tree, "a/b/file.txt/x", where) == ENOTDIR);
+    ::close(tree);
 }

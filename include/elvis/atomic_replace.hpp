@@ -5,7 +5,8 @@
 // nothing behind), or as an exclusively created hidden name where O_TMPFILE is unsupported. It
 // gets the original's owner, group, mode and extended attributes (ACLs and the SELinux label are
 // extended attributes), is fsynced, and replaces the original only if the original still has the
-// device, inode, size and mtime it had when it was opened. The directory is fsynced after.
+// device, inode, size, mtime and ctime it had when it was opened. The directory is fsynced after.
+// A backup is a second hard link to the original, made only where no file has its name.
 #pragma once
 
 #include <sys/stat.h>
@@ -20,7 +21,8 @@ struct ReplaceOptions {
     bool fsync = true;
     // Keep going when owner, group or an extended attribute cannot be reproduced.
     bool force = false;
-    // Keep the original under name + backup_suffix (empty: no backup).
+    // Keep the original under name + backup_suffix (empty: no backup); refused (ReplaceRefused)
+    // when a file of that name exists: it is never overwritten.
     std::string backup_suffix;
 };
 
@@ -75,5 +77,8 @@ class ReplaceRefused : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// The reason a replacement is refused when name + suffix exists already.
+std::string backup_exists(const std::string& name, const std::string& suffix);
 
 }  // namespace elvis

@@ -23,8 +23,7 @@ public:
 
     struct File {
         int dir_fd = -1;           // openat(2) directory
-        const char* name = nullptr;  // relative to dir_fd; must stay valid during read()
-        bool follow = false;       // open through a final symbolic link
+        const char* name = nullptr;  // relative to dir_fd, never followed if a symbolic link; valid during read()
     };
     struct Result {
         int error = 0;             // errno from open or read, 0 on success

@@ -5,6 +5,11 @@
 // followed; a FIFO named is read); inside directories only regular files are taken, hidden entries
 // and .git/.hg/.svn are skipped unless `hidden`, symlinks are skipped unless `follow` (then loops
 // and dangling links are reported), --glob filters apply, and special files are reported.
+//
+// A walk never leaves the directory it was named: every entry is opened in the descriptor of the
+// directory it was listed in, never through a final symbolic link, and a followed link is resolved
+// by hand and taken only when it ends inside that directory, checked on the descriptors at the
+// moment of use (DESIGN.md, "Staying in the tree").
 #pragma once
 
 #include <sys/types.h>
@@ -26,8 +31,6 @@ struct WalkOptions {
     // including pattern when there is one; directories matching an excluding pattern are not
     // entered.
     std::vector<std::string> globs;
-    // When following symlinks, refuse (and report) those that lead outside the named directory.
-    bool stay_inside = false;
 };
 
 // A --glob pattern, read as ripgrep and .gitignore read one. A leading '!' excludes. A pattern
@@ -60,17 +63,22 @@ struct DirHandle {
 };
 
 struct FileEntry {
-    std::shared_ptr<const DirHandle> dir;  // null for a path named on the command line
-    std::string name;                      // relative to dir, or the path as named
-    std::string path;                      // what to print
-    bool named = false;                    // named on the command line
-    bool is_stdin = false;                 // "-"
-    bool via_symlink = false;              // a followed symbolic link (named or met while walking)
+    std::shared_ptr<const DirHandle> dir;   // the directory it was listed in; null for a named path
+    std::shared_ptr<const DirHandle> root;  // the named directory it was met under; null for a named path
+    std::string name;                       // relative to dir, or the path as named
+    std::string path;                       // what to print
+    bool named = false;                     // named on the command line
+    bool is_stdin = false;                  // "-"
+    bool via_symlink = false;               // a followed symbolic link (named or met while walking)
 
-    // Opens for reading (openat on the directory, never following a final symlink unless named
-    // or following). Returns -1 with errno set on failure.
-    int open(bool follow) const;
+    // Opens for reading: a named path as named, a walked one without leaving root (see above).
+    // Returns -1 with errno set on failure (EXDEV: the link leads outside the tree).
+    int open() const;
 };
+
+// Why an entry could not be opened, in words for the user: "dangling symbolic link", "symbolic
+// link leads outside the tree; not followed", or the errno's own text.
+std::string describe_open_error(const FileEntry& entry, int error);
 
 class TreeWalker {
 public:
@@ -93,12 +101,12 @@ private:
         FileEntry entry;
         bool directory = false;
         std::string relative;  // path below the root, for globs with '/'
-        std::shared_ptr<const std::string> root_real;  // the named directory, resolved (stay_inside)
     };
     void list_directory(Item item);
-    void push_directory(std::shared_ptr<const DirHandle> dir, std::string path, std::string relative);
+    // The DT_ type of an entry, or DT_UNKNOWN once an error is reported; special files are DT_FIFO.
+    unsigned char type_at(int dir_fd, const std::string& name, const std::string& path);
+    unsigned char link_target_type(const FileEntry& link);
     bool included(const std::string& name, std::string_view relative, bool directory) const;
-    bool leaves_tree(const std::string& path, const std::string& root_real) const;
     void error(const std::string& path, const std::string& reason);
 
     WalkOptions options_;

@@ -45,7 +45,7 @@ Options:
   -z, --decompress        inflate gzip input: *.gz files (which must be gzip, multi-member too),
                           and other files or standard input starting with gzip's bytes 1f 8b
       --hidden            search hidden files and directories (and .git, .hg, .svn)
-      --follow            follow symbolic links met while walking
+      --follow            follow symbolic links met while walking (never out of the tree)
       --glob PATTERN      only files matching PATTERN ('**/' spans directories);
                           '!PATTERN' excludes (repeatable)
   -j, --threads N         worker threads, 1 to 256 (default: the number of CPUs)

@@ -67,7 +67,7 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
                          writing to standard output; each changed file is replaced atomically
       --dry-run          write nothing; list PATH<TAB>MATCHES for each file that would change
       --diff             write nothing; print a unified diff of what would change
-      --backup SUFFIX    keep each original as NAME+SUFFIX
+      --backup SUFFIX    keep each original as NAME+SUFFIX (an existing one is never overwritten)
       --no-fsync         do not sync new files and directories to disk (faster, less safe)
       --force            also rewrite read-only files, and files whose owner, group or extended
                          attributes cannot be carried over
