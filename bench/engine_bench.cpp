@@ -35,12 +35,12 @@
 #include <string_view>
 #include <vector>
 
-#include "elvis/ascii.hpp"
 #include "elvis/counter.hpp"
 #include "elvis/matcher.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/sink.hpp"
+#include "engine/ascii.hpp"
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator: every form of global operator new bumps one counter.

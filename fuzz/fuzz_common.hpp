@@ -40,9 +40,9 @@
 #include <string_view>
 #include <vector>
 
-#include "elvis/prefilter.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/sink.hpp"
+#include "engine/prefilter.hpp"
 
 namespace elvis::fuzz {
 

@@ -20,8 +20,8 @@
 #include <numeric>
 #include <optional>
 
-#include "elvis/range_rewrite.hpp"
 #include "fuzz_common.hpp"
+#include "pipeline/range_rewrite.hpp"
 #include "support/reference.hpp"
 
 using namespace elvis;

@@ -50,6 +50,10 @@ done
 for header in "$src"/include/elvis/*.hpp; do
     cmp -s "$header" "$(at "$includedir")/elvis/${header##*/}" || fail "header not installed: elvis/${header##*/}"
 done
+# Only the public headers: nothing of src/ (the internals) is installed.
+for installed in "$(at "$includedir")"/elvis/*; do
+    [[ -f $src/include/elvis/${installed##*/} ]] || fail "installed but not public: elvis/${installed##*/}"
+done
 ((failures == 0)) || exit 1
 
 step "installed binary"
@@ -108,11 +112,18 @@ export PKG_CONFIG_PATH=$tmp/pkgconfig
 read -ra cflags <<<"$(pkg-config --cflags elvis)"
 read -ra libs <<<"$(pkg-config --libs elvis)"
 
-step "public headers compile on their own"
+step "public headers compile on their own, and pull in no liburing, Boost or threads"
 for header in "$(at "$includedir")"/elvis/*.hpp; do
     printf '#include <elvis/%s>\n' "${header##*/}" >"$tmp/header.cpp"
     $cxx -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${cflags[@]}" "$tmp/header.cpp" ||
         fail "elvis/${header##*/} does not compile on its own"
+    # Every file the header includes, directly or not, one per line.
+    $cxx -std=c++20 -M "${cflags[@]}" "$tmp/header.cpp" | tr ' \\' '\n\n' | grep -v '^$' >"$tmp/deps" ||
+        fail "elvis/${header##*/}: no dependency list"
+    if forbidden=$(grep -E '/liburing(\.h|/)|/boost/|/c\+\+/[0-9]+/(thread|condition_variable)$' "$tmp/deps"); then
+        fail "elvis/${header##*/} includes $(tr '\n' ' ' <<<"$forbidden")"
+    fi
+    grep -q "$(at "$includedir")/elvis/" "$tmp/deps" || fail "elvis/${header##*/}: the dependency list misses itself"
 done
 
 # The README's Library example (the first ```cpp block after '## Library').

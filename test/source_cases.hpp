@@ -2,6 +2,7 @@
 #pragma once
 
 #include <doctest/doctest.h>
+
 #include <poll.h>
 
 #include <chrono>

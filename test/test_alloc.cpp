@@ -15,6 +15,8 @@
 #include "elvis/counter.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
+#include "io/uring.hpp"
+#include "io/write_behind_sink.hpp"
 
 namespace {
 std::atomic<long> allocations{0};

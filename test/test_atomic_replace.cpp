@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "elvis/atomic_replace.hpp"
-#include "elvis/io_error.hpp"
+#include "elvis/errors.hpp"
+#include "io/atomic_replace.hpp"
 
 using namespace elvis;
 namespace fs = std::filesystem;

@@ -3,11 +3,15 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "elvis/corpus_count.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
 #include "support/io.hpp"
 #include "support/reference.hpp"
 
@@ -133,4 +137,28 @@ TEST_CASE("a tree counts the same on any number of threads and either backend") 
                 CHECK(per_file_sum == expected[0]);
             }
     fs::remove_all(root);
+}
+
+TEST_CASE("a named file whose fstat fails is reported with fstat's error, whatever the buffer holds") {
+    // A failed fstat leaves its buffer as it was: here it says "directory", which the old check
+    // read (uninitialised in real life) and reported as EISDIR instead of the real error.
+    TempFile file("elvis");
+    const std::string path = file.path();
+    sys::Calls failing;
+    failing.fstat = [](int, struct stat* st) {
+        st->st_mode = S_IFDIR | 0755;
+        errno = EIO;
+        return -1;
+    };
+    CountReport report;
+    {
+        sys::ScopedCalls scoped(failing);
+        CountSettings s;
+        s.terms = {{"elvis", ""}};
+        report = count_corpus(s, {path});
+    }
+    REQUIRE(report.errors.size() == 1);
+    CHECK(report.errors[0].path == path);
+    CHECK(report.errors[0].reason == std::strerror(EIO));
+    CHECK(report.totals[0] == 0);
 }

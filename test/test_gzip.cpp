@@ -1,6 +1,7 @@
 // GzipSource: round trips at every buffer size, multi-member input, detection, corrupt and
 // truncated input, reuse across files; and count_corpus with decompress.
 #include <doctest/doctest.h>
+
 #include <zlib.h>
 
 #include <filesystem>
@@ -8,7 +9,8 @@
 #include <random>
 
 #include "elvis/corpus_count.hpp"
-#include "elvis/gzip_source.hpp"
+#include "io/gzip_source.hpp"
+#include "io/uring.hpp"
 #include "support/io.hpp"
 
 using namespace elvis;

@@ -6,12 +6,15 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
+#include "elvis/errors.hpp"
 #include "elvis/inplace.hpp"
-#include "elvis/io_error.hpp"
 #include "elvis/sink.hpp"
-#include "elvis/syscalls.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "io/write_behind_sink.hpp"
 #include "source_cases.hpp"
 #include "support/file_calls.hpp"
 #include "support/reference.hpp"
@@ -142,14 +145,18 @@ TEST_CASE("FdSink reports a failed write as WriteError with errno") {
 }
 
 TEST_CASE("io_uring refusals fall back to posix silently, or fail when uring is forced") {
-    for (const char* error : {"ENOSYS", "EPERM", "ENOMEM", "EINVAL"}) {
+    static int refusal;
+    for (int error : {ENOSYS, EPERM, ENOMEM, EINVAL}) {
         CAPTURE(error);
-        ::setenv("ELVIS_TEST_URING_ERROR", error, 1);
+        refusal = error;
+        sys::Calls refusing;
+        refusing.io_uring_queue_init_params = [](unsigned, io_uring*, io_uring_params*) { return -refusal; };
+        sys::ScopedCalls scoped(refusing);
         SourceChoice choice = choose_source(IoMode::automatic, 4096);
         CHECK(choice.source->backend() == IoBackend::posix);
         CHECK(choice.fallback_reason.find("io_uring setup failed") == 0);
+        CHECK(choice.fallback_reason.find(std::strerror(error)) != std::string::npos);
         CHECK_THROWS_AS(choose_source(IoMode::uring, 4096), std::runtime_error);
-        ::unsetenv("ELVIS_TEST_URING_ERROR");
     }
     CHECK(choose_source(IoMode::posix, 4096).source->backend() == IoBackend::posix);
 }
@@ -217,7 +224,7 @@ TEST_CASE("rewrite in place: the new file's space is reserved whole before it is
     }
     InPlaceSettings settings;
     settings.rules = {{"elvis", "E"}};  // shorter: the unused rest is given back
-    settings.replace.fsync = false;
+    settings.fsync = false;
     settings.io = IoMode::posix;
     InPlaceProgress progress;
     {

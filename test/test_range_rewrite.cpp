@@ -1,6 +1,7 @@
 // rewrite_in_ranges and plan_range_rewrite: output against the reference rewrite for every way
 // of cutting the input, file positions, and the error paths.
 #include <doctest/doctest.h>
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -14,13 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "elvis/io_error.hpp"
+#include "elvis/errors.hpp"
 #include "elvis/matcher.hpp"
-#include "elvis/range_rewrite.hpp"
-#include "elvis/ranges.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
-#include "elvis/syscalls.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "pipeline/range_rewrite.hpp"
+#include "pipeline/ranges.hpp"
 #include "support/file_calls.hpp"
 #include "support/io.hpp"
 #include "support/reference.hpp"

@@ -9,8 +9,9 @@
 #include <set>
 #include <sstream>
 
-#include "elvis/ascii.hpp"
 #include "elvis/rewriter.hpp"
+#include "engine/ascii.hpp"
+#include "engine/prefilter.hpp"
 #include "support/reference.hpp"
 #include "support/split.hpp"
 

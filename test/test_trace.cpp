@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "elvis/trace.hpp"
+#include "pipeline/trace.hpp"
 
 using namespace elvis;
 

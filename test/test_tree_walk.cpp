@@ -1,6 +1,7 @@
 // --glob patterns (GlobPattern) and the resolution of followed links; the walk itself is tested
 // through the command line.
 #include <doctest/doctest.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "detail/resolve.hpp"
-#include "elvis/tree_walk.hpp"
+#include "walk/resolve.hpp"
+#include "walk/tree_walk.hpp"
 
 using elvis::GlobPattern;
 

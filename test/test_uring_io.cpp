@@ -15,7 +15,9 @@
 
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
-#include "elvis/syscalls.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "io/write_behind_sink.hpp"
 #include "source_cases.hpp"
 #include "support/file_calls.hpp"
 #include "support/reference.hpp"

@@ -11,6 +11,8 @@
 //   (one command line; F the 1 GiB text)
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -18,11 +20,11 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-#include <chrono>
+
 #include "elvis/counter.hpp"
 #include "elvis/matcher.hpp"
-#include "elvis/rules.hpp"
 #include "elvis/rewriter.hpp"
+#include "elvis/rules.hpp"
 #include "elvis/sink.hpp"
 int main(int argc, char** argv) {
     if (argc < 4) {

@@ -1,8 +1,8 @@
 // Byte sources: fill fixed-size buffers from a file descriptor, through io_uring with read-ahead
 // or through plain read(2). A source is reusable: open() it on one descriptor after another.
+// The io_uring source and the choice between the two are internal (src/io/uring.hpp); the jobs
+// (filter.hpp, corpus_count.hpp, inplace.hpp) take an IoMode.
 #pragma once
-
-#include <liburing.h>
 
 #include <cstdint>
 #include <memory>
@@ -18,27 +18,6 @@ enum class IoBackend { uring, posix };
 // Parses "auto", "uring" or "posix"; throws std::invalid_argument otherwise.
 IoMode parse_io_mode(std::string_view text);
 std::string_view backend_name(IoBackend backend);
-
-// One io_uring instance, set up with the best flags this kernel accepts. Owned by one thread.
-class Uring {
-public:
-    // Returns nullptr and sets `why_not` when the kernel refuses io_uring (ENOSYS, EPERM from
-    // seccomp or kernel.io_uring_disabled, ENOMEM from RLIMIT_MEMLOCK). EINVAL for a setup flag
-    // makes it retry with fewer flags first.
-    static std::unique_ptr<Uring> create(unsigned entries, std::string& why_not);
-    ~Uring();
-    Uring(const Uring&) = delete;
-    Uring& operator=(const Uring&) = delete;
-
-    io_uring* get() { return &ring_; }
-    unsigned setup_flags() const { return flags_; }
-
-private:
-    Uring() = default;
-    io_uring ring_{};
-    unsigned flags_ = 0;
-    bool initialized_ = false;
-};
 
 class ByteSource {
 public:
@@ -71,25 +50,12 @@ public:
 // read(2) into one buffer, through the system-call seam.
 std::unique_ptr<ByteSource> make_posix_source(std::size_t buffer_size);
 
-// io_uring reads into `depth` buffers: for seekable files up to depth-1 reads at increasing
-// offsets stay in flight while the caller scans a buffer; for pipes and terminals one read is in
-// flight while the caller scans the previous one.
-std::unique_ptr<ByteSource> make_uring_source(Uring& ring, std::size_t buffer_size, unsigned depth = 4);
-
-// What a front end needs: a source for the chosen mode, and why io_uring was not used (if not).
-struct SourceChoice {
-    std::unique_ptr<Uring> ring;  // owned here when io_uring is used
-    std::unique_ptr<ByteSource> source;
-    std::string fallback_reason;  // empty unless `automatic` fell back to posix
-};
-
-// Mode `automatic` falls back silently to posix; `uring` throws IoError when io_uring is refused.
-// The environment variable ELVIS_IO (auto|uring|posix) overrides `automatic`.
-// `ring_entries` sizes the submission queue for callers that batch more work on the same ring.
-// `depth` is the io_uring source's number of buffers (see make_uring_source).
-SourceChoice choose_source(IoMode mode, std::size_t buffer_size, unsigned ring_entries = 8, unsigned depth = 4);
-
 // The default read size: large enough to amortize system calls, small enough to stay in L2.
 inline constexpr std::size_t default_buffer_size = 256 * 1024;
+
+// Below this many bytes a file is read by one thread: starting more would cost more than they
+// save. Larger regular files are split into ranges, one per thread (count, and the filter into a
+// regular file).
+inline constexpr std::uint64_t default_split_threshold = 64ull << 20;
 
 }  // namespace elvis

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "elvis/byte_source.hpp"
-#include "elvis/ranges.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/shard.hpp"
-#include "elvis/trace.hpp"
-#include "elvis/tree_walk.hpp"
+#include "elvis/walk.hpp"
 
 namespace elvis {
+
+class Trace;  // src/pipeline/trace.hpp: the CLI's --trace and --stats
 
 struct CountSettings {
     std::vector<Rule> terms;           // replacements are ignored
@@ -34,13 +34,13 @@ struct CountSettings {
     // Count only the files of this shard (shard.hpp): a walked file by the path it is printed
     // as, a named file (or "-") by its name as given. Named directories are always walked.
     std::optional<Shard> shard;
-    // Inflate gzip input (gzip_source.hpp): files named *.gz must be gzip; other files and
+    // Inflate gzip input: files named *.gz must be gzip; other files and
     // standard input are inflated when they start with the gzip magic bytes 1f 8b, and read as
     // they are otherwise. Counts and bytes_read are of the decompressed bytes; a gzip file is
     // never split into ranges.
     bool decompress = false;
     // When set, each worker (and each range of a split file) records its batched opens, waits
-    // for reads and scans into its own track (trace.hpp); null costs nothing.
+    // for reads and scans into its own track; null costs nothing.
     Trace* trace = nullptr;
 };
 

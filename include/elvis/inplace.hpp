@@ -1,5 +1,6 @@
 // rewrite_in_place: applies the rules to every file under the named paths, in parallel, through
-// the same pipeline as the filter, replacing each changed file atomically (AtomicReplacement).
+// the same pipeline as the filter, replacing each changed file atomically (DESIGN.md, "Rewriting
+// in place").
 //
 // A file with no match is never written to (same inode, same mtime). A file is left alone, and
 // reported, when it is read-only, has other hard links (unless a policy says otherwise), or is
@@ -14,11 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "elvis/atomic_replace.hpp"
 #include "elvis/byte_source.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/shard.hpp"
-#include "elvis/tree_walk.hpp"
+#include "elvis/walk.hpp"
 
 namespace elvis {
 
@@ -42,11 +42,17 @@ struct InPlaceSettings {
     std::size_t buffer_size = default_buffer_size;
     IoMode io = IoMode::automatic;
     WalkOptions walk;
-    ReplaceOptions replace;
     bool dry_run = false;  // count what would change, write nothing
     bool diff = false;     // hand each would-be rewrite to on_preview, write nothing
     bool binary = false;   // rewrite files that look binary too
-    bool force = false;    // rewrite read-only files (and see ReplaceOptions::force)
+    // Rewrite read-only files too, and files whose owner, group or extended attributes cannot be
+    // carried over to the new file (set-id bits are then dropped).
+    bool force = false;
+    bool fsync = true;  // sync each new file and its directory before and after the swap
+    // Keep each original as NAME + backup_suffix (empty: no backup). A file of that name is never
+    // overwritten: the original is then left alone (refused). Files ending in it met while
+    // walking are not rewritten.
+    std::string backup_suffix;
     HardLinkPolicy hard_links = HardLinkPolicy::refuse;
     // Rewrite only the files of this shard (shard.hpp), by the path as printed.
     std::optional<Shard> shard;

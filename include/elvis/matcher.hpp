@@ -7,13 +7,32 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
-#include "elvis/prefilter.hpp"
 #include "elvis/rules.hpp"
 
 namespace elvis {
+
+// Instruction sets the prefilter (src/engine/prefilter.hpp) can use. `best` picks the widest the CPU supports.
+enum class Isa { best, avx512, avx2, sse2, scalar };
+// Every one `best` may pick, widest first (tests and benchmarks run each the CPU supports).
+inline constexpr Isa concrete_isas[] = {Isa::avx512, Isa::avx2, Isa::sse2, Isa::scalar};
+
+// Name of an Isa ("avx2", ...), and whether this CPU can run it.
+std::string_view isa_name(Isa isa);
+bool isa_supported(Isa isa);
+
+class Prefilter;
+
+// A find text found where it starts: bytes [start, start + length) are needle `needle` (the
+// rule's index). What the prefilter hands the scanner.
+struct NeedleHit {
+    std::size_t start;
+    std::uint32_t length;
+    std::uint32_t needle;
+};
 
 class Matcher {
 public:
@@ -21,9 +40,11 @@ public:
 
     // Compiles `rules`. Allocates; throws RuleError for invalid rules (see RuleSet).
     explicit Matcher(RuleSet rules, Isa isa = Isa::best);
+    ~Matcher();
+    Matcher(Matcher&&) noexcept;
 
     const RuleSet& rules() const { return rules_; }
-    const Prefilter& prefilter() const { return prefilter_; }
+    const Prefilter& prefilter() const { return *prefilter_; }
     std::size_t state_count() const { return states_.size(); }
 
 private:
@@ -44,7 +65,7 @@ private:
     }
 
     RuleSet rules_;
-    Prefilter prefilter_;
+    std::unique_ptr<const Prefilter> prefilter_;  // behind a pointer: its kernels are internal
     std::uint16_t byte_class_[256] = {};
     std::uint32_t class_count_ = 1;
     std::vector<std::uint32_t> delta_;  // state * class_count_ + class -> state

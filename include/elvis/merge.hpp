@@ -29,14 +29,9 @@
 #include <unordered_set>
 #include <vector>
 
-namespace elvis {
+#include "elvis/errors.hpp"
 
-// A malformed line: what() is "NAME:LINE: reason".
-class MergeError : public std::runtime_error {
-public:
-    MergeError(const std::string& name, std::uint64_t line, const std::string& reason)
-        : std::runtime_error(name + ":" + std::to_string(line) + ": " + reason) {}
-};
+namespace elvis {
 
 class TsvMerger {
 public:

@@ -7,13 +7,9 @@
 #include <string_view>
 #include <vector>
 
-namespace elvis {
+#include "elvis/errors.hpp"
 
-// Thrown for rules that cannot be compiled (empty find text, duplicates, malformed rules file).
-class RuleError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+namespace elvis {
 
 struct Rule {
     std::string find;     // arbitrary bytes, never empty

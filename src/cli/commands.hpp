@@ -8,8 +8,8 @@
 #include "elvis/byte_source.hpp"
 #include "elvis/corpus_count.hpp"
 #include "elvis/inplace.hpp"
-#include "elvis/range_rewrite.hpp"
 #include "elvis/rules.hpp"
+#include "pipeline/range_rewrite.hpp"
 
 namespace elvis::cli {
 

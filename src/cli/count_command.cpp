@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -13,9 +12,11 @@
 
 #include "commands.hpp"
 #include "elvis/corpus_count.hpp"
-#include "elvis/syscalls.hpp"
-#include "elvis/trace.hpp"
+#include "io/syscalls.hpp"
 #include "options.hpp"
+#include "pipeline/trace.hpp"
+
+#include <boost/program_options.hpp>
 
 namespace po = boost::program_options;
 

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,15 +13,19 @@
 
 #include "commands.hpp"
 #include "elvis/byte_source.hpp"
-#include "elvis/gzip_source.hpp"
-#include "elvis/io_error.hpp"
-#include "elvis/range_rewrite.hpp"
-#include "elvis/ranges.hpp"
-#include "elvis/rewriter.hpp"
-#include "elvis/syscalls.hpp"
-#include "elvis/trace.hpp"
-#include "options.hpp"
+#include "elvis/errors.hpp"
 #include "elvis/inplace.hpp"
+#include "elvis/rewriter.hpp"
+#include "io/gzip_source.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "io/write_behind_sink.hpp"
+#include "options.hpp"
+#include "pipeline/range_rewrite.hpp"
+#include "pipeline/ranges.hpp"
+#include "pipeline/trace.hpp"
+
+#include <boost/program_options.hpp>
 
 namespace po = boost::program_options;
 
@@ -104,12 +107,12 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     s.diff = vm["diff"].as<bool>();
     if (s.dry_run && s.diff) throw UsageError("--dry-run and --diff cannot be combined");
     if (vm.count("backup")) {
-        s.replace.backup_suffix = vm["backup"].as<std::string>();
-        if (s.replace.backup_suffix.empty() || s.replace.backup_suffix.find('/') != std::string::npos)
+        s.backup_suffix = vm["backup"].as<std::string>();
+        if (s.backup_suffix.empty() || s.backup_suffix.find('/') != std::string::npos)
             throw UsageError("--backup needs a non-empty SUFFIX without '/'");
     }
-    s.replace.fsync = !vm["no-fsync"].as<bool>();
-    s.force = s.replace.force = vm["force"].as<bool>();
+    s.fsync = !vm["no-fsync"].as<bool>();
+    s.force = vm["force"].as<bool>();
     if (vm.count("hard-links")) {
         const std::string policy = vm["hard-links"].as<std::string>();
         if (policy == "refuse") s.hard_links = HardLinkPolicy::refuse;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "elvis/syscalls.hpp"
+#include "io/syscalls.hpp"
 #include "options.hpp"
 
 namespace {

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -15,8 +15,8 @@
 #include <sstream>
 #include <vector>
 
-#include "elvis/io_error.hpp"
-#include "elvis/trace.hpp"
+#include "elvis/errors.hpp"
+#include "pipeline/trace.hpp"
 
 namespace elvis::cli {
 

@@ -1,7 +1,6 @@
 // Helpers shared by the subcommands: errors in the `elvis: ...` form, sizes, option suggestions.
 #pragma once
 
-#include <boost/program_options.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -10,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/program_options.hpp>
 
 namespace elvis {
 class Trace;

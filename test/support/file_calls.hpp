@@ -13,7 +13,7 @@
 #include <mutex>
 #include <vector>
 
-#include "elvis/syscalls.hpp"
+#include "io/syscalls.hpp"
 
 namespace elvis::testing {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "elvis/byte_source.hpp"
-#include "elvis/io_error.hpp"
+#include "elvis/errors.hpp"
 
 namespace elvis::testing {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "elvis/ascii.hpp"
 #include "elvis/rules.hpp"
+#include "engine/ascii.hpp"
 
 namespace elvis::reference {
 

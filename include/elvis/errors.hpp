@@ -1,0 +1,62 @@
+// The errors the library throws, in one place. Every one is a std::runtime_error whose what()
+// is a message for the user; IoError also carries the errno, so a caller can tell EPIPE from a
+// real failure.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace elvis {
+
+// A failed system call: what() is "WHAT: strerror(code)".
+class IoError : public std::runtime_error {
+public:
+    IoError(const std::string& what, int code)
+        : std::runtime_error(what + ": " + std::strerror(code)), code_(code) {}
+    int code() const { return code_; }
+
+protected:
+    // For subclasses whose message is complete without strerror's text.
+    IoError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+
+private:
+    int code_;
+};
+
+// A failed write of output (as opposed to reading input): usually fatal for the whole run.
+class WriteError : public IoError {
+public:
+    using IoError::IoError;
+};
+
+// Bad or truncated compressed input. An IoError (code EBADMSG), so the handlers that report a
+// failed read report it, but what() is the plain message, with no strerror text appended.
+class GzipError : public IoError {
+public:
+    explicit GzipError(const std::string& message) : IoError(EBADMSG, message) {}
+};
+
+// Rules that cannot be compiled (empty find text, duplicates, a malformed rules file).
+class RuleError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A rewrite in place that would lose something: the original changed meanwhile, its metadata
+// cannot be reproduced, or its backup's name is taken. The original is left as it was.
+class ReplaceRefused : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A malformed line of count output given to merge: what() is "NAME:LINE: reason".
+class MergeError : public std::runtime_error {
+public:
+    MergeError(const std::string& name, std::uint64_t line, const std::string& reason)
+        : std::runtime_error(name + ":" + std::to_string(line) + ": " + reason) {}
+};
+
+}  // namespace elvis

@@ -1,0 +1,96 @@
+// Rules: validation and the rules-file format.
+#include "elvis/rules.hpp"
+
+#include <unordered_map>
+
+#include "engine/ascii.hpp"
+
+namespace elvis {
+
+RuleSet::RuleSet(std::vector<Rule> rules, MatchOptions options)
+    : rules_(std::move(rules)), options_(options) {
+    if (rules_.empty()) throw RuleError("no rules given");
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < rules_.size(); ++i) {
+        const Rule& rule = rules_[i];
+        if (rule.find.empty()) throw RuleError("empty find text (rule " + std::to_string(i + 1) + ")");
+        std::string key = options_.ignore_case ? ascii::lowered(rule.find) : rule.find;
+        auto [it, inserted] = seen.emplace(std::move(key), i);
+        if (!inserted)
+            throw RuleError("duplicate find text '" + rule.find + "' (rules " +
+                            std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+        longest_find_ = std::max(longest_find_, rule.find.size());
+        same_length_ = same_length_ && rule.find.size() == rule.replace.size();
+    }
+}
+
+RuleSet RuleSet::default_rules(MatchOptions options) {
+    return RuleSet({Rule{"elvis", "Elvis"}}, options);
+}
+
+namespace {
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+}  // namespace
+
+std::string unescape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') {
+            out.push_back(text[i]);
+            continue;
+        }
+        if (++i == text.size()) throw RuleError("trailing backslash");
+        switch (text[i]) {
+            case '\\': out.push_back('\\'); break;
+            case 't': out.push_back('\t'); break;
+            case 'n': out.push_back('\n'); break;
+            case 'r': out.push_back('\r'); break;
+            case '0': out.push_back('\0'); break;
+            case 'x': {
+                int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+                int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+                if (hi < 0 || lo < 0) throw RuleError("\\x needs two hex digits");
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                break;
+            }
+            default:
+                throw RuleError(std::string("unknown escape \\") + text[i] +
+                                " (known: \\\\ \\t \\n \\r \\0 \\xHH)");
+        }
+    }
+    return out;
+}
+
+std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
+    std::vector<Rule> rules;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        ++line_no;
+        std::size_t eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) continue;
+        auto where = [&] { return std::string(name) + ":" + std::to_string(line_no) + ": "; };
+        std::size_t tab = line.find('\t');
+        if (tab == std::string_view::npos) throw RuleError(where() + "expected FIND<TAB>REPLACE");
+        try {
+            Rule rule{unescape(line.substr(0, tab)), unescape(line.substr(tab + 1))};
+            if (rule.find.empty()) throw RuleError("empty find text");
+            rules.push_back(std::move(rule));
+        } catch (const RuleError& e) {
+            throw RuleError(where() + e.what());
+        }
+    }
+    if (rules.empty()) throw RuleError(std::string(name) + ": no rules in file");
+    return rules;
+}
+
+}  // namespace elvis

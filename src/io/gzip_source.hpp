@@ -1,0 +1,81 @@
+// GzipSource: a ByteSource decorator that inflates gzip data read through another source.
+//
+// Streaming (zlib inflate), so input of any length runs in bounded memory: one output buffer of
+// the size given, and zlib's state and 32 KiB window, all allocated in the constructor; opening
+// another file resets them without allocating. Multi-member files (concatenated gzip members, as
+// web-crawl WET files are) come out as one stream. Corrupt data throws GzipError ("invalid gzip
+// data: <zlib's reason>"); input that ends inside a member, or an empty input in `always` mode,
+// throws GzipError ("truncated gzip data"). Anything after the last member must be another
+// member: trailing garbage (or zero padding) is invalid data.
+#pragma once
+
+#include <cerrno>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "elvis/byte_source.hpp"
+#include "elvis/errors.hpp"
+
+namespace elvis {
+
+enum class GzipMode {
+    always,  // the input must be gzip (a file named *.gz)
+    detect,  // inflate when the input starts with the gzip magic bytes 1f 8b; else pass it through
+};
+
+// True when `path` ends in ".gz".
+bool has_gzip_suffix(std::string_view path);
+
+// The mode `elvis -z` uses for a path: `always` for *.gz, `detect` otherwise (standard input too).
+inline GzipMode gzip_mode_for(std::string_view path) {
+    return has_gzip_suffix(path) ? GzipMode::always : GzipMode::detect;
+}
+
+class GzipSource : public ByteSource {
+public:
+    // `inner` (not owned) must outlive this source. `buffer_size`: the largest chunk next() returns.
+    GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode = GzipMode::detect);
+    ~GzipSource() override;
+    GzipSource(const GzipSource&) = delete;
+    GzipSource& operator=(const GzipSource&) = delete;
+
+    // The mode for the next open() or open_range().
+    void set_mode(GzipMode mode) { mode_ = mode; }
+
+    void open(int fd) override;
+    // The range is of the compressed file; it must start at a member's first byte.
+    void open_range(int fd, std::uint64_t offset, std::uint64_t length) override;
+    std::span<char> next() override;
+    void close() override;
+    IoBackend backend() const override { return inner_.backend(); }
+
+    // Whether the current input is being inflated (known after the first next()).
+    bool inflating() const { return phase_ == Phase::inflate || phase_ == Phase::done_inflating; }
+    // gzip members completed in the current input.
+    std::uint64_t members() const { return members_; }
+
+private:
+    enum class Phase { sniff, inflate, done_inflating, pass_through };
+    struct Zlib;
+
+    void start();
+    std::span<char> sniff();
+    std::span<char> inflate_next();
+    bool refill();
+
+    ByteSource& inner_;
+    std::unique_ptr<Zlib> z_;
+    std::unique_ptr<char[]> out_;
+    std::size_t out_size_;
+    GzipMode mode_;
+    Phase phase_ = Phase::sniff;
+    bool in_member_ = false;     // inside a member: input must not end here
+    bool input_ended_ = false;   // the inner source returned end of input
+    std::uint64_t members_ = 0;
+    char held_ = 0;              // a lone first byte 0x1f while sniffing
+    std::span<char> pending_;    // an inner chunk read ahead while sniffing, not yet used
+};
+
+}  // namespace elvis

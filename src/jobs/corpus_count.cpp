@@ -1,0 +1,360 @@
+// count_corpus: the worker pool, per-worker counting, and parallel ranges of one huge file.
+#include "elvis/corpus_count.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <optional>
+
+#include "elvis/counter.hpp"
+#include "elvis/errors.hpp"
+#include "elvis/matcher.hpp"
+#include "elvis/scanner.hpp"
+#include "io/batch_reader.hpp"
+#include "io/gzip_source.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "pipeline/ranges.hpp"
+#include "pipeline/trace.hpp"
+#include "pipeline/worker_pool.hpp"
+#include "walk/tree_walk.hpp"
+
+namespace elvis {
+
+namespace {
+
+using detail::run_on_pool;
+
+constexpr const char* stdin_name = "(standard input)";
+
+struct Shared {
+    const CountSettings& settings;
+    const Matcher& terms;
+    const Matcher* markers;
+    CountReport& report;
+    const std::function<void(const CountError&)>& on_error;
+    std::mutex mutex;
+
+    void fail(const std::string& path, const std::string& reason) {
+        std::lock_guard lock(mutex);
+        report.errors.push_back({path, reason});
+        if (on_error) on_error(report.errors.back());
+    }
+    void note_backend(const SourceChoice& io) {
+        std::lock_guard lock(mutex);
+        if (report.io_backend.empty()) {
+            report.io_backend = backend_name(io.source->backend());
+            report.fallback_reason = io.fallback_reason;
+        }
+    }
+};
+
+// Either kind of counter behind one interface.
+class TermCounter {
+public:
+    TermCounter(const Matcher& terms, const Matcher* markers) {
+        if (markers) records_.emplace(terms, *markers);
+        else plain_.emplace(terms);
+    }
+    void feed(std::string_view chunk) { plain_ ? plain_->feed(chunk) : records_->feed(chunk); }
+    void finish() { plain_ ? plain_->finish() : records_->finish(); }
+    std::span<const std::uint64_t> counts() const { return plain_ ? plain_->counts() : records_->counts(); }
+    std::uint64_t records() const { return records_ ? records_->records() : 0; }
+
+private:
+    std::optional<StreamCounter> plain_;
+    std::optional<RecordCounter> records_;
+};
+
+// One per pool thread: its own ring, buffers and counters; merged into the report once.
+class Worker {
+public:
+    Worker(Shared& shared, unsigned index)
+        : shared_(shared),
+          trace_(shared.settings.trace ? shared.settings.trace->add_thread("count worker " + std::to_string(index)) : nullptr),
+          io_(choose_source(shared.settings.io, shared.settings.buffer_size, SmallFileBatch::ring_entries)),
+          counter_(shared.terms, shared.markers),
+          documents_(shared.terms.rules().size(), 0),
+          before_(shared.terms.rules().size(), 0) {
+        shared_.note_backend(io_);
+        if (io_.ring) {
+            batch_ = SmallFileBatch::create(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
+            pending_.reserve(SmallFileBatch::max_files);
+        }
+        if (shared.settings.decompress) gzip_ = std::make_unique<GzipSource>(*io_.source, shared.settings.buffer_size);
+    }
+
+    // Takes files from the walker until it runs dry. Files met while walking go through the
+    // io_uring batch when there is one (but *.gz files when decompressing); named paths are read
+    // one by one. Named paths were filtered by shard already; walked files are filtered here.
+    void run(TreeWalker& walker) {
+        const std::optional<Shard>& shard = shared_.settings.shard;
+        FileEntry entry;
+        while (walker.next(entry)) {
+            if (shard && !entry.named && !in_shard(entry.path, *shard)) continue;
+            if (batch_ && !entry.named && !entry.via_symlink && !(gzip_ && has_gzip_suffix(entry.path))) {
+                pending_.push_back(std::move(entry));
+                if (pending_.size() == SmallFileBatch::max_files) count_batch();
+            } else {
+                count_file(entry);
+            }
+        }
+        count_batch();
+    }
+
+    void count_file(const FileEntry& entry) {
+        const std::string& path = entry.is_stdin ? std::string(stdin_name) : entry.path;
+        const int fd = entry.is_stdin ? STDIN_FILENO : entry.open();
+        if (fd < 0) {
+            shared_.fail(path, describe_open_error(entry, errno));
+            return;
+        }
+        // Entries met while walking were listed as regular files (and opened O_NONBLOCK in case
+        // one was swapped for a FIFO since), so only named paths need a look.
+        bool regular = !entry.named;
+        if (entry.named) {
+            struct stat st;
+            const int error = sys::calls().fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+            if (error) {
+                shared_.fail(path, std::strerror(error));
+                if (!entry.is_stdin) ::close(fd);
+                return;
+            }
+            regular = S_ISREG(st.st_mode) && !entry.is_stdin;
+        }
+        begin_file();
+        ByteSource& source = gzip_ ? *gzip_ : *io_.source;
+        if (gzip_) gzip_->set_mode(gzip_mode_for(entry.path));
+        if (regular) source.open_range(fd, 0, UINT64_MAX);
+        else source.open(fd);
+        feed_source(source, path);
+        if (!entry.is_stdin) ::close(fd);
+        end_file(path);
+    }
+
+private:
+    void count_batch() {
+        if (pending_.empty()) return;
+        std::array<SmallFileBatch::File, SmallFileBatch::max_files> files;
+        std::array<SmallFileBatch::Result, SmallFileBatch::max_files> results;
+        for (std::size_t i = 0; i < pending_.size(); ++i) files[i] = {pending_[i].dir->fd, pending_[i].name.c_str()};
+        {
+            TraceSpan span(trace_, TraceKind::open_batch);
+            batch_->read({files.data(), pending_.size()}, {results.data(), pending_.size()});
+        }
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            const FileEntry& entry = pending_[i];
+            const SmallFileBatch::Result& r = results[i];
+            if (r.error) {
+                shared_.fail(entry.path, std::strerror(r.error));
+                continue;
+            }
+            if (gzip_ && may_be_gzip(r)) {  // read it again, through the decompressor
+                count_file(entry);
+                continue;
+            }
+            begin_file();
+            {
+                TraceSpan span(trace_, TraceKind::scan);
+                counter_.feed({r.data.data(), r.data.size()});
+            }
+            bytes_ += r.data.size();
+            if (!r.complete) {  // larger than one chunk: read the rest directly
+                const int fd = entry.open();
+                if (fd < 0) {
+                    shared_.fail(entry.path, std::strerror(errno));
+                } else {
+                    io_.source->open_range(fd, r.data.size(), UINT64_MAX);
+                    feed_source(*io_.source, entry.path);
+                    ::close(fd);
+                }
+            }
+            end_file(entry.path);
+        }
+        pending_.clear();
+    }
+
+    // Starts with the gzip magic bytes, or with a first one and the second not read yet.
+    static bool may_be_gzip(const SmallFileBatch::Result& r) {
+        if (r.data.empty() || static_cast<unsigned char>(r.data[0]) != 0x1f) return false;
+        return r.data.size() >= 2 ? static_cast<unsigned char>(r.data[1]) == 0x8b : !r.complete;
+    }
+
+    void begin_file() { std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin()); }
+
+    void feed_source(ByteSource& source, const std::string& path) {
+        try {
+            for_each_traced_chunk(source, trace_, [&](std::span<char> chunk) {
+                counter_.feed({chunk.data(), chunk.size()});
+                bytes_ += chunk.size();
+                return true;
+            });
+        } catch (const IoError& e) {
+            shared_.fail(path, e.what());
+        }
+        source.close();
+    }
+
+    void end_file(const std::string& path) {
+        counter_.finish();
+        ++files_;
+        bool any = false;
+        for (std::size_t t = 0; t < before_.size(); ++t) {
+            before_[t] = counter_.counts()[t] - before_[t];
+            if (before_[t]) any = true;
+            // A document is a record when counting records (whose counts already are records
+            // containing the term), else a file.
+            documents_[t] += shared_.markers ? before_[t] : before_[t] != 0;
+        }
+        if (any && shared_.settings.per_file) per_file_.push_back({path, before_});
+    }
+
+public:
+    void merge() {
+        std::lock_guard lock(shared_.mutex);
+        CountReport& report = shared_.report;
+        for (std::size_t t = 0; t < documents_.size(); ++t) {
+            report.totals[t] += counter_.counts()[t];
+            report.documents[t] += documents_[t];
+        }
+        report.files_searched += files_;
+        report.bytes_read += bytes_;
+        report.records += counter_.records();
+        for (FileCounts& f : per_file_) report.per_file.push_back(std::move(f));
+    }
+
+private:
+    Shared& shared_;
+    TraceRecorder* trace_;
+    SourceChoice io_;
+    TermCounter counter_;
+    std::vector<std::uint64_t> documents_;
+    std::vector<std::uint64_t> before_;  // counts before the current file, then its own counts
+    std::vector<FileCounts> per_file_;
+    std::uint64_t files_ = 0, bytes_ = 0;
+    std::unique_ptr<SmallFileBatch> batch_;  // null without io_uring
+    std::unique_ptr<GzipSource> gzip_;       // over io_.source; null unless decompressing
+    std::vector<FileEntry> pending_;         // walked files waiting for the next batch
+};
+
+// ---- One huge file, split into ranges (ranges.hpp) -------------------------------------------
+
+void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint64_t size) {
+    const unsigned n = shared.settings.threads;
+    const std::size_t rules = shared.terms.rules().size();
+    const bool whole_word = shared.settings.match.whole_word;
+    std::vector<RangeScan> ranges = split_into_ranges(0, size, n);
+    std::vector<std::vector<std::uint64_t>> counts(ranges.size(), std::vector<std::uint64_t>(rules, 0));
+    run_on_pool(n, [&](unsigned k) {
+        SourceChoice io = choose_source(shared.settings.io, shared.settings.buffer_size);
+        shared.note_backend(io);
+        StreamScanner scanner(shared.terms);
+        RangeScan& r = ranges[k];
+        // Two events per chunk: the read and the scan.
+        TraceRecorder* recorder = range_track(shared.settings.trace, k, n, r, shared.settings.buffer_size, 2);
+        scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder,
+                   [&](const Match& m, std::span<char>, std::uint64_t) {
+                       ++counts[k][m.rule];
+                       r.add(m);
+                       return true;
+                   },
+                   keep_scanning);
+    });
+
+    std::vector<std::uint64_t> totals(rules, 0);
+    auto source = make_posix_source(64 * 1024);
+    StreamScanner rescanner(shared.terms);
+    stitch_ranges(
+        ranges, [](std::size_t, const Match&) {},
+        [&](std::size_t k, std::uint64_t from, auto&& on_true) {
+            scan_range(*source, rescanner, fd, from, ranges[k].end, size, whole_word, nullptr,
+                       [&](const Match& m, std::span<char>, std::uint64_t) {
+                           ++totals[m.rule];
+                           return on_true(m);
+                       },
+                       keep_scanning);
+        },
+        [&](std::size_t k, std::size_t skipped) {
+            for (std::size_t t = 0; t < rules; ++t) totals[t] += counts[k][t];
+            for (std::size_t i = 0; i < skipped; ++i) --totals[ranges[k].first[i].rule];
+        });
+
+    std::lock_guard lock(shared.mutex);
+    bool any = false;
+    for (std::size_t t = 0; t < rules; ++t) {
+        shared.report.totals[t] += totals[t];
+        if (totals[t]) ++shared.report.documents[t], any = true;
+    }
+    ++shared.report.files_searched;
+    shared.report.bytes_read += size;
+    if (any && shared.settings.per_file) shared.report.per_file.push_back({path, totals});
+}
+
+// Splits named regular files that are large enough; returns false to count the path normally.
+bool try_count_in_ranges(Shared& shared, const std::string& path) {
+    const CountSettings& s = shared.settings;
+    if (path == "-" || s.threads < 2 || shared.markers != nullptr) return false;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) < std::max<std::uint64_t>(s.split_threshold, s.threads))
+        return false;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;  // the normal path reports the error
+    unsigned char magic[2];
+    if (s.decompress && (has_gzip_suffix(path) || (::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b))) {
+        ::close(fd);
+        return false;  // compressed: one stream
+    }
+    try {
+        count_in_ranges(shared, path, fd, static_cast<std::uint64_t>(st.st_size));
+    } catch (const IoError& e) {
+        shared.fail(path, e.what());
+    }
+    ::close(fd);
+    return true;
+}
+
+}  // namespace
+
+CountReport count_corpus(const CountSettings& settings, const std::vector<std::string>& paths,
+                         const std::function<void(const CountError&)>& on_error) {
+    const Matcher terms(RuleSet(settings.terms, settings.match));
+    std::optional<Matcher> markers;
+    if (!settings.records_tag.empty()) markers.emplace(RuleSet(record_markers(settings.records_tag), {}));
+    CountReport report;
+    report.totals.assign(settings.terms.size(), 0);
+    report.documents.assign(settings.terms.size(), 0);
+    Shared shared{settings, terms, markers ? &*markers : nullptr, report, on_error, {}};
+
+    TreeWalker walker(settings.walk, [&](const std::string& path, const std::string& reason) {
+        std::lock_guard lock(shared.mutex);
+        report.errors.push_back({path, reason});
+        if (on_error) on_error(report.errors.back());
+    });
+    for (const std::string& path : paths) {
+        if (settings.shard && !in_shard(path, *settings.shard)) {
+            struct stat st;
+            const bool directory = path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+            if (!directory) continue;  // another shard's file (and its errors)
+        }
+        if (!try_count_in_ranges(shared, path)) walker.add(path);
+    }
+
+    run_on_pool(std::max(1u, settings.threads), [&](unsigned index) {
+        Worker worker(shared, index + 1);
+        worker.run(walker);
+        worker.merge();
+    });
+    std::sort(report.per_file.begin(), report.per_file.end(),
+              [](const FileCounts& a, const FileCounts& b) { return a.path < b.path; });
+    return report;
+}
+
+}  // namespace elvis

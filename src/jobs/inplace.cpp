@@ -1,0 +1,329 @@
+// rewrite_in_place: per-file decisions, the scan for a first match, and the atomic rewrite.
+#include "elvis/inplace.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "elvis/errors.hpp"
+#include "elvis/matcher.hpp"
+#include "elvis/rewriter.hpp"
+#include "elvis/scanner.hpp"
+#include "elvis/sink.hpp"
+#include "io/atomic_replace.hpp"
+#include "io/fd.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "pipeline/worker_pool.hpp"
+#include "walk/resolve.hpp"
+#include "walk/tree_walk.hpp"
+
+namespace elvis {
+
+namespace {
+
+constexpr std::size_t binary_probe = 8192;  // bytes searched for a NUL, as grep and git do
+
+struct Interrupted {};
+
+using detail::Fd;
+
+struct Shared {
+    const InPlaceSettings& settings;
+    const ReplaceOptions replace{settings.fsync, settings.force, settings.backup_suffix};
+    const Matcher& matcher;
+    const InPlaceCallbacks& callbacks;
+    InPlaceProgress& progress;
+    InPlaceReport& report;
+    std::mutex mutex;
+    std::set<std::pair<dev_t, ino_t>> seen;  // files already taken: each is rewritten once
+
+    void record(const std::string& path, Outcome outcome, std::uint64_t replacements, std::string_view reason) {
+        std::lock_guard lock(mutex);
+        switch (outcome) {
+            case Outcome::unchanged: ++report.unchanged; break;
+            case Outcome::changed: ++report.changed, report.replacements += replacements; break;
+            case Outcome::binary: ++report.binary; break;
+            case Outcome::skipped: ++report.skipped; break;
+            case Outcome::refused: ++report.refused; break;
+            case Outcome::failed: ++report.failed; break;
+            case Outcome::interrupted: ++report.interrupted; break;
+        }
+        if (callbacks.on_file) callbacks.on_file(FileEvent{path, outcome, replacements, reason});
+    }
+    bool first_visit(const struct stat& st) {
+        std::lock_guard lock(mutex);
+        ++report.scanned;
+        return seen.insert({st.st_dev, st.st_ino}).second;
+    }
+};
+
+class Worker {
+public:
+    explicit Worker(Shared& shared)
+        : shared_(shared),
+          io_(choose_source(shared.settings.io, shared.settings.buffer_size, 2 * max_pending)),
+          scanner_(shared.matcher),
+          rewriter_(shared.matcher) {
+        pending_.reserve(max_pending);
+    }
+
+    void process(const FileEntry& entry) {
+        if (shared_.progress.stop) return;
+        try {
+            process_file(entry);
+        } catch (const Interrupted&) {
+            shared_.record(entry.path, Outcome::interrupted, 0, "interrupted");
+        } catch (const ReplaceRefused& e) {
+            shared_.record(entry.path, Outcome::refused, 0, e.what());
+        } catch (const std::exception& e) {
+            shared_.record(entry.path, Outcome::failed, 0, e.what());
+        }
+        ++shared_.progress.files_done;
+    }
+
+    std::uint64_t bytes_read() const { return bytes_; }
+
+private:
+    void process_file(const FileEntry& entry) {
+        if (entry.is_stdin) throw std::runtime_error("standard input cannot be rewritten in place");
+        // A symbolic link is never replaced, the file it leads to is: in that file's directory.
+        detail::Location where;
+        if (int error = detail::locate(entry, where)) throw std::runtime_error(describe_open_error(entry, error));
+        Fd& dir = where.dir;
+        const std::string& name = where.name;
+        Fd file(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), true);
+        if (file.get() < 0) throw std::runtime_error(describe_open_error(entry, errno));
+        struct stat st;
+        if (::fstat(file.get(), &st) != 0) throw IoError("cannot stat", errno);
+        if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file; skipped");
+        if (!shared_.first_visit(st)) return;  // reached twice (links, overlapping paths)
+
+        const InPlaceSettings& s = shared_.settings;
+        bool binary = false;
+        const std::uint64_t matches = scan(file.get(), s.dry_run, binary);
+        if (binary && !s.binary)
+            return shared_.record(entry.path, Outcome::binary, 0, "binary file (a NUL byte in the first 8 KiB); --binary rewrites it");
+        if (matches == 0) return shared_.record(entry.path, Outcome::unchanged, 0, {});
+        if (st.st_nlink > 1) {
+            if (s.hard_links == HardLinkPolicy::refuse)
+                throw ReplaceRefused("has " + std::to_string(st.st_nlink) +
+                                     " hard links; left as it is (--hard-links=split rewrites this name only)");
+            if (s.hard_links == HardLinkPolicy::skip)
+                return shared_.record(entry.path, Outcome::skipped, 0, "has other hard links; skipped");
+        }
+        if (!s.force && (::faccessat(dir.get(), name.c_str(), W_OK, AT_EACCESS) != 0 || (st.st_mode & 0222) == 0))
+            throw ReplaceRefused("read-only file; left as it is (--force rewrites it)");
+        // Known before the rewrite, and again at the swap (AtomicReplacement), where it counts.
+        const std::string& backup_suffix = s.backup_suffix;
+        struct stat backup;
+        if (!backup_suffix.empty() && ::fstatat(dir.get(), (name + backup_suffix).c_str(), &backup, AT_SYMLINK_NOFOLLOW) == 0)
+            throw ReplaceRefused(backup_exists(name, backup_suffix));
+        if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
+
+        const std::uint64_t before = rewriter_.replacements();
+        if (s.diff) {
+            Fd preview(::memfd_create("elvis-preview", MFD_CLOEXEC), true);
+            if (preview.get() < 0) throw IoError("memfd_create", errno);
+            rewrite(file.get(), preview.get());
+            {
+                std::lock_guard lock(shared_.mutex);
+                if (shared_.callbacks.on_preview) shared_.callbacks.on_preview(entry.path, file.get(), preview.get());
+            }
+            shared_.record(entry.path, Outcome::changed, rewriter_.replacements() - before, {});
+            return;
+        }
+        auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, shared_.replace);
+        rewrite(file.get(), replacement->fd(), static_cast<std::uint64_t>(st.st_size));
+        pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement),
+                            rewriter_.replacements() - before});
+        if (pending_.size() == max_pending) finish_pending();
+    }
+
+public:
+    // Swaps in the rewritten files waiting in pending_: metadata, then one batched fsync of all
+    // new files, then the checks and renames, then one batched fsync of their directories.
+    void finish_pending() {
+        const bool sync = shared_.settings.fsync;
+        auto settle = [&](Pending& p, auto&& step) {
+            try {
+                step();
+                return true;
+            } catch (const ReplaceRefused& e) {
+                shared_.record(p.entry.path, Outcome::refused, 0, e.what());
+            } catch (const std::exception& e) {
+                shared_.record(p.entry.path, Outcome::failed, 0, e.what());
+            }
+            p.replacement.reset();
+            return false;
+        };
+        std::vector<int> fds;
+        for (Pending& p : pending_)
+            if (settle(p, [&] { p.replacement->prepare(p.file.get()); }) && sync) fds.push_back(p.replacement->fd());
+        if (sync) {
+            std::vector<int> errors = sync_all(io_.ring.get(), fds);
+            std::size_t k = 0;
+            for (Pending& p : pending_) {
+                if (!p.replacement) continue;
+                if (int error = errors[k++]) settle(p, [&] { throw IoError("cannot sync the new file", error); });
+            }
+        }
+        std::vector<int> dirs;
+        std::vector<Pending*> swapped;
+        for (Pending& p : pending_) {
+            if (!p.replacement || !settle(p, [&] { p.replacement->swap(); })) continue;
+            swapped.push_back(&p);
+            if (std::find(dirs.begin(), dirs.end(), p.dir.get()) == dirs.end()) dirs.push_back(p.dir.get());
+        }
+        std::vector<int> dir_errors = sync ? sync_all(io_.ring.get(), dirs) : std::vector<int>(dirs.size(), 0);
+        for (Pending* p : swapped) {
+            const int error = dir_errors[static_cast<std::size_t>(std::find(dirs.begin(), dirs.end(), p->dir.get()) - dirs.begin())];
+            if (error) shared_.record(p->entry.path, Outcome::failed, 0, std::string("rewritten, but syncing its directory failed: ") + std::strerror(error));
+            else shared_.record(p->entry.path, Outcome::changed, p->replacements, {});
+        }
+        pending_.clear();
+    }
+
+    // After a stop request: the rewrites not yet swapped in are dropped, originals untouched.
+    void abandon_pending() {
+        for (Pending& p : pending_) shared_.record(p.entry.path, Outcome::interrupted, 0, "interrupted");
+        pending_.clear();
+    }
+
+private:
+
+    // Counts matches (stopping at the first unless `count_all`) and looks for a NUL byte.
+    std::uint64_t scan(int fd, bool count_all, bool& binary) {
+        scanner_.reset();
+        io_.source->open_range(fd, 0, UINT64_MAX);
+        std::uint64_t offset = 0, matches = 0;
+        Match match;
+        try {
+            for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
+                if (shared_.progress.stop) throw Interrupted{};
+                if (offset < binary_probe &&
+                    std::memchr(chunk.data(), 0, std::min<std::uint64_t>(chunk.size(), binary_probe - offset)))
+                    binary = true;
+                offset += chunk.size();
+                bytes_ += chunk.size();
+                shared_.progress.bytes_done += chunk.size();
+                scanner_.feed({chunk.data(), chunk.size()});
+                while (scanner_.next(match)) ++matches;
+                if ((matches > 0 && !count_all) || (binary && !shared_.settings.binary)) break;
+            }
+            if (matches == 0 || count_all)
+                while (scanner_.finish(match)) ++matches;
+        } catch (...) {
+            io_.source->close();
+            throw;
+        }
+        io_.source->close();
+        return matches;
+    }
+
+    // With `expected` bytes, the new file's space is reserved whole first (SpaceReservation), and
+    // what the rewrite did not use (a shorter replacement) is given back: ext4 then has no delayed
+    // allocation to force out when the file is renamed over the original. --in-place of a 256 MiB
+    // file: 234 ms instead of 396 ms with --no-fsync, 377 instead of 434 ms with the sync (medians
+    // of 5; bench/README.md, "File -> file, fifth look").
+    void rewrite(int in, int out, std::uint64_t expected = 0) {
+        FdSink sink(out);
+        const bool reserved = SpaceReservation().reserve(out, expected);
+        io_.source->open_range(in, 0, UINT64_MAX);
+        try {
+            for (std::span<char> chunk = io_.source->next(); !chunk.empty(); chunk = io_.source->next()) {
+                if (shared_.progress.stop) throw Interrupted{};
+                rewriter_.feed(chunk, sink);
+            }
+            rewriter_.finish(sink);
+        } catch (...) {
+            io_.source->close();
+            rewriter_.reset();  // ready for the next file
+            throw;
+        }
+        io_.source->close();
+        if (reserved && sink.bytes_written() < expected &&
+            ::ftruncate(out, static_cast<off_t>(sink.bytes_written())) != 0)  // frees what is past the end
+            throw IoError("cannot truncate the new file", errno);
+    }
+
+    // A rewritten file waiting for the batched sync and swap (keeps its descriptors open).
+    struct Pending {
+        FileEntry entry;  // holds the directory handle of walked files
+        Fd dir, file;
+        std::unique_ptr<AtomicReplacement> replacement;
+        std::uint64_t replacements;
+    };
+public:
+    static constexpr std::size_t max_pending = 32;
+
+private:
+    Shared& shared_;
+    SourceChoice io_;
+    std::vector<Pending> pending_;
+    StreamScanner scanner_;
+    StreamRewriter rewriter_;
+    std::uint64_t bytes_ = 0;
+};
+
+}  // namespace
+
+namespace {
+// A backup met while walking is not rewritten (nor backed up in turn); one named still is.
+bool is_backup(const FileEntry& entry, const std::string& suffix) {
+    return !entry.named && !suffix.empty() && entry.name.ends_with(suffix);
+}
+}  // namespace
+
+unsigned default_in_place_threads() {
+    return std::clamp(4 * sys::usable_cpus(), 8u, 64u);
+}
+
+namespace {
+// Each worker keeps up to 3 * max_pending descriptors open (original, new file, and the directory
+// of a file named on the command line or reached through a link) plus its ring and a few;
+// fewer workers than asked for when the descriptor limit could not hold them all.
+unsigned workers_within_descriptor_limit(unsigned wanted) {
+    struct rlimit limit;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+    const rlim_t per_worker = 3 * Worker::max_pending + 8, reserve = 64;  // the walker's directories, stdio
+    const rlim_t fit = limit.rlim_cur > reserve ? (limit.rlim_cur - reserve) / per_worker : 0;
+    return static_cast<unsigned>(std::clamp<rlim_t>(fit, 1, wanted));
+}
+}  // namespace
+
+InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vector<std::string>& paths,
+                               const InPlaceCallbacks& callbacks, InPlaceProgress& progress) {
+    const Matcher matcher(RuleSet(settings.rules, settings.match));
+    InPlaceReport report;
+    Shared shared{settings, {settings.fsync, settings.force, settings.backup_suffix}, matcher, callbacks, progress, report, {}, {}};
+    TreeWalker walker(settings.walk, [&](const std::string& path, const std::string& reason) {
+        std::lock_guard lock(shared.mutex);
+        ++report.walk_errors;
+        if (callbacks.on_walk_error) callbacks.on_walk_error(path, reason);
+    });
+    for (const std::string& path : paths) walker.add(path);
+    detail::run_on_pool(workers_within_descriptor_limit(std::max(1u, settings.threads)), [&](unsigned) {
+        Worker worker(shared);
+        FileEntry entry;
+        while (!progress.stop && walker.next(entry))
+            if ((!settings.shard || in_shard(entry.path, *settings.shard)) && !is_backup(entry, settings.backup_suffix))
+                worker.process(entry);
+        if (progress.stop) worker.abandon_pending();
+        else worker.finish_pending();
+        std::lock_guard lock(shared.mutex);
+        report.bytes_read += worker.bytes_read();
+    });
+    return report;
+}
+
+}  // namespace elvis

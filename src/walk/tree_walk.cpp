@@ -1,0 +1,310 @@
+// TreeWalker: getdents64 + openat directory walking shared by worker threads.
+#include "walk/tree_walk.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "walk/resolve.hpp"
+
+namespace elvis {
+
+DirHandle::~DirHandle() {
+    if (fd >= 0) ::close(fd);
+}
+
+std::string join_path(std::string_view dir, std::string_view name) {
+    if (dir.empty() || dir == ".") return std::string(name);
+    std::string path(dir);
+    if (path.back() != '/') path.push_back('/');
+    path.append(name);
+    return path;
+}
+
+namespace detail {
+
+int locate(const FileEntry& entry, Location& out) {
+    if (entry.dir != nullptr && !entry.via_symlink) {
+        out = {Fd(entry.dir->fd, false), entry.name};
+        return 0;
+    }
+    if (int error = resolve(entry.dir != nullptr ? entry.dir->fd : AT_FDCWD, entry.name, out)) return error;
+    if (entry.dir != nullptr && !is_beneath(out.dir.get(), entry.root->dev, entry.root->ino)) return outside_tree;
+    return 0;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Opens an entry as FileEntry::open() promises, with `flags`. A file reached through a link is
+// inside the tree when the directory holding it is; a directory when it is itself (a link back
+// to the root is a loop for the caller to find, not an escape).
+int open_entry(const FileEntry& entry, int flags) {
+    if (entry.dir == nullptr) return ::open(entry.name.c_str(), flags);
+    if (!entry.via_symlink) return ::openat(entry.dir->fd, entry.name.c_str(), flags | O_NOFOLLOW);
+    detail::Location where;
+    const bool directory = (flags & O_DIRECTORY) != 0;
+    if (int error = directory ? detail::resolve(entry.dir->fd, entry.name, where) : detail::locate(entry, where)) {
+        errno = error;
+        return -1;
+    }
+    const int fd = ::openat(where.dir.get(), where.name.c_str(), flags | O_NOFOLLOW);
+    if (fd >= 0 && directory && !detail::is_beneath(fd, entry.root->dev, entry.root->ino)) {
+        ::close(fd);
+        errno = detail::outside_tree;
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+int FileEntry::open() const {
+    // O_NONBLOCK: an entry swapped for a FIFO after listing must not hang the worker.
+    return open_entry(*this, O_RDONLY | O_CLOEXEC | O_NOCTTY | (dir != nullptr ? O_NONBLOCK : 0));
+}
+
+std::string describe_open_error(const FileEntry& entry, int error) {
+    if (error == detail::outside_tree) return "symbolic link leads outside the tree; not followed";
+    if (error == ENOENT && entry.via_symlink) return "dangling symbolic link";
+    return std::strerror(error);
+}
+
+TreeWalker::TreeWalker(WalkOptions options, ErrorHandler on_error)
+    : options_(std::move(options)), on_error_(std::move(on_error)) {
+    for (const std::string& glob : options_.globs) {
+        globs_.emplace_back(glob);
+        has_includes_ = has_includes_ || !globs_.back().excludes();
+    }
+}
+
+void TreeWalker::error(const std::string& path, const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    on_error_(path, reason);
+}
+
+void TreeWalker::add(const std::string& path) {
+    Item item;
+    item.entry.name = path;
+    item.entry.path = path;
+    item.entry.named = true;
+    if (path == "-") {
+        item.entry.is_stdin = true;
+    } else {
+        struct stat st, link;
+        if (::stat(path.c_str(), &st) != 0) {
+            const bool dangling = errno == ENOENT && ::lstat(path.c_str(), &link) == 0;
+            on_error_(path, dangling ? "dangling symbolic link" : std::strerror(errno));
+            return;
+        }
+        item.directory = S_ISDIR(st.st_mode);
+        item.entry.via_symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
+    }
+    stack_.push_back(std::move(item));
+}
+
+bool TreeWalker::next(FileEntry& entry) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (!stack_.empty()) {
+            Item item = std::move(stack_.back());
+            stack_.pop_back();
+            if (!item.directory) {
+                entry = std::move(item.entry);
+                return true;
+            }
+            ++listing_;
+            lock.unlock();
+            list_directory(std::move(item));
+            lock.lock();
+            --listing_;
+            wake_.notify_all();
+            continue;
+        }
+        if (listing_ == 0) {
+            wake_.notify_all();
+            return false;
+        }
+        wake_.wait(lock);
+    }
+}
+
+namespace {
+
+// The parts of a path or pattern between its '/'s, empty ones included.
+std::vector<std::string> split_at_slashes(std::string_view path) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 0; start <= path.size();) {
+        const std::size_t slash = std::min(path.find('/', start), path.size());
+        parts.emplace_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return parts;
+}
+
+bool segment_matches(const std::string& pattern, const std::string& name) {
+    return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+// pattern[i...] against path[j...]. Runs of "**" were collapsed to one, so the backtracking is
+// bounded by the number of "**" segments.
+bool segments_match(const std::vector<std::string>& pattern, std::size_t i, const std::vector<std::string>& path,
+                    std::size_t j) {
+    for (; i < pattern.size(); ++i, ++j) {
+        if (pattern[i] == "**") {
+            // Last, it stands for what is inside: one segment at least.
+            for (std::size_t skip = i + 1 == pattern.size() ? j + 1 : j; skip <= path.size(); ++skip)
+                if (segments_match(pattern, i + 1, path, skip)) return true;
+            return false;
+        }
+        if (j == path.size() || !segment_matches(pattern[i], path[j])) return false;
+    }
+    return j == path.size();
+}
+
+}  // namespace
+
+GlobPattern::GlobPattern(std::string_view glob) {
+    if (!glob.empty() && glob.front() == '!') {
+        exclude_ = true;
+        glob.remove_prefix(1);
+    }
+    if (!glob.empty() && glob.back() == '/') {
+        directories_only_ = true;
+        glob.remove_suffix(1);
+    }
+    whole_path_ = glob.find('/') != std::string_view::npos;
+    if (!whole_path_) {
+        segments_.emplace_back(glob);
+        return;
+    }
+    // Empty segments ("/a", "a//b") and repeated "**" change nothing.
+    for (std::string& segment : split_at_slashes(glob))
+        if (!segment.empty() && !(segment == "**" && !segments_.empty() && segments_.back() == "**"))
+            segments_.push_back(std::move(segment));
+}
+
+bool GlobPattern::matches(const std::string& name, std::string_view relative, bool directory) const {
+    if (directories_only_ && !directory) return false;
+    if (!whole_path_) return segment_matches(segments_.front(), name);
+    return segments_match(segments_, 0, split_at_slashes(relative), 0);
+}
+
+bool TreeWalker::included(const std::string& name, std::string_view relative, bool directory) const {
+    bool included_by_pattern = false;
+    for (const GlobPattern& glob : globs_) {
+        if (!glob.matches(name, relative, directory)) continue;
+        if (glob.excludes()) return false;
+        included_by_pattern = true;
+    }
+    return directory || !has_includes_ || included_by_pattern;
+}
+
+namespace {
+
+unsigned char file_type(mode_t mode) {
+    return S_ISDIR(mode) ? DT_DIR : S_ISREG(mode) ? DT_REG : S_ISLNK(mode) ? DT_LNK : DT_FIFO;  // DT_FIFO: special
+}
+
+}  // namespace
+
+unsigned char TreeWalker::type_at(int dir_fd, const std::string& name, const std::string& path) {
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return file_type(st.st_mode);
+    error(path, std::strerror(errno));
+    return DT_UNKNOWN;
+}
+
+unsigned char TreeWalker::link_target_type(const FileEntry& link) {
+    detail::Location where;
+    int failure = detail::resolve(link.dir->fd, link.name, where);
+    const unsigned char type = failure ? static_cast<unsigned char>(DT_UNKNOWN) : type_at(where.dir.get(), where.name, link.path);
+    // A directory is checked as it is opened (open_entry); a file here, to report it now.
+    if (type == DT_REG && !detail::is_beneath(where.dir.get(), link.root->dev, link.root->ino))
+        failure = detail::outside_tree;
+    if (failure) {
+        error(link.path, describe_open_error(link, failure));
+        return DT_UNKNOWN;
+    }
+    return type;
+}
+
+void TreeWalker::list_directory(Item item) {
+    const FileEntry& at = item.entry;
+    const int fd = open_entry(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        error(at.path, describe_open_error(at, errno));
+        return;
+    }
+    auto dir = std::make_shared<DirHandle>();
+    dir->fd = fd;
+    dir->parent = at.dir;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        error(at.path, std::strerror(errno));
+        return;
+    }
+    dir->dev = st.st_dev;
+    dir->ino = st.st_ino;
+    for (const DirHandle* up = dir->parent.get(); up != nullptr; up = up->parent.get()) {
+        if (up->dev == dir->dev && up->ino == dir->ino) {
+            error(at.path, "symbolic link loop (leads back to a parent directory); not followed");
+            return;
+        }
+    }
+    const std::shared_ptr<const DirHandle> root = at.dir != nullptr ? at.root : dir;
+
+    std::vector<Item> found;
+    alignas(8) char buffer[32 * 1024];
+    for (;;) {
+        long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+        if (n < 0) {
+            error(at.path, std::strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        for (long offset = 0; offset < n;) {
+            auto* d = reinterpret_cast<struct dirent64*>(buffer + offset);
+            offset += d->d_reclen;
+            std::string_view name(d->d_name);
+            if (name == "." || name == "..") continue;
+            if (!options_.hidden && name[0] == '.') continue;  // also .git, .hg, .svn
+            Item child;
+            child.entry.dir = dir;
+            child.entry.root = root;
+            child.entry.name = std::string(name);
+            child.entry.path = join_path(at.path, name);
+            unsigned char type = d->d_type;
+            if (type == DT_UNKNOWN) type = type_at(fd, child.entry.name, child.entry.path);
+            if (type == DT_LNK) {
+                if (!options_.follow) continue;  // not following symlinks met while walking
+                child.entry.via_symlink = true;
+                type = link_target_type(child.entry);
+            }
+            if (type == DT_UNKNOWN) continue;  // reported
+            if (type != DT_DIR && type != DT_REG) {
+                error(child.entry.path, "not a regular file; skipped");
+                continue;
+            }
+            child.relative = join_path(item.relative, name);
+            if (!included(child.entry.name, child.relative, type == DT_DIR)) continue;
+            child.directory = type == DT_DIR;
+            found.push_back(std::move(child));
+        }
+    }
+    std::lock_guard lock(mutex_);
+    ++directories_;
+    // Reversed, so the LIFO stack hands entries out in directory order.
+    for (auto it = found.rbegin(); it != found.rend(); ++it) stack_.push_back(std::move(*it));
+}
+
+}  // namespace elvis

@@ -1,0 +1,119 @@
+// TreeWalker: turns the paths a user named into the regular files to process, walking directories
+// with getdents64 and openat, shared by any number of worker threads.
+//
+// Rules (as ripgrep users expect): paths named explicitly are always taken (a symlink named is
+// followed; a FIFO named is read); inside directories only regular files are taken, hidden entries
+// and .git/.hg/.svn are skipped unless `hidden`, symlinks are skipped unless `follow` (then loops
+// and dangling links are reported), --glob filters apply, and special files are reported.
+//
+// A walk never leaves the directory it was named: every entry is opened in the descriptor of the
+// directory it was listed in, never through a final symbolic link, and a followed link is resolved
+// by hand and taken only when it ends inside that directory, checked on the descriptors at the
+// moment of use (DESIGN.md, "Staying in the tree").
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "elvis/walk.hpp"
+
+namespace elvis {
+
+// A --glob pattern, read as ripgrep and .gitignore read one. A leading '!' excludes. A pattern
+// without '/' matches an entry's name; one with a '/' other than a trailing one matches its path
+// below the root, a directory at a time with fnmatch(3), where a "**" segment stands for any
+// number of directories, none included, and a trailing "/**" for everything inside, not the
+// directory itself. A pattern ending in '/' only matches directories.
+class GlobPattern {
+public:
+    explicit GlobPattern(std::string_view glob);
+    bool excludes() const { return exclude_; }
+    // `name` is the last segment of `relative`, the entry's path below the root.
+    bool matches(const std::string& name, std::string_view relative, bool directory) const;
+
+private:
+    bool exclude_ = false, directories_only_ = false, whole_path_ = false;
+    std::vector<std::string> segments_;  // one, the name pattern, unless whole_path_
+};
+
+// An open directory, kept open while entries found in it wait to be processed.
+struct DirHandle {
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::shared_ptr<const DirHandle> parent;  // for loop detection when following symlinks
+    DirHandle() = default;
+    DirHandle(const DirHandle&) = delete;
+    DirHandle& operator=(const DirHandle&) = delete;
+    ~DirHandle();
+};
+
+struct FileEntry {
+    std::shared_ptr<const DirHandle> dir;   // the directory it was listed in; null for a named path
+    std::shared_ptr<const DirHandle> root;  // the named directory it was met under; null for a named path
+    std::string name;                       // relative to dir, or the path as named
+    std::string path;                       // what to print
+    bool named = false;                     // named on the command line
+    bool is_stdin = false;                  // "-"
+    bool via_symlink = false;               // a followed symbolic link (named or met while walking)
+
+    // Opens for reading: a named path as named, a walked one without leaving root (see above).
+    // Returns -1 with errno set on failure (EXDEV: the link leads outside the tree).
+    int open() const;
+};
+
+// Why an entry could not be opened, in words for the user: "dangling symbolic link", "symbolic
+// link leads outside the tree; not followed", or the errno's own text.
+std::string describe_open_error(const FileEntry& entry, int error);
+
+class TreeWalker {
+public:
+    using ErrorHandler = std::function<void(const std::string& path, const std::string& reason)>;
+
+    // `on_error` is called (serialized) for each path that cannot be walked or is skipped for cause.
+    TreeWalker(WalkOptions options, ErrorHandler on_error);
+
+    // Adds a path as the user named it ("-" is standard input). Call before workers start.
+    void add(const std::string& path);
+
+    // Hands out the next file; false once every path is exhausted. Thread-safe; a worker that
+    // finds the queue empty while others are still listing directories waits for them.
+    bool next(FileEntry& entry);
+
+    std::size_t directories_walked() const { return directories_; }
+
+private:
+    struct Item {
+        FileEntry entry;
+        bool directory = false;
+        std::string relative;  // path below the root, for globs with '/'
+    };
+    void list_directory(Item item);
+    // The DT_ type of an entry, or DT_UNKNOWN once an error is reported; special files are DT_FIFO.
+    unsigned char type_at(int dir_fd, const std::string& name, const std::string& path);
+    unsigned char link_target_type(const FileEntry& link);
+    bool included(const std::string& name, std::string_view relative, bool directory) const;
+    void error(const std::string& path, const std::string& reason);
+
+    WalkOptions options_;
+    std::vector<GlobPattern> globs_;  // options_.globs, parsed
+    ErrorHandler on_error_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::vector<Item> stack_;  // LIFO keeps the number of open directories near the tree depth
+    unsigned listing_ = 0;     // workers currently listing a directory
+    std::size_t directories_ = 0;
+    bool has_includes_ = false;
+};
+
+// Joins a directory path and an entry name the way users expect to read it ("./x" -> "x").
+std::string join_path(std::string_view dir, std::string_view name);
+
+}  // namespace elvis
