@@ -96,15 +96,16 @@ void build_matcher(const std::vector<Rule>& rules, const MatchOptions& match) {
     }
 }
 
-void check_filter(const FilterSettings& s, const std::vector<std::string>& args) {
+void check_filter(const FilterCommand& c, const std::vector<std::string>& args) {
+    const FilterSettings& s = c.job;
     if (s.rules.empty()) fail("filter settings without rules", args);
     if (s.buffer_size < 1 || s.buffer_size > (64u << 20)) fail("buffer size out of bounds", args);
-    if (s.files.empty()) fail("filter settings without a file (stdin is '-')", args);
-    if (s.in_place) {
-        const InPlaceSettings& p = s.in_place->settings;
+    if (c.files.empty()) fail("filter settings without a file (stdin is '-')", args);
+    if (c.in_place) {
+        const InPlaceSettings& p = c.in_place->settings;
         if (p.threads < 1 || p.threads > 256) fail("--in-place threads out of bounds", args);
-        if (s.in_place->paths.empty()) fail("--in-place without paths", args);
-        for (const std::string& path : s.in_place->paths)
+        if (c.in_place->paths.empty()) fail("--in-place without paths", args);
+        for (const std::string& path : c.in_place->paths)
             if (path == "-") fail("--in-place accepted standard input", args);
         if (p.dry_run && p.diff) fail("--dry-run and --diff both accepted", args);
         if (s.decompress) fail("--decompress accepted with --in-place", args);

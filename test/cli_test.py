@@ -206,6 +206,20 @@ class FilterBehaviour(Base):
             r = run(args)
             self.assertEqual((r.returncode, r.stdout, r.stderr), (0, version.stdout, b""), args)
 
+    def test_input_file_is_output_file(self):
+        # As cat: `elvis big.txt >> big.txt` would read what it writes until the disk is full.
+        path = self.write("same.txt", b"elvis\n")
+        other = self.write("other.txt", b"elvis other\n")
+        with open(path, "ab") as out:
+            r = subprocess.run([ELVIS, other, path], stdout=out, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, f"elvis: {path}: input file is output file\n".encode())
+        self.assertEqual(self.read(path), b"elvis\nElvis other\n")
+        with open(path, "rb") as inp, open(path, "ab") as out:
+            r = subprocess.run([ELVIS], stdin=inp, stdout=out, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((r.returncode, r.stderr), (2, b"elvis: (standard input): input file is output file\n"))
+        self.assertEqual(self.read(path), b"elvis\nElvis other\n")
+
     def test_stats_report_backend_and_fallback(self):
         r = run(["--stats", "--io=posix"], b"elvis elvis")
         self.assertEqual(r.stdout, b"Elvis Elvis")

@@ -303,10 +303,8 @@ int count_command(int argc, char** argv) {
     if (command->stats || !command->trace_path.empty()) command->settings.trace = &trace.emplace();
     const auto started = std::chrono::steady_clock::now();
     CountReport result;
-    // cat 1G | elvis count: 804 ms with a 64 KiB pipe, 669 ms with 1 MiB (medians of 9); later,
-    // 594 ms with 64 KiB, 510 with 1 MiB, 491 with 256 KiB (grown_pipe_bytes; medians of 10).
     if (std::find(command->paths.begin(), command->paths.end(), "-") != command->paths.end())
-        sys::grow_pipe(STDIN_FILENO, grown_pipe_bytes);
+        sys::grow_pipe(STDIN_FILENO, sys::grown_pipe_bytes);
     try {
         result = count_corpus(command->settings, command->paths,
                               [](const CountError& e) { report(e.path, e.reason); });

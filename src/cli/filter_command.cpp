@@ -1,5 +1,6 @@
 // `elvis [OPTIONS] [FILE...]`: the pipe filter.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,14 +16,8 @@
 #include "elvis/byte_source.hpp"
 #include "elvis/errors.hpp"
 #include "elvis/inplace.hpp"
-#include "elvis/rewriter.hpp"
-#include "io/gzip_source.hpp"
-#include "io/syscalls.hpp"
-#include "io/uring.hpp"
-#include "io/write_behind_sink.hpp"
+#include "elvis/filter.hpp"
 #include "options.hpp"
-#include "pipeline/range_rewrite.hpp"
-#include "pipeline/ranges.hpp"
 #include "pipeline/trace.hpp"
 
 #include <boost/program_options.hpp>
@@ -148,30 +143,9 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     return run;
 }
 
-// Opens FILE for reading; reports and returns -1 when it cannot be read as a stream of bytes.
-int open_input(const std::string& name) {
-    if (name == "-") return STDIN_FILENO;
-    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        report(name, std::strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        report(name, std::strerror(EISDIR));
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-struct FilterTotals {
-    std::uint64_t bytes_in = 0, bytes_out = 0, replacements = 0;
-};
-
-void print_stats(const FilterTotals& totals, double seconds, const SourceChoice& io) {
+void print_stats(const FilterReport& totals, double seconds) {
     const double mb_per_s = seconds > 0 ? static_cast<double>(totals.bytes_in) / seconds / 1e6 : 0;
-    const std::string backend = backend_description(backend_name(io.source->backend()), io.fallback_reason);
+    const std::string backend = backend_description(totals.io_backend, totals.fallback_reason);
     std::fprintf(stderr,
                  "elvis: bytes in:     %llu\n"
                  "elvis: bytes out:    %llu\n"
@@ -183,39 +157,9 @@ void print_stats(const FilterTotals& totals, double seconds, const SourceChoice&
                  static_cast<unsigned long long>(totals.replacements), seconds, mb_per_s, backend.c_str());
 }
 
-// File -> file with same-length rules: the input's ranges rewritten on up to four cores at once
-// (range_rewrite.hpp). 1 GiB of text on 2 cores: 339 ms against 369 ms streamed, cat 338 ms
-// (medians of 10 interleaved runs; bench/README.md, "File -> file, seventh look"). False when
-// this input does not qualify, or it failed other than in a write (a read, say) and the output
-// was given back as it was: then it is streamed, which reports any error where it happens.
-bool rewrite_file_in_ranges(const Matcher& matcher, int fd, const FilterSettings& settings, Trace* trace,
-                            FilterTotals& totals) {
-    const unsigned threads = std::min(4u, sys::usable_cpus());
-    if (threads < 2 || settings.decompress) return false;
-    const std::optional<RangeRewritePlan> plan =
-        plan_range_rewrite(matcher, fd, STDOUT_FILENO, default_split_threshold);
-    if (!plan) return false;
-    RangeRewriteSettings range_settings;
-    range_settings.threads = threads;
-    range_settings.buffer_size = settings.ranges_buffer_size;
-    range_settings.io = settings.io;
-    range_settings.trace = trace;
-    try {
-        const RangeRewriteReport report = rewrite_in_ranges(matcher, fd, STDOUT_FILENO, *plan, range_settings);
-        totals.bytes_in += report.bytes;
-        totals.bytes_out += report.bytes;
-        totals.replacements += report.replacements;
-        return true;
-    } catch (const WriteError&) {
-        throw;
-    } catch (const std::exception&) {
-        return false;  // a read failed, the input shrank, or no thread could start: stream it
-    }
-}
-
 }  // namespace
 
-std::optional<FilterSettings> parse_filter(int argc, char** argv) {
+std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     po::options_description visible;
     visible.add_options()
         ("find,f", po::value<std::vector<std::string>>())
@@ -257,7 +201,8 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         return std::nullopt;
     }
 
-    FilterSettings settings;
+    FilterCommand command;
+    FilterSettings& settings = command.job;
     auto strings = [&](const char* name) { return values_of(vm, name); };
     std::vector<std::string> finds = strings("find"), replaces = strings("replace");
     if (finds.size() != replaces.size())
@@ -280,17 +225,17 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
             throw UsageError(e.what());
         }
     }
-    settings.stats = vm["stats"].as<bool>();
-    if (vm.count("trace")) settings.trace_path = vm["trace"].as<std::string>();
+    command.stats = vm["stats"].as<bool>();
+    if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
-    if ((settings.stats || !settings.trace_path.empty()) && vm["in-place"].as<bool>())
+    if ((command.stats || !command.trace_path.empty()) && vm["in-place"].as<bool>())
         throw UsageError("--stats and --trace apply to the filter and to count, not to --in-place (its summary is on "
                          "standard error)");
-    settings.files = strings("file");
+    command.files = strings("file");
     if (vm["in-place"].as<bool>()) {
-        settings.in_place = parse_in_place(vm, settings.files);
+        command.in_place = parse_in_place(vm, command.files);
     } else {
         for (const char* name : {"dry-run", "diff", "no-fsync", "force", "binary", "hidden", "follow", "null",
                                  "progress", "no-progress"})
@@ -298,23 +243,23 @@ std::optional<FilterSettings> parse_filter(int argc, char** argv) {
         for (const char* name : {"backup", "hard-links", "glob", "files-from", "threads", "shard"})
             if (vm.count(name)) throw UsageError(std::string("--") + name + " only applies with --in-place");
     }
-    if (settings.files.empty()) settings.files.push_back("-");
-    return settings;
+    if (command.files.empty()) command.files.push_back("-");
+    if (command.in_place) {
+        InPlaceSettings& in_place = command.in_place->settings;
+        in_place.rules = settings.rules;
+        in_place.match = settings.match;
+        in_place.buffer_size = settings.buffer_size;
+        in_place.io = settings.io;
+    }
+    return command;
 }
 
 int filter_command(int argc, char** argv) {
-    std::optional<FilterSettings> settings;
-    std::optional<Matcher> matcher;
+    std::optional<FilterCommand> command;
     try {
-        settings = parse_filter(argc, argv);
-        if (!settings) return exit_ok;
-        matcher.emplace(RuleSet(settings->rules, settings->match));
-        if (settings->in_place) {
-            settings->in_place->settings.rules = settings->rules;
-            settings->in_place->settings.match = settings->match;
-            settings->in_place->settings.buffer_size = settings->buffer_size;
-            settings->in_place->settings.io = settings->io;
-        }
+        command = parse_filter(argc, argv);
+        if (!command) return exit_ok;
+        RuleSet(command->job.rules, command->job.match);  // invalid rules are reported before any work
     } catch (const UsageError& e) {
         report(e.what());
         std::fputs("Try 'elvis --help' for more information.\n", stderr);
@@ -323,86 +268,31 @@ int filter_command(int argc, char** argv) {
         report(e.what());
         return exit_trouble;
     }
+    if (command->in_place) return in_place_command(*command->in_place);
 
-    if (settings->in_place) return in_place_command(*settings->in_place);
     TraceFile trace_file;
-    if (!settings->trace_path.empty() && !open_trace_file(settings->trace_path, trace_file)) return exit_trouble;
-    const auto started = std::chrono::steady_clock::now();
-    // Several batches in flight to a regular file; one to a pipe or terminal, whose reader sets
-    // the pace: more only added context switches (cat | elvis | cat: 1206 ms with one, 1381 ms
-    // with four, medians of 8; bench/README.md, "File -> file, fourth look"). The source has a
-    // buffer for each, one being scanned and one being read (and at least its usual four).
-    struct stat out_stat;
-    const bool regular_output = ::fstat(STDOUT_FILENO, &out_stat) == 0 && S_ISREG(out_stat.st_mode);
-    const unsigned write_batches = regular_output ? write_behind_batches : 1;
-    SourceChoice io = choose_source(settings->io, settings->buffer_size, 8, std::max(write_batches + 2, 4u));
-    std::optional<GzipSource> gzip;
-    if (settings->decompress) gzip.emplace(*io.source, settings->buffer_size);
-    ByteSource& source = gzip ? static_cast<ByteSource&>(*gzip) : *io.source;
-    StreamRewriter rewriter(*matcher);
-    // With the io_uring source, writes run in the background (a writer thread copies the output
-    // while this thread reads and scans the next chunks); with posix or gzip, writev at each flush.
-    WriteBehindSink sink(STDOUT_FILENO, source, 1024, 64 * 1024, 1 << 20, write_batches);
-    // Tracing (for --trace and --stats) records into a buffer allocated here, never in the loop.
+    if (!command->trace_path.empty() && !open_trace_file(command->trace_path, trace_file)) return exit_trouble;
     std::optional<Trace> trace;
-    TraceRecorder* recorder = nullptr;
-    if (settings->stats || !settings->trace_path.empty()) {
-        recorder = trace.emplace().add_thread("filter");
-        sink.trace(recorder, trace->add_thread("writer"));
-    }
-    // Larger pipes on both sides: fewer wake-ups (grown_pipe_bytes; bench/README.md, "Pipes:
-    // grown to 1 MiB" and "Pipes: 256 KiB").
-    if (std::find(settings->files.begin(), settings->files.end(), "-") != settings->files.end())
-        sys::grow_pipe(STDIN_FILENO, grown_pipe_bytes);
-    sys::grow_pipe(STDOUT_FILENO, grown_pipe_bytes);
-    int status = exit_ok;
-    FilterTotals ranged;  // what rewrite_file_in_ranges did; the rewriter counts the rest
+    if (command->stats || !command->trace_path.empty()) command->job.trace = &trace.emplace();
+    const auto started = std::chrono::steady_clock::now();
+    FilterReport result;
     try {
-        for (const std::string& name : settings->files) {
-            const int fd = open_input(name);
-            if (fd < 0) {
-                status = exit_trouble;
-                continue;
-            }
-            if (rewrite_file_in_ranges(*matcher, fd, *settings, trace ? &*trace : nullptr, ranged)) {
-                if (fd != STDIN_FILENO) ::close(fd);
-                continue;
-            }
-            if (gzip) gzip->set_mode(gzip_mode_for(name));
-            source.open(fd);
-            try {
-                // The writes inside the scans are spans of their own.
-                for_each_traced_chunk(source, recorder, [&](std::span<char> chunk) {
-                    rewriter.feed(chunk, sink);
-                    return true;
-                });
-            } catch (const WriteError&) {
-                throw;
-            } catch (const IoError& e) {
-                // Keep what was read: the output holds every input byte up to the failure, and
-                // what is being written goes out before the message (same file, same order).
-                sink.drain();
-                report(name == "-" ? "(standard input)" : name, e.what());
-                status = exit_trouble;
-            }
-            rewriter.finish(sink);
-            sink.drain();  // its last buffer goes back before the source closes
-            source.close();
-            if (fd != STDIN_FILENO) ::close(fd);
-        }
+        result = filter_files(command->job, command->files, STDOUT_FILENO,
+                              [](const FilterError& e) { report(e.input, e.reason); });
     } catch (const WriteError& e) {
         if (e.code() == EPIPE) return 128 + SIGPIPE;  // the reader went away: stop quietly, like cat
         report(e.what());
         return exit_trouble;
+    } catch (const std::exception& e) {  // RuleError, or io_uring refused under --io=uring
+        report(e.what());
+        return exit_trouble;
     }
-    if (settings->stats) {
+    if (command->stats) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-        const FilterTotals totals{rewriter.bytes_in() + ranged.bytes_in, rewriter.bytes_out() + ranged.bytes_out,
-                                  rewriter.replacements() + ranged.replacements};
-        print_stats(totals, elapsed.count(), io);
+        print_stats(result, elapsed.count());
     }
-    if (trace && !finish_trace(*trace, settings->stats, trace_file)) return exit_trouble;
-    return status;
+    if (trace && !finish_trace(*trace, command->stats, trace_file)) return exit_trouble;
+    return result.failed_inputs ? exit_trouble : exit_ok;
 }
 
 }  // namespace elvis::cli

@@ -53,6 +53,11 @@ void wait_ready(int fd, short events);
 // when the kernel refuses. Fewer, larger transfers mean fewer wake-ups of both ends.
 void grow_pipe(int fd, std::size_t bytes);
 
+// What the filter grows its pipes to, and count its input pipe: against the default 64 KiB,
+// fewer wake-ups on both sides; against 1 MiB, the bytes are still in the cache when the other
+// side copies them (DESIGN.md, "Pipes").
+inline constexpr std::size_t grown_pipe_bytes = 256 << 10;
+
 // Allocates disk space for the next `bytes` written at fd's file position (or at `offset`, when
 // given), leaving the file's
 // size alone (fallocate with FALLOC_FL_KEEP_SIZE), before they are written. On ext4 the

@@ -20,17 +20,11 @@
 #include <optional>
 
 #include "elvis/byte_source.hpp"
+#include "elvis/filter.hpp"
 #include "elvis/matcher.hpp"
 #include "pipeline/trace.hpp"
 
 namespace elvis {
-
-// Each read and write. A write's length sets the size of the page-cache folios it fills (256 KiB
-// writes: 256 KiB folios; 192 KiB: 128 and 64 KiB ones; cat: 64 KiB ones), and on the 2-core VM
-// the large ones made half the runs twice as slow (likely memory that its balloon had handed
-// back to the host). 64 KiB pieces cost lock round trips. 192 KiB writes had the best median in
-// nine of ten interleaved rounds, never above cat's (bench/README.md, "File -> file, eighth look").
-inline constexpr std::size_t default_range_buffer_size = 192 * 1024;
 
 // How far ahead of its writes each range reserves the output's disk space (on ext4, where that
 // spares each write the delayed allocation; sink.hpp's SpaceReservation). Reserving each chunk
