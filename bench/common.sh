@@ -17,3 +17,18 @@ install_peers() {
         printf '[%s] apt-get could not install all of: %s (see %s)\n' "$(basename "$0")" "${missing[*]}" "$log" >&2
     return 0
 }
+
+# record_result NAME REPORT: keeps REPORT as bench/results/HOST/NAME-VERSION.md, one file per host
+# and version (a later run of the same version replaces it). HOST is BENCH_HOST, else the CPU
+# model and core count; VERSION is BENCH_VERSION (set it when ELVIS is not this checkout's
+# build), else `git describe --always --dirty` of this checkout.
+record_result() {
+    local name=$1 report=$2 here host version dir
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    host=${BENCH_HOST:-$({ grep -m1 'model name' /proc/cpuinfo | cut -d: -f2; echo "$(nproc)c"; } |
+        tr 'A-Z' 'a-z' | tr -cs 'a-z0-9.\n' '-' | tr '\n' '-' | sed 's/--*/-/g; s/^-//; s/-$//')}
+    version=${BENCH_VERSION:-$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)}
+    dir=$here/results/$host
+    mkdir -p "$dir" && cp "$report" "$dir/$name-$version.md" &&
+        printf '[%s] result kept as %s\n' "$(basename "$0")" "${dir#"$here/../"}/$name-$version.md" >&2
+}

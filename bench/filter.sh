@@ -333,6 +333,7 @@ if ref_note:
     print(f"\n**{ref_note.strip()}**")
 PY
 cat "$report"
+record_result filter "$report"
 say "report written to $report"
 rm -f "$rows" "$OUTDIR/filter-rss.txt"
 if ((failures)); then

@@ -30,7 +30,7 @@
 #   elvis count -z -j1 / -j2 over the 8-part directory
 # Then bench/inflate_compare.cpp (compiled here with g++, with libdeflate and ISA-L when their
 # -dev packages are installed) times the libraries alone, in memory, on both gzip files: the
-# measurement behind the choice of zlib (bench/README.md, section "gzip").
+# measurement behind the choice of zlib (docs/tuning-log.md, section "gzip").
 #
 # Prints a markdown report to stdout and writes it to $OUTDIR/gzip-results.md; hyperfine's own
 # output goes to $OUTDIR/gzip-timing.log. MB/s are 10^6 uncompressed bytes per second. Exits 1 if
@@ -247,6 +247,7 @@ if [[ -s $libs ]]; then
     { printf '\nThe libraries alone (one thread, input in memory, best of 3; libdeflate: whole buffer, no streaming):\n'; cat "$libs"; } >> "$report"
 fi
 cat "$report"
+record_result gzip "$report"
 rm -f "$rows" "$libs"
 if ((failures)); then
     say "!!! $failures check(s) failed"

@@ -1,5 +1,5 @@
 // inflate_compare: decompression speed of the gzip libraries Debian 12 packages, single-threaded,
-// on one gzip file held in memory, to choose the library behind `elvis -z` (bench/README.md, "gzip").
+// on one gzip file held in memory, to choose the library behind `elvis -z` (docs/tuning-log.md, "gzip").
 //
 //   g++ -O2 -std=c++20 bench/inflate_compare.cpp -o bench/out/inflate_compare -lz [-DHAVE_LIBDEFLATE -ldeflate] [-DHAVE_ISAL -lisal]
 //   bench/out/inflate_compare FILE.gz [PASSES]

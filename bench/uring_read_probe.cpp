@@ -2,7 +2,7 @@
 // plain or registered (fixed) buffers and file, at a given queue depth; each buffer is
 // scanned with memchr for newlines so the bytes are touched, as a real consumer would. It
 // answers whether registered buffers/files or a deeper queue speed up cached reads (they did
-// not on this machine; bench/README.md, "Tuning log").
+// not on this machine; docs/tuning-log.md, "Tuning log").
 //
 //   build/bench/uring_read_probe MODE BUFFER_BYTES DEPTH FILE
 //   MODE: 0 plain, 1 registered buffers, 2 registered file, 3 both

@@ -1,7 +1,7 @@
 // folio_sizes: how a file's page cache is cut into folios (the kernel's multi-page units), from
 // /proc/self/pagemap and /proc/kpageflags (needs root). Maps the file, touches every page, and
 // counts the folios of each size: a buffered write's length sets the size of the folios it
-// allocates, which bench/README.md's "File -> file, fourth look" and "eighth look" measure.
+// allocates, which docs/tuning-log.md's "File -> file, fourth look" and "eighth look" measure.
 //
 //   cc -O2 -o /tmp/folio_sizes bench/probes/folio_sizes.c
 //   cat F > /tmp/out; /tmp/folio_sizes /tmp/out          # 64 KiB folios

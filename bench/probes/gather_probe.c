@@ -1,6 +1,6 @@
 // gather_probe: maps FILE a MiB at a time and writes it to OUT as iovecs of SEGMENT bytes (1024
 // per writev), the cost of gathering output straight from a mapping. Standalone (not built by
-// meson), for the mmap paragraph of bench/README.md's tuning log:
+// meson), for the mmap paragraph of docs/tuning-log.md's tuning log:
 //   cc -O2 -o /tmp/gather_probe bench/probes/gather_probe.c
 //   hyperfine -w 1 -r 10 --prepare 'rm -f out' '/tmp/gather_probe bench/out/text-1G.txt out 1048576'
 //   hyperfine -w 1 -r 10 --prepare 'rm -f out' '/tmp/gather_probe bench/out/text-1G.txt out 130'

@@ -3,7 +3,7 @@
 // output would (one copy instead of read's and write's two). MODE bits: 1 fallocate the output
 // (else ftruncate), 2 MADV_POPULATE_WRITE each output chunk before copying, 4 MADV_POPULATE_READ
 // each input chunk. Standalone (not built by meson), for "File -> file, sixth look" in
-// bench/README.md:
+// docs/tuning-log.md:
 //   cc -O2 -o /tmp/mmap_write_probe bench/probes/mmap_write_probe.c
 //   rm -f out; /tmp/mmap_write_probe 1048576 7 < text-1G.txt > out; cmp text-1G.txt out
 // The output is reopened read-write through /proc/self/fd/1 (a shared writable mapping needs it).

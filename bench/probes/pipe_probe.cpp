@@ -5,7 +5,7 @@
 // may differ), then hands the buffer to a writer thread that pwrites it in PIECE-byte writes.
 // At most QUEUE buffers wait for or are in the writer. It asks how deep the hand-off queue must
 // be, and whether a thread beats io_uring workers, for "File -> file, fourth look" in
-// bench/README.md. Standalone (meson does not build it; it links the built library):
+// docs/tuning-log.md. Standalone (meson does not build it; it links the built library):
 //   g++ -std=c++20 -O2 -Iinclude bench/probes/pipe_probe.cpp build/libelvis.a -luring -lpthread -o /tmp/pipe_probe
 //   python3 bench/ab.py 8 "cat=cat < F > /tmp/out" "q1=/tmp/pipe_probe F /tmp/out 1" "q4=/tmp/pipe_probe F /tmp/out 4"
 //   (one command line; F the 1 GiB text)

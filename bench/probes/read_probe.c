@@ -1,7 +1,7 @@
 // read_probe: reads a cached file into a 1 MiB buffer three ways and prints the seconds:
 //   MODE 0 read(2); 1 mmap of each MiB with MAP_POPULATE, memcpy, munmap; 2 one mapping of the
 //   file, MADV_POPULATE_READ ahead and MADV_DONTNEED behind, memcpy. Standalone (not built by
-//   meson), for the mmap paragraph of bench/README.md's tuning log:
+//   meson), for the mmap paragraph of docs/tuning-log.md's tuning log:
 //   cc -O2 -o /tmp/read_probe bench/probes/read_probe.c
 //   for mode in 0 1 2; do /tmp/read_probe bench/out/text-1G.txt $mode; done
 #define _GNU_SOURCE

@@ -2,7 +2,7 @@
 // and prints the seconds. With RESERVE, it first reserves the space of the next RESERVE bytes
 // whenever the writes reach the end of what is reserved (fallocate, FALLOC_FL_KEEP_SIZE).
 // Standalone (not built by meson), for the "Output: no write over 256 KiB" and "File -> file,
-// fifth look" entries of bench/README.md:
+// fifth look" entries of docs/tuning-log.md:
 //   cc -O2 -o /tmp/write_size_probe bench/probes/write_size_probe.c
 //   for size in 65536 262144 1048576; do rm -f out; /tmp/write_size_probe out $size; done
 //   rm -f out; /tmp/write_size_probe out 65536 1048576

@@ -31,8 +31,8 @@ enum class HardLinkPolicy {
 
 // The default number of workers for rewriting in place. A rewrite spends most of its time
 // waiting in the filesystem (allocating the new inode, freeing and discarding the old one's
-// blocks, fsync), not on the CPU, so more workers than CPUs keep the disk busy; the number was
-// measured (bench/README.md, "In place: worker threads").
+// blocks, fsync), not on the CPU, so more workers than CPUs keep the disk busy (4 per CPU, 8 to
+// 64; docs/tuning-log.md, "In place: where the time goes").
 unsigned default_in_place_threads();
 
 struct InPlaceSettings {

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "elvis/corpus_count.hpp"
+#include "elvis/count_format.hpp"
 #include "io/syscalls.hpp"
 #include "options.hpp"
 #include "pipeline/trace.hpp"
@@ -69,112 +70,17 @@ output of one run over all the files.
 Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 )";
 
-constexpr std::string_view count_option_names[] = {
-    "term", "ignore-case", "word", "records", "doc-freq", "per-file", "format", "files-from", "null", "shard",
-    "decompress", "hidden", "follow", "glob", "threads", "buffer-size", "split-threshold", "io", "stats", "trace",
-    "help", "version"};
-
-// The length of the well-formed UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
-// overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text) {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    const unsigned char lead = byte(0);
-    const std::size_t length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
-                               : lead >= 0xf0 && lead <= 0xf4                              ? 4
-                                                                                           : 0;
-    if (length == 0 || text.size() < length) return 0;
-    const unsigned char low = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
-    const unsigned char high = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
-    if (byte(1) < low || byte(1) > high) return 0;
-    for (std::size_t i = 2; i < length; ++i)
-        if ((byte(i) & 0xc0) != 0x80) return 0;
-    return length;
-}
-
-// A JSON string of bytes that need not be UTF-8 (paths): a byte outside well-formed UTF-8 is
-// written as the lone surrogate \udcXX, as Python's surrogateescape does, so the output is
-// always valid UTF-8 and `os.fsencode(json.loads(...))` gives back the exact bytes.
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < text.size();) {
-        const char c = text[i];
-        const auto b = static_cast<unsigned char>(c);
-        char escape[8];
-        if (b >= 0x80) {
-            if (const std::size_t length = utf8_sequence_length(text.substr(i))) {
-                out.append(text.substr(i, length));
-                i += length;
-                continue;
-            }
-            std::snprintf(escape, sizeof escape, "\\udc%02x", b);
-            out += escape;
-        } else if (c == '"' || c == '\\') {
-            out += '\\', out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (b < 0x20 || b == 0x7f) {
-            std::snprintf(escape, sizeof escape, "\\u%04x", b);
-            out += escape;
-        } else {
-            out += c;
-        }
-        ++i;
-    }
-    return out + "\"";
-}
-
-void print_tsv(const CountCommand& command, const CountReport& report) {
-    const auto& terms = command.settings.terms;
-    std::string out;
-    for (const FileCounts& file : report.per_file)
-        for (std::size_t t = 0; t < terms.size(); ++t)
-            if (file.counts[t])
-                out += tsv_field(file.path) + '\t' + tsv_field(terms[t].find) + '\t' + std::to_string(file.counts[t]) + '\n';
-    for (std::size_t t = 0; t < terms.size(); ++t) {
-        out += tsv_field(terms[t].find) + '\t' + std::to_string(report.totals[t]);
-        if (command.doc_freq) out += '\t' + std::to_string(report.documents[t]);
-        out += '\n';
-    }
-    std::fwrite(out.data(), 1, out.size(), stdout);
-}
-
-void print_json(const CountCommand& command, const CountReport& report) {
-    const auto& terms = command.settings.terms;
-    std::string out = "{\"terms\":[";
-    for (std::size_t t = 0; t < terms.size(); ++t) {
-        if (t) out += ',';
-        out += "{\"term\":" + json_string(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
-               ",\"documents\":" + std::to_string(report.documents[t]) + '}';
-    }
-    out += "],\"files_searched\":" + std::to_string(report.files_searched);
-    out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
-    if (!command.settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
-    if (command.settings.per_file) {
-        out += ",\"files\":[";
-        for (std::size_t f = 0; f < report.per_file.size(); ++f) {
-            if (f) out += ',';
-            out += "{\"path\":" + json_string(report.per_file[f].path) + ",\"counts\":{";
-            bool first = true;
-            for (std::size_t t = 0; t < terms.size(); ++t) {
-                if (!report.per_file[f].counts[t]) continue;
-                if (!first) out += ',';
-                first = false;
-                out += json_string(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
-            }
-            out += "}}";
-        }
-        out += ']';
-    }
-    out += ",\"errors\":[";
-    for (std::size_t e = 0; e < report.errors.size(); ++e) {
-        if (e) out += ',';
-        out += "{\"path\":" + json_string(report.errors[e].path) + ",\"error\":" + json_string(report.errors[e].reason) + '}';
-    }
-    out += "],\"io_backend\":" + json_string(report.io_backend) + "}\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
-}
+using Takes = Flag::Takes;
+constexpr Flag count_flags[] = {
+    {"term", 't', Takes::values},      {"ignore-case", 'i'},              {"word", 'w'},
+    {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
+    {"format", 0, Takes::value},       {"files-from", 0, Takes::value},   {"null", '0'},
+    {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
+    {"follow"},                        {"glob", 0, Takes::values},        {"threads", 'j', Takes::value},
+    {"buffer-size", 0, Takes::value},  {"split-threshold", 0, Takes::value}, {"io", 0, Takes::value},
+    {"stats"},                         {"trace", 0, Takes::value},        {"help", 'h'},
+    {"version", 'V'},
+};
 
 void print_stats(const CountReport& result, double seconds) {
     const std::string backend = backend_description(result.io_backend, result.fallback_reason);
@@ -192,31 +98,7 @@ void print_stats(const CountReport& result, double seconds) {
 }  // namespace
 
 std::optional<CountCommand> parse_count(int argc, char** argv) {
-    po::options_description visible;
-    visible.add_options()
-        ("term,t", po::value<std::vector<std::string>>())
-        ("ignore-case,i", po::bool_switch())
-        ("word,w", po::bool_switch())
-        ("records", po::value<std::string>())
-        ("doc-freq", po::bool_switch())
-        ("per-file", po::bool_switch())
-        ("format", po::value<std::string>())
-        ("files-from", po::value<std::string>())
-        ("null,0", po::bool_switch())
-        ("shard", po::value<std::string>())
-        ("decompress,z", po::bool_switch())
-        ("hidden", po::bool_switch())
-        ("follow", po::bool_switch())
-        ("glob", po::value<std::vector<std::string>>())
-        ("threads,j", po::value<std::string>())
-        ("buffer-size", po::value<std::string>())
-        ("split-threshold", po::value<std::string>())
-        ("io", po::value<std::string>())
-        ("stats", po::bool_switch())
-        ("trace", po::value<std::string>())
-        ("help,h", po::bool_switch())
-        ("version,V", po::bool_switch());
-    const po::variables_map vm = parse_command_line(argc, argv, visible, "path", count_option_names);
+    const po::variables_map vm = parse_command_line(argc, argv, count_flags, "path");
     if (vm["help"].as<bool>()) {
         std::fputs(count_usage, stdout);
         return std::nullopt;
@@ -313,7 +195,9 @@ int count_command(int argc, char** argv) {
         return exit_trouble;
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    command->json ? print_json(*command, result) : print_tsv(*command, result);
+    const std::string out = command->json ? count_json(command->settings, result)
+                                          : count_tsv(command->settings, result, command->doc_freq);
+    std::fwrite(out.data(), 1, out.size(), stdout);
     if (command->stats) print_stats(result, elapsed.count());
     if (trace && !finish_trace(*trace, command->stats, trace_file)) return exit_trouble;
     if (!result.errors.empty()) return exit_trouble;

@@ -89,10 +89,22 @@ Exit status: 0 on success (whether or not anything matched), 2 on any error; wit
 )";
 
 
-constexpr std::string_view filter_option_names[] = {
-    "find", "replace", "rules", "ignore-case", "word", "decompress", "buffer-size", "io", "stats", "help", "version",
-    "in-place", "dry-run", "diff", "backup", "no-fsync", "force", "hard-links", "binary", "hidden", "follow",
-    "glob", "files-from", "null", "threads", "shard", "progress", "no-progress"};
+using Takes = Flag::Takes;
+constexpr Flag filter_flags[] = {
+    {"find", 'f', Takes::values},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
+    {"ignore-case", 'i'},             {"word", 'w'},                   {"decompress", 'z'},
+    {"buffer-size", 0, Takes::value}, {"io", 0, Takes::value},         {"stats"},
+    {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
+    {"in-place"},
+    {"dry-run", 0, Takes::nothing, true},     {"diff", 0, Takes::nothing, true},
+    {"backup", 0, Takes::value, true},        {"no-fsync", 0, Takes::nothing, true},
+    {"force", 0, Takes::nothing, true},       {"hard-links", 0, Takes::value, true},
+    {"binary", 0, Takes::nothing, true},      {"hidden", 0, Takes::nothing, true},
+    {"follow", 0, Takes::nothing, true},      {"glob", 0, Takes::values, true},
+    {"files-from", 0, Takes::value, true},    {"null", '0', Takes::nothing, true},
+    {"threads", 'j', Takes::value, true},     {"shard", 0, Takes::value, true},
+    {"progress", 0, Takes::nothing, true},    {"no-progress", 0, Takes::nothing, true},
+};
 
 // The --in-place part of the command line.
 InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>& paths) {
@@ -160,38 +172,7 @@ void print_stats(const FilterReport& totals, double seconds) {
 }  // namespace
 
 std::optional<FilterCommand> parse_filter(int argc, char** argv) {
-    po::options_description visible;
-    visible.add_options()
-        ("find,f", po::value<std::vector<std::string>>())
-        ("replace,r", po::value<std::vector<std::string>>())
-        ("rules", po::value<std::vector<std::string>>())
-        ("ignore-case,i", po::bool_switch())
-        ("word,w", po::bool_switch())
-        ("decompress,z", po::bool_switch())
-        ("buffer-size", po::value<std::string>())
-        ("io", po::value<std::string>())
-        ("stats", po::bool_switch())
-        ("trace", po::value<std::string>())
-        ("help,h", po::bool_switch())
-        ("version,V", po::bool_switch())
-        ("in-place", po::bool_switch())
-        ("dry-run", po::bool_switch())
-        ("diff", po::bool_switch())
-        ("backup", po::value<std::string>())
-        ("no-fsync", po::bool_switch())
-        ("force", po::bool_switch())
-        ("hard-links", po::value<std::string>())
-        ("binary", po::bool_switch())
-        ("hidden", po::bool_switch())
-        ("follow", po::bool_switch())
-        ("glob", po::value<std::vector<std::string>>())
-        ("files-from", po::value<std::string>())
-        ("null,0", po::bool_switch())
-        ("threads,j", po::value<std::string>())
-        ("shard", po::value<std::string>())
-        ("progress", po::bool_switch())
-        ("no-progress", po::bool_switch());
-    const po::variables_map vm = parse_command_line(argc, argv, visible, "file", filter_option_names);
+    const po::variables_map vm = parse_command_line(argc, argv, filter_flags, "file");
     if (vm["help"].as<bool>()) {
         std::fputs(filter_usage, stdout);
         return std::nullopt;
@@ -237,11 +218,9 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     if (vm["in-place"].as<bool>()) {
         command.in_place = parse_in_place(vm, command.files);
     } else {
-        for (const char* name : {"dry-run", "diff", "no-fsync", "force", "binary", "hidden", "follow", "null",
-                                 "progress", "no-progress"})
-            if (vm[name].as<bool>()) throw UsageError(std::string("--") + name + " only applies with --in-place");
-        for (const char* name : {"backup", "hard-links", "glob", "files-from", "threads", "shard"})
-            if (vm.count(name)) throw UsageError(std::string("--") + name + " only applies with --in-place");
+        for (const Flag& flag : filter_flags)
+            if (flag.in_place_only && given(vm, flag))
+                throw UsageError("--" + std::string(flag.name) + " only applies with --in-place");
     }
     if (command.files.empty()) command.files.push_back("-");
     if (command.in_place) {

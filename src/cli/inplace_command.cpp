@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "elvis/count_format.hpp"
 #include "options.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -159,6 +160,24 @@ void raise_open_file_limit() {
     }
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Redraws the progress line on stderr every 250 ms, until the timer is cancelled.
+void show_progress(boost::asio::steady_timer& timer, const InPlaceProgress& progress,
+                   std::chrono::steady_clock::time_point started) {
+    timer.expires_after(std::chrono::milliseconds(250));
+    timer.async_wait([&timer, &progress, started](const boost::system::error_code& error) {
+        if (error) return;
+        const double seconds = seconds_since(started);
+        const std::uint64_t bytes = progress.bytes_done;
+        std::fprintf(stderr, "\relvis: %s done, %s, %.1f MB/s   ", counted(progress.files_done.load(), "file").c_str(),
+                     megabytes(bytes).c_str(), seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0);
+        show_progress(timer, progress, started);
+    });
+}
+
 }  // namespace
 
 int in_place_command(const InPlaceRun& run) {
@@ -198,25 +217,9 @@ int in_place_command(const InPlaceRun& run) {
     });
 
     const auto started = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+    auto elapsed = [&] { return seconds_since(started); };
     boost::asio::steady_timer timer(context);
-    std::function<void()> tick = [&] {
-        const double seconds = elapsed();
-        const std::uint64_t bytes = progress.bytes_done;
-        std::fprintf(stderr, "\relvis: %s done, %s, %.1f MB/s   ", counted(progress.files_done.load(), "file").c_str(),
-                     megabytes(bytes).c_str(),
-                     seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0);
-        timer.expires_after(std::chrono::milliseconds(250));
-        timer.async_wait([&](const boost::system::error_code& error) {
-            if (!error) tick();
-        });
-    };
-    if (run.progress) {
-        timer.expires_after(std::chrono::milliseconds(250));
-        timer.async_wait([&](const boost::system::error_code& error) {
-            if (!error) tick();
-        });
-    }
+    if (run.progress) show_progress(timer, progress, started);
 
     InPlaceReport result;
     std::exception_ptr failure;
@@ -236,7 +239,7 @@ int in_place_command(const InPlaceRun& run) {
     if (run.progress) std::fputs("\r\033[K", stderr);
     std::sort(would_change.begin(), would_change.end());
     for (const auto& [path, replacements] : would_change)
-        std::printf("%s\t%llu\n", tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
+        std::printf("%s\t%llu\n", escape_tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
     if (!diffs.print()) diff_failed = true;
     if (failure) std::rethrow_exception(failure);
     const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "elvis/merge.hpp"
+#include "elvis/count_format.hpp"
 #include "options.hpp"
 
 namespace elvis::cli {

@@ -185,8 +185,18 @@ std::vector<std::string> with_values_attached(int argc, char** argv, const po::o
 }
 }  // namespace
 
-po::variables_map parse_command_line(int argc, char** argv, const po::options_description& options,
-                                     const char* positional_name, std::span<const std::string_view> known) {
+po::variables_map parse_command_line(int argc, char** argv, std::span<const Flag> flags, const char* positional_name) {
+    po::options_description options;
+    std::vector<std::string_view> known;
+    for (const Flag& flag : flags) {
+        const std::string names = std::string(flag.name) + (flag.short_name ? std::string(",") + flag.short_name : "");
+        switch (flag.takes) {
+            case Flag::Takes::nothing: options.add_options()(names.c_str(), po::bool_switch()); break;
+            case Flag::Takes::value: options.add_options()(names.c_str(), po::value<std::string>()); break;
+            case Flag::Takes::values: options.add_options()(names.c_str(), po::value<std::vector<std::string>>()); break;
+        }
+        known.push_back(flag.name);
+    }
     po::options_description all;
     all.add(options).add_options()(positional_name, po::value<std::vector<std::string>>());
     po::positional_options_description positional;
@@ -204,23 +214,13 @@ po::variables_map parse_command_line(int argc, char** argv, const po::options_de
     return vm;
 }
 
-std::vector<std::string> values_of(const po::variables_map& vm, const char* name) {
-    return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+bool given(const po::variables_map& vm, const Flag& flag) {
+    const std::string name(flag.name);
+    return flag.takes == Flag::Takes::nothing ? vm[name].as<bool>() : vm.count(name) > 0;
 }
 
-// TSV fields: escape the bytes that would break the line format.
-std::string tsv_field(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\\': out += "\\\\"; break;
-            default: out += c;
-        }
-    }
-    return out;
+std::vector<std::string> values_of(const po::variables_map& vm, const char* name) {
+    return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
 int check_stdout(int status) {

@@ -46,13 +46,24 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
 // True when `fd` is a terminal.
 bool is_terminal(int fd);
 
-// Parses argv against `options`, collecting bare arguments under `positional_name` (Unix style,
+// One command-line flag, defined once: the parser, the suggestion for a mistyped option and the
+// checks of where a flag applies all read the same table (each command's `*_flags`).
+struct Flag {
+    enum class Takes { nothing, value, values };  // a switch, one value, a value per occurrence
+    std::string_view name;                         // the long name, without "--"
+    char short_name = 0;                           // 0: none
+    Takes takes = Takes::nothing;
+    bool in_place_only = false;  // the filter's flags that apply only with --in-place
+};
+
+// Parses argv against `flags`, collecting bare arguments under `positional_name` (Unix style,
 // no abbreviated long options). Bad options become UsageError; an unknown one names the closest
-// of `known`.
-boost::program_options::variables_map parse_command_line(int argc, char** argv,
-                                                         const boost::program_options::options_description& options,
-                                                         const char* positional_name,
-                                                         std::span<const std::string_view> known);
+// flag.
+boost::program_options::variables_map parse_command_line(int argc, char** argv, std::span<const Flag> flags,
+                                                         const char* positional_name);
+
+// Whether the flag was on the command line.
+bool given(const boost::program_options::variables_map& vm, const Flag& flag);
 
 // The values of a repeatable string option (empty when absent).
 std::vector<std::string> values_of(const boost::program_options::variables_map& vm, const char* name);
@@ -80,9 +91,6 @@ bool finish_trace(const Trace& trace, bool stats, TraceFile& file);
 // pipe stays quiet, as it does for the filter). main calls it last; a command may call it
 // earlier to order its output before a summary on stderr.
 int check_stdout(int status);
-
-// A TSV field (count's lines, --dry-run's): tab, newline, CR and backslash as \t \n \r \\.
-std::string tsv_field(std::string_view text);
 
 // The whole of `path` ("-": standard input); UsageError naming it when it cannot be opened or read.
 std::string read_whole_file(const std::string& path);

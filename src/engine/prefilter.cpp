@@ -209,9 +209,8 @@ struct HitCollector {
     }
 };
 
-// How far ahead of the block being tested the SIMD loops ask for the data. On text streamed from
-// memory (not just read into cache) the hardware prefetcher alone left the one-needle count at
-// 4.1 GB/s; 1 KiB ahead took it to 5.3 (bench/README.md, "prefetching").
+// How far ahead of the block being tested the SIMD loops ask for the data: on text streamed from
+// memory the hardware prefetcher alone falls behind (DESIGN.md, "The prefilter").
 constexpr std::size_t prefetch_distance = 1024;
 
 // A prefetch never faults, so it may point past the data (the address is formed as an integer:

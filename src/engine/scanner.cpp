@@ -59,8 +59,7 @@ void StreamScanner::feed(std::string_view chunk) {
 bool StreamScanner::next(Match& match) {
     // Hits found ahead are the next matches: scan() stops at the root before each of them and only
     // leaves the root past the last one. So the next is reported without the way through scan(),
-    // which on dense text (one `elvis` per 290 bytes) cost as much as the search: engine_bench's
-    // one-needle count went from 6.6 to 7.4 GB/s.
+    // which on dense text (one `elvis` per 290 bytes) cost as much as the search.
     if (hit_next_ < hit_count_) {
         assert(state_ == 0 && !has_candidate_ && pos_ >= chunk_base_ && hits_[hit_next_].start >= pos_ - chunk_base_);
         const Prefilter::Hit& hit = hits_[hit_next_++];
@@ -172,6 +171,10 @@ void StreamScanner::consider_word_outputs(bool next_is_word) {
     consider_outputs(state_, pos_, [&](std::uint64_t start) { return !word_before(start); });
 }
 
+// The scan loop, in one function on purpose: its fast path (automaton steps and prefilter jumps
+// from the root) and its slow path (candidates, whole-word tests, held-over bytes) share the
+// state it keeps in locals, which helper calls would force back to memory on every byte
+// (DESIGN.md, "Leftmost-longest, and why").
 bool StreamScanner::scan(Match& match) {
     const auto* data = reinterpret_cast<const unsigned char*>(chunk_.data());
     const std::size_t len = chunk_.size();

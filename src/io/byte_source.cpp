@@ -152,12 +152,11 @@ public:
         top_up();
         Slot& slot = slots_[head_];
         // Buffers are used in turn: one lent out too long would otherwise look like the end.
-        if (slot.retained) throw std::logic_error("a retained buffer was not released in time");
-        if (!slot.in_flight && !slot.done) return {};  // the range is read
+        if (slot.state == Slot::lent) throw std::logic_error("a retained buffer was not released in time");
+        if (slot.state == Slot::free) return {};  // the range is read
         for (;;) {
-            while (!slot.done) reap(true);
+            while (slot.state != Slot::ready) reap(true);
             if (slot.result == -EINTR || slot.result == -EAGAIN) {
-                slot.done = false;
                 submit(head_, slot.offset, slot.length);
                 flush_submissions();
                 continue;
@@ -165,7 +164,7 @@ public:
             break;
         }
         const int result = slot.result;
-        slot.done = false;
+        slot.state = Slot::free;  // the caller's until the next call (holding_)
         if (result < 0) {
             close();
             throw IoError("read error", -result);
@@ -198,12 +197,12 @@ public:
 
     int retain() override {
         if (!holding_) return -1;
-        slots_[head_].retained = true;
+        slots_[head_].state = Slot::lent;
         return static_cast<int>(head_);
     }
 
     void release(int handle) override {
-        slots_[static_cast<unsigned>(handle)].retained = false;
+        slots_[static_cast<unsigned>(handle)].state = Slot::free;
         top_up();  // the reads that waited for this buffer
     }
 
@@ -212,9 +211,13 @@ public:
 
 private:
     struct Slot {
-        bool in_flight = false;
-        bool done = false;
-        bool retained = false;  // lent out beyond next() (retain()); not read into until released
+        enum State : unsigned char {
+            free,     // nothing in it (or the caller's, when it is slots_[head_] and holding_)
+            reading,  // a read into it is in flight
+            ready,    // the read completed: `result` is its return value
+            lent,     // retained beyond next(): not read into until released
+        };
+        State state = free;
         int result = 0;
         std::uint64_t offset = 0;
         std::size_t length = 0;
@@ -223,7 +226,7 @@ private:
     // A buffer still lent out could be read into for the next file (next() ends the input
     // itself, with a buffer retained, which is fine: nothing is read until the next open).
     void assert_nothing_retained() const {
-        assert(std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.retained; }) &&
+        assert(std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == Slot::lent; }) &&
                "release retained buffers before opening the next input");
     }
 
@@ -236,7 +239,7 @@ private:
         const unsigned usable = std::min(depth_ - (holding_ ? 1 : 0), 1 + full_reads_);
         unsigned queued = 0;
         while (in_flight_ + ready_ahead() < usable && (seekable_ || in_flight_ == 0)) {
-            if (slots_[tail_].in_flight || slots_[tail_].done || slots_[tail_].retained) break;
+            if (slots_[tail_].state != Slot::free) break;
             if (seekable_ && next_offset_ >= limit_) break;
             const std::size_t length = seekable_ ? std::min<std::uint64_t>(size_, limit_ - next_offset_) : size_;
             submit(tail_, seekable_ ? next_offset_ : UINT64_MAX, length);
@@ -250,7 +253,7 @@ private:
 
     unsigned ready_ahead() const {
         unsigned n = 0;
-        for (const Slot& s : slots_) n += s.done ? 1 : 0;
+        for (const Slot& s : slots_) n += s.state == Slot::ready ? 1 : 0;
         return n;
     }
 
@@ -263,7 +266,7 @@ private:
         }
         io_uring_prep_read(sqe, fd_, buffer(index), static_cast<unsigned>(length), offset);
         io_uring_sqe_set_data64(sqe, index);
-        slots_[index].in_flight = true;
+        slots_[index].state = Slot::reading;
         slots_[index].offset = offset;
         slots_[index].length = length;
         ++in_flight_;
@@ -286,8 +289,7 @@ private:
         unsigned head;
         io_uring_for_each_cqe(ring_.get(), head, cqe) {
             Slot& slot = slots_[io_uring_cqe_get_data64(cqe)];
-            slot.in_flight = false;
-            slot.done = true;
+            slot.state = Slot::ready;
             slot.result = cqe->res;
             --in_flight_;
             ++seen;
@@ -298,7 +300,8 @@ private:
     // Waits for every read in flight and forgets all buffered results.
     void drain() {
         while (in_flight_ > 0) reap(true);
-        for (Slot& s : slots_) s.done = false;
+        for (Slot& s : slots_)
+            if (s.state == Slot::ready) s.state = Slot::free;
         holding_ = false;
         head_ = tail_;
     }

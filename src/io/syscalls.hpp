@@ -59,13 +59,11 @@ void grow_pipe(int fd, std::size_t bytes);
 inline constexpr std::size_t grown_pipe_bytes = 256 << 10;
 
 // Allocates disk space for the next `bytes` written at fd's file position (or at `offset`, when
-// given), leaving the file's
-// size alone (fallocate with FALLOC_FL_KEEP_SIZE), before they are written. On ext4 the
-// writes then skip delayed allocation's per-page reservation (ext4_da_reserve_space and the
-// extent-status inserts, 10% of the write's profile): 1 GiB in 64 KiB writes took 258-282 ms
-// instead of 368 ms (medians of 6; bench/README.md, "File -> file, fifth look"). False when the
-// space could not be reserved, for whatever reason (a pipe, a file system without fallocate, a
-// full disk): it only saves time, so the caller stops asking and the writes report real errors.
+// given), leaving the file's size alone (fallocate with FALLOC_FL_KEEP_SIZE), before they are
+// written: on ext4 the writes then skip delayed allocation's per-page reservation (DESIGN.md,
+// "Reserving disk space"). False when the space could not be reserved, for whatever reason (a
+// pipe, a file system without fallocate, a full disk): it only saves time, so the caller stops
+// asking and the writes report real errors.
 bool reserve_space(int fd, std::uint64_t bytes, std::int64_t offset = -1);
 
 // The CPUs this process may run on (its affinity mask, which taskset and cgroup cpusets narrow;

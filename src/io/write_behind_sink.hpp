@@ -15,11 +15,9 @@
 
 namespace elvis {
 
-// The most bytes one write(2) carries. On the benchmark VM (Linux 6.18, ext4) a write's length
-// sets the size of the page-cache folios it allocates, and large ones are slow to fill there:
-// 1 GiB written in 64 KiB writes took 384 ms, in 256 KiB writes 1593 ms (medians of 10
-// interleaved rounds, cat 456 ms; bench/README.md, "File -> file, fourth look"). Cutting writes
-// costs a few syscalls per MiB; pipes measured the same with 64 KiB, 256 KiB and 1 MiB writes.
+// The most bytes one write(2) carries: a write's length sets the size of the page-cache folios
+// it allocates, and large ones were slow to fill (DESIGN.md, "Write-behind"). Cutting writes
+// costs a few syscalls per MiB.
 inline constexpr std::size_t max_write_bytes = 64 * 1024;
 
 // Writes all of `bytes` at `offset` in fd (pwrite(2), so the file position stays where it is),
@@ -35,9 +33,7 @@ void write_all_at(int fd, std::string_view bytes, std::uint64_t offset);
 // one batch to the next without waiting for this thread.
 //
 // Why a thread and not io_uring: each buffered write through io_uring is handed to an io_uring
-// worker, and waking workers (an interrupt between the VM's cores) costs more than it saves;
-// with the same four batches in flight, file -> file took 577 ms with the thread and 682 ms with
-// io_uring workers (medians of 8, cat 491 ms; bench/README.md, "File -> file, fourth look").
+// worker, and waking workers costs more than it saves (DESIGN.md, "Write-behind").
 //
 // The disk space of each batch of SpaceReservation::min_bytes or more is reserved just before
 // it is written, where SpaceReservation finds that useful: the file's size only grows by what is

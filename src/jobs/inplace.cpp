@@ -69,12 +69,14 @@ struct Shared {
 
 class Worker {
 public:
-    explicit Worker(Shared& shared)
+    // `batch`: rewritten files kept open until they are synced and swapped in together.
+    Worker(Shared& shared, std::size_t batch)
         : shared_(shared),
+          batch_(batch),
           io_(choose_source(shared.settings.io, shared.settings.buffer_size, 2 * max_pending)),
           scanner_(shared.matcher),
           rewriter_(shared.matcher) {
-        pending_.reserve(max_pending);
+        pending_.reserve(batch_);
     }
 
     void process(const FileEntry& entry) {
@@ -146,7 +148,7 @@ private:
         rewrite(file.get(), replacement->fd(), static_cast<std::uint64_t>(st.st_size));
         pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement),
                             rewriter_.replacements() - before});
-        if (pending_.size() == max_pending) finish_pending();
+        if (pending_.size() == batch_) finish_pending();
     }
 
 public:
@@ -218,7 +220,9 @@ private:
                 shared_.progress.bytes_done += chunk.size();
                 scanner_.feed({chunk.data(), chunk.size()});
                 while (scanner_.next(match)) ++matches;
-                if ((matches > 0 && !count_all) || (binary && !shared_.settings.binary)) break;
+                // Not before the binary probe's bytes were seen, so that the guard looks at the
+                // same bytes whatever the buffer size (and --dry-run agrees with the real run).
+                if ((matches > 0 && !count_all && offset >= binary_probe) || (binary && !shared_.settings.binary)) break;
             }
             if (matches == 0 || count_all)
                 while (scanner_.finish(match)) ++matches;
@@ -232,9 +236,8 @@ private:
 
     // With `expected` bytes, the new file's space is reserved whole first (SpaceReservation), and
     // what the rewrite did not use (a shorter replacement) is given back: ext4 then has no delayed
-    // allocation to force out when the file is renamed over the original. --in-place of a 256 MiB
-    // file: 234 ms instead of 396 ms with --no-fsync, 377 instead of 434 ms with the sync (medians
-    // of 5; bench/README.md, "File -> file, fifth look").
+    // allocation to force out when the file is renamed over the original (DESIGN.md, "Reserving
+    // disk space").
     void rewrite(int in, int out, std::uint64_t expected = 0) {
         FdSink sink(out);
         const bool reserved = SpaceReservation().reserve(out, expected);
@@ -268,6 +271,7 @@ public:
 
 private:
     Shared& shared_;
+    const std::size_t batch_;
     SourceChoice io_;
     std::vector<Pending> pending_;
     StreamScanner scanner_;
@@ -289,16 +293,30 @@ unsigned default_in_place_threads() {
 }
 
 namespace {
-// Each worker keeps up to 3 * max_pending descriptors open (original, new file, and the directory
-// of a file named on the command line or reached through a link) plus its ring and a few;
-// fewer workers than asked for when the descriptor limit could not hold them all.
-unsigned workers_within_descriptor_limit(unsigned wanted) {
+
+struct WorkerBudget {
+    unsigned workers;
+    std::size_t batch;
+};
+
+// Each file waiting in a worker's batch keeps 3 descriptors open (the original, the new file, and
+// the directory of a file named on the command line or reached through a link); each worker has
+// its ring and a few more; the walker's directories and stdio need the rest. Within the
+// descriptor limit: fewer workers first, then smaller batches, down to one worker that swaps each
+// file in as soon as it is written.
+WorkerBudget budget_within_descriptor_limit(unsigned wanted) {
     struct rlimit limit;
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
-    const rlim_t per_worker = 3 * Worker::max_pending + 8, reserve = 64;  // the walker's directories, stdio
-    const rlim_t fit = limit.rlim_cur > reserve ? (limit.rlim_cur - reserve) / per_worker : 0;
-    return static_cast<unsigned>(std::clamp<rlim_t>(fit, 1, wanted));
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return {wanted, Worker::max_pending};
+    constexpr rlim_t per_file = 3, per_worker = 8;
+    const rlim_t reserve = std::min<rlim_t>(64, limit.rlim_cur / 2);
+    const rlim_t available = limit.rlim_cur - reserve;
+    const auto workers = static_cast<unsigned>(
+        std::clamp<rlim_t>(available / (per_file * Worker::max_pending + per_worker), 1, wanted));
+    const rlim_t each = available / workers;
+    const rlim_t batch = each > per_worker ? (each - per_worker) / per_file : 1;
+    return {workers, static_cast<std::size_t>(std::clamp<rlim_t>(batch, 1, Worker::max_pending))};
 }
+
 }  // namespace
 
 InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vector<std::string>& paths,
@@ -312,8 +330,9 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         if (callbacks.on_walk_error) callbacks.on_walk_error(path, reason);
     });
     for (const std::string& path : paths) walker.add(path);
-    detail::run_on_pool(workers_within_descriptor_limit(std::max(1u, settings.threads)), [&](unsigned) {
-        Worker worker(shared);
+    const WorkerBudget budget = budget_within_descriptor_limit(std::max(1u, settings.threads));
+    detail::run_on_pool(budget.workers, [&](unsigned) {
+        Worker worker(shared, budget.batch);
         FileEntry entry;
         while (!progress.stop && walker.next(entry))
             if ((!settings.shard || in_shard(entry.path, *settings.shard)) && !is_backup(entry, settings.backup_suffix))

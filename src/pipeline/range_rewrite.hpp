@@ -9,8 +9,7 @@
 //
 // Why: GNU cat copies a file with copy_file_range (one copy, in the kernel). Streaming pays a
 // read copy and the scan on one core and the write copy on the other, and the first core is the
-// slower; split, each core pays a share of all three (bench/README.md, "File -> file, seventh
-// look").
+// slower; split, each core pays a share of all three (DESIGN.md, "The filter's pipeline").
 //
 // The input is read up to the size it had when planned: bytes appended meanwhile are not read
 // (cat would read them); an input cut short meanwhile is an IoError, so the caller streams it.
@@ -28,11 +27,9 @@ namespace elvis {
 
 // How far ahead of its writes each range reserves the output's disk space (on ext4, where that
 // spares each write the delayed allocation; sink.hpp's SpaceReservation). Reserving each chunk
-// took the inode's lock once more per write, while the other worker's writes held it (9.5% of a
-// profile's samples spun there); reserving all of the output at once would leave up to a
-// range's worth allocated past the end of a killed run's output; a step leaves one at most.
-// 1 GiB, medians of 12: none 330 and 353 ms, the whole output 321 and 339, 32 MiB ahead 332
-// and 342 (bench/README.md, "File -> file, eighth look").
+// took the inode's lock once more per write while the other worker's writes held it; reserving
+// all of the output at once would leave up to a range's worth allocated past the end of a killed
+// run's output; a step leaves one at most (DESIGN.md, "The filter's pipeline").
 inline constexpr std::uint64_t default_reservation_step = 32 << 20;
 
 struct RangeRewriteSettings {

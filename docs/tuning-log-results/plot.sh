@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# bench/plot.sh: draws bench/results/throughput.svg (MB/s per tool, file->file filter and count)
+# docs/tuning-log-results/plot.sh: draws docs/tuning-log-results/throughput.svg (MB/s per tool, file->file filter and count)
 # from the markdown tables that bench/filter.sh and bench/count.sh wrote (gnuplot, from Debian).
-#   bench/plot.sh [FILTER_RESULTS.md] [COUNT_RESULTS.md]
+#   docs/tuning-log-results/plot.sh [FILTER_RESULTS.md] [COUNT_RESULTS.md]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-filter=${1:-bench/results/filter-2026-11-26.md}
-count=${2:-bench/results/count-2026-11-26.md}
+filter=${1:-docs/tuning-log-results/filter-2026-11-26.md}
+count=${2:-docs/tuning-log-results/count-2026-11-26.md}
 source bench/common.sh
 install_peers /dev/null gnuplot-nox:gnuplot
 have gnuplot || { echo "plot.sh: gnuplot is missing" >&2; exit 2; }
@@ -21,7 +21,7 @@ awk -F'|' '/^## one 1 GiB file/ {on=1; next} /^## / {on=0} on && $2 ~ /[a-z]/ &&
   gsub(/^ +| +$/, "", $2); mbs = $(NF-2); gsub(/ /, "", mbs); printf "\"count: %s\" %s\n", $2, mbs }' "$count" >> "$data"
 gnuplot <<GNUPLOT
 set terminal svg size 900,520 font "sans,11" background "white"
-set output "bench/results/throughput.svg"
+set output "docs/tuning-log-results/throughput.svg"
 set title "elvis vs peers, 1 GiB dense corpus, warm cache (MB/s, median; higher is better)"
 set style data histograms
 set style fill solid 0.8 border -1
@@ -33,4 +33,4 @@ set bmargin 9
 unset key
 plot "$data" using 2:xtic(1) linecolor rgb "#3a6ea5"
 GNUPLOT
-echo "wrote bench/results/throughput.svg" >&2
+echo "wrote docs/tuning-log-results/throughput.svg" >&2

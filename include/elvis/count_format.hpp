@@ -1,5 +1,14 @@
-// TsvMerger: the reducer for `elvis count` TSV output (`elvis merge`).
+// Count's output, written and read back in one place: the TSV and JSON that `elvis count` prints
+// (count_tsv, count_json), and TsvMerger, the reducer that sums TSV outputs (`elvis merge`).
 //
+// TSV: per-file lines PATH<TAB>TERM<TAB>COUNT first (with --per-file, sorted by path), then one
+// TERM<TAB>COUNT[<TAB>DOCS] line per term in the order given. Fields escape tab, newline, CR and
+// backslash as \t \n \r \\ (escape_tsv_field). JSON: one object, {"terms":[{"term","count",
+// "documents"}...],"files_searched","bytes_read",["records",]["files":[{"path","counts":{TERM:N}}],]
+// "errors":[{"path","error"}],"io_backend"}; strings are UTF-8, a byte outside well-formed UTF-8
+// written as the lone surrogate \udcXX (Python's surrogateescape).
+//
+// TsvMerger:
 // Input lines, from any number of streams in any order (each stream may itself be several count
 // outputs concatenated, as `parallel` or `xargs -P` write them):
 //   TERM<TAB>COUNT             totals
@@ -29,9 +38,18 @@
 #include <unordered_set>
 #include <vector>
 
+#include "elvis/corpus_count.hpp"
 #include "elvis/errors.hpp"
 
 namespace elvis {
+
+// TEXT with tab, newline, CR and backslash escaped, as every TSV field elvis writes.
+std::string escape_tsv_field(std::string_view text);
+
+// What `elvis count` prints for `report`, counted with `settings` (its terms, records tag and
+// per_file); with `doc_freq` the TSV totals carry DOCS.
+std::string count_tsv(const CountSettings& settings, const CountReport& report, bool doc_freq);
+std::string count_json(const CountSettings& settings, const CountReport& report);
 
 class TsvMerger {
 public:

@@ -1,5 +1,7 @@
-// TsvMerger: sums `elvis count` TSV streams (see merge.hpp).
-#include "elvis/merge.hpp"
+// Count's TSV and JSON writers, and TsvMerger, which sums TSV streams (see count_format.hpp).
+#include "elvis/count_format.hpp"
+
+#include <cstdio>
 
 #include <algorithm>
 #include <charconv>
@@ -7,10 +9,129 @@
 
 namespace elvis {
 
+std::string escape_tsv_field(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\\': out += "\\\\"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// The length of the well-formed UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    const std::size_t length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
+                               : lead >= 0xf0 && lead <= 0xf4                              ? 4
+                                                                                           : 0;
+    if (length == 0 || text.size() < length) return 0;
+    const unsigned char low = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
+    const unsigned char high = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
+    if (byte(1) < low || byte(1) > high) return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if ((byte(i) & 0xc0) != 0x80) return 0;
+    return length;
+}
+
+// A JSON string of bytes that need not be UTF-8 (paths): a byte outside well-formed UTF-8 is
+// written as the lone surrogate \udcXX, as Python's surrogateescape does, so the output is
+// always valid UTF-8 and `os.fsencode(json.loads(...))` gives back the exact bytes.
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (std::size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        const auto b = static_cast<unsigned char>(c);
+        char escape[8];
+        if (b >= 0x80) {
+            if (const std::size_t length = utf8_sequence_length(text.substr(i))) {
+                out.append(text.substr(i, length));
+                i += length;
+                continue;
+            }
+            std::snprintf(escape, sizeof escape, "\\udc%02x", b);
+            out += escape;
+        } else if (c == '"' || c == '\\') {
+            out += '\\', out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (b < 0x20 || b == 0x7f) {
+            std::snprintf(escape, sizeof escape, "\\u%04x", b);
+            out += escape;
+        } else {
+            out += c;
+        }
+        ++i;
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+std::string count_tsv(const CountSettings& settings, const CountReport& report, bool doc_freq) {
+    const auto& terms = settings.terms;
+    std::string out;
+    for (const FileCounts& file : report.per_file)
+        for (std::size_t t = 0; t < terms.size(); ++t)
+            if (file.counts[t])
+                out += escape_tsv_field(file.path) + '\t' + escape_tsv_field(terms[t].find) + '\t' + std::to_string(file.counts[t]) + '\n';
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+        out += escape_tsv_field(terms[t].find) + '\t' + std::to_string(report.totals[t]);
+        if (doc_freq) out += '\t' + std::to_string(report.documents[t]);
+        out += '\n';
+    }
+    return out;
+}
+
+std::string count_json(const CountSettings& settings, const CountReport& report) {
+    const auto& terms = settings.terms;
+    std::string out = "{\"terms\":[";
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+        if (t) out += ',';
+        out += "{\"term\":" + json_string(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
+               ",\"documents\":" + std::to_string(report.documents[t]) + '}';
+    }
+    out += "],\"files_searched\":" + std::to_string(report.files_searched);
+    out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
+    if (!settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
+    if (settings.per_file) {
+        out += ",\"files\":[";
+        for (std::size_t f = 0; f < report.per_file.size(); ++f) {
+            if (f) out += ',';
+            out += "{\"path\":" + json_string(report.per_file[f].path) + ",\"counts\":{";
+            bool first = true;
+            for (std::size_t t = 0; t < terms.size(); ++t) {
+                if (!report.per_file[f].counts[t]) continue;
+                if (!first) out += ',';
+                first = false;
+                out += json_string(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
+            }
+            out += "}}";
+        }
+        out += ']';
+    }
+    out += ",\"errors\":[";
+    for (std::size_t e = 0; e < report.errors.size(); ++e) {
+        if (e) out += ',';
+        out += "{\"path\":" + json_string(report.errors[e].path) + ",\"error\":" + json_string(report.errors[e].reason) + '}';
+    }
+    out += "],\"io_backend\":" + json_string(report.io_backend) + "}\n";
+    return out;
+}
 namespace {
 
 // Count's TSV escapes back to bytes, for sorting paths as count does; other escapes are kept.
-std::string unescape(std::string_view field) {
+std::string unescape_tsv_field(std::string_view field) {
     std::string out;
     out.reserve(field.size());
     for (std::size_t i = 0; i < field.size(); ++i) {
@@ -179,7 +300,7 @@ void TsvMerger::add_file_line(std::uint64_t line, std::string_view path, std::st
 std::vector<TsvMerger::FileLine> TsvMerger::file_lines() const {
     std::vector<std::string> keys;  // unescaped paths, per line
     keys.reserve(files_.size());
-    for (const FileLine& f : files_) keys.push_back(unescape(f.path));
+    for (const FileLine& f : files_) keys.push_back(unescape_tsv_field(f.path));
     auto rank = [&](const std::string& term) {
         auto it = total_index_.find(term);
         return it == total_index_.end() ? totals_.size() : it->second;

@@ -1,9 +1,10 @@
-// TsvMerger: sums, order, per-file lines, --doc-freq, and every malformed line rejected with NAME:LINE.
+// Count's output: the TSV and JSON writers, and TsvMerger (sums, order, per-file lines, --doc-freq, and
+// every malformed line rejected with NAME:LINE).
 #include <doctest/doctest.h>
 
 #include <random>
 
-#include "elvis/merge.hpp"
+#include "elvis/count_format.hpp"
 
 using namespace elvis;
 
@@ -144,4 +145,48 @@ TEST_CASE("totals with and without DOCS cannot be merged") {
 TEST_CASE("MergeError is a runtime_error with the location first") {
     const MergeError e("f.tsv", 12, "bad");
     CHECK(std::string(e.what()) == "f.tsv:12: bad");
+}
+
+// count_tsv and count_json: what `elvis count` prints, and what merge reads back.
+namespace {
+
+CountSettings two_terms(bool per_file) {
+    CountSettings settings;
+    settings.terms = {{"elvis", {}}, {"tab\there", {}}};
+    settings.per_file = per_file;
+    return settings;
+}
+
+CountReport two_files() {
+    CountReport report;
+    report.totals = {5, 1};
+    report.documents = {2, 1};
+    report.files_searched = 3;
+    report.bytes_read = 100;
+    report.per_file = {{"a\nb.txt", {2, 0}}, {"c.txt", {3, 1}}};
+    report.errors = {{"bad\xff.txt", "Permission denied"}};
+    report.io_backend = "posix";
+    return report;
+}
+
+}  // namespace
+
+TEST_CASE("count_tsv escapes its fields, and merge of its outputs is the output of counting everything") {
+    const CountSettings settings = two_terms(true);
+    const std::string tsv = count_tsv(settings, two_files(), false);
+    CHECK(tsv == "a\\nb.txt\telvis\t2\nc.txt\telvis\t3\nc.txt\ttab\\there\t1\nelvis\t5\ntab\\there\t1\n");
+    CHECK(merge({{"one", tsv}}) == tsv);
+    CountReport totals_only = two_files();
+    totals_only.per_file.clear();  // as count_corpus reports without per_file
+    CHECK(count_tsv(two_terms(false), totals_only, true) == "elvis\t5\t2\ntab\\there\t1\t1\n");
+    CHECK(escape_tsv_field("a\tb\\c\rd\n") == "a\\tb\\\\c\\rd\\n");
+}
+
+TEST_CASE("count_json is one object; bytes outside UTF-8 become lone surrogates") {
+    const std::string json = count_json(two_terms(true), two_files());
+    CHECK(json ==
+          "{\"terms\":[{\"term\":\"elvis\",\"count\":5,\"documents\":2},{\"term\":\"tab\\there\",\"count\":1,"
+          "\"documents\":1}],\"files_searched\":3,\"bytes_read\":100,\"files\":[{\"path\":\"a\\nb.txt\",\"counts\":"
+          "{\"elvis\":2}},{\"path\":\"c.txt\",\"counts\":{\"elvis\":3,\"tab\\there\":1}}],\"errors\":[{\"path\":"
+          "\"bad\\udcff.txt\",\"error\":\"Permission denied\"}],\"io_backend\":\"posix\"}\n");
 }

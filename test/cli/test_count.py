@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""elvis count as users run it: terms, trees, records, JSON, ranges."""
+from support import *  # noqa: F401,F403 (the binaries, run(), Base, the reference)
+
+
+class Count(Base):
+    def make_tree(self):
+        """Nested directories, symlinks (file, dir, loop, dangling), hidden files, an empty file, a FIFO."""
+        root = os.path.join(self.dir, "tree")
+        os.makedirs(os.path.join(root, "a", "b", "c"))
+        os.makedirs(os.path.join(root, ".git"))
+        files = {
+            "top.txt": b"elvis president elvis",
+            "a/one.txt": b"the president met elvis",
+            "a/b/two.txt": b"elvielvis eelvis",
+            "a/b/c/three.rss": b"<item>elvis</item><item>president elvis</item><item>none</item>",
+            "a/empty.txt": b"",
+            "a/b/space name \u00e9.txt": b"elvis",
+            ".hidden.txt": b"elvis elvis elvis",
+            ".git/objects": b"elvis",
+        }
+        for rel, data in files.items():
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(data)
+        os.symlink(os.path.join(root, "top.txt"), os.path.join(root, "a", "link-to-file"))
+        os.symlink(os.path.join(root, "a"), os.path.join(root, "link-to-dir"))
+        os.symlink(root, os.path.join(root, "a", "b", "loop"))
+        os.symlink(os.path.join(root, "nowhere"), os.path.join(root, "dangling"))
+        os.mkfifo(os.path.join(root, "a", "fifo"))
+        return root
+
+    def count(self, args, data=b"", **kw):
+        return run(["count"] + args, data, **kw)
+
+    def test_tree_defaults(self):
+        root = self.make_tree()
+        r = self.count(["-t", "elvis", "-t", "president", root])
+        # FIFO is reported (exit 2); symlinks are not followed; hidden and .git skipped.
+        self.assertEqual(r.stdout, b"elvis\t8\npresident\t3\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"fifo: not a regular file", r.stderr)
+
+    def test_tree_threads_and_backends_agree(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "a", "fifo"))
+        outputs = set()
+        for backend in self.backends():
+            for j in ["1", "2", "4"]:
+                for size in ["1", "5", "256K"]:
+                    r = self.count(["-j", j, f"--io={backend}", f"--buffer-size={size}", "--per-file", root])
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    outputs.add(r.stdout)
+        self.assertEqual(len(outputs), 1, outputs)
+        lines = outputs.pop().decode().splitlines()
+        self.assertEqual(lines[-1], "elvis\t8")
+        paths = [l.split("\t")[0] for l in lines[:-1]]
+        self.assertEqual(paths, sorted(paths))
+        self.assertIn(f"{root}/a/b/space name \u00e9.txt\telvis\t1", lines)
+
+    def test_stats_and_trace_one_track_per_worker(self):
+        import json
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "a", "fifo"))
+        trace = os.path.join(self.dir, "count-trace.json")
+        r = run(["count", "-j", "2", "--stats", "--trace", trace, root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"elvis\t", r.stdout)
+        self.assertRegex(r.stderr, rb"elvis: files: +\d+\nelvis: bytes: +\d+\n")
+        self.assertRegex(r.stderr, rb"elvis: io backend: +(io_uring|posix)")
+        for worker in (b"count worker 1", b"count worker 2"):
+            self.assertRegex(r.stderr, worker + rb": scan [0-9.]+ ms, waiting for reads [0-9.]+ ms")
+        doc = json.load(open(trace))
+        tracks = {e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "thread_name"}
+        self.assertEqual(tracks, {"count worker 1", "count worker 2"})
+        self.assertIn("scan", {e["name"] for e in doc["traceEvents"] if e.get("ph") == "X"})
+        # One big file split across threads: a track per range.
+        big = self.write("big.txt", b"elvis " * 50000)
+        r = run(["count", "-j", "3", "--split-threshold", "1K", "--buffer-size", "4K", "--trace", trace, big])
+        self.assertEqual(r.stdout, b"elvis\t50000\n")
+        doc = json.load(open(trace))
+        tracks = {e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "thread_name"}
+        self.assertTrue({"range 1/3", "range 2/3", "range 3/3"} <= tracks, tracks)
+        r = run(["count", "--trace", os.path.join(self.dir, "no", "such", "dir.json"), big])
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, b"")  # refused before counting
+        self.assertIn(b"cannot write the trace", r.stderr)
+
+    def test_hidden_follow_and_globs(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "a", "fifo"))
+        os.unlink(os.path.join(root, "dangling"))
+        self.assertEqual(self.count(["--hidden", root]).stdout, b"elvis\t12\n")
+        r = self.count(["--follow", root])
+        # link-to-file (2) and link-to-dir (a/: 1 + 2 + 2 + 1, and its link-to-file 2) add up;
+        # the loops back to the root are reported.
+        self.assertEqual(r.stdout, b"elvis\t18\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"loop: symbolic link loop", r.stderr)
+        self.assertEqual(self.count(["--glob", "*.rss", root]).stdout, b"elvis\t2\n")
+        self.assertEqual(self.count(["--glob", "!*.rss", root]).stdout, b"elvis\t6\n")
+        self.assertEqual(self.count(["--glob", "!b", root]).stdout, b"elvis\t3\n")
+
+    def test_globs_with_double_star_and_directory_patterns(self):
+        root = os.path.join(self.dir, "g")
+        for rel in ["top.txt", "a/mid.txt", "a/b/deep.txt", "a/b/deep.md", "node_modules/x.txt", "a/node_modules",
+                    "a/top.txt", "a/x/node_modules/y.txt"]:
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(b"elvis\n")
+
+        def files(*globs):
+            r = self.count(["--per-file"] + [a for g in globs for a in ("--glob", g)] + [root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return sorted(line.split(b"\t")[0].decode()[len(root) + 1:] for line in r.stdout.splitlines()
+                          if line.startswith(root.encode()))
+
+        self.assertEqual(files("**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "a/top.txt", "a/x/node_modules/y.txt",
+                                             "node_modules/x.txt", "top.txt"])
+        self.assertEqual(files("a/**/*.txt"), ["a/b/deep.txt", "a/mid.txt", "a/top.txt", "a/x/node_modules/y.txt"])
+        # A leading '/' anchors the pattern: not a/x/node_modules, not a/top.txt.
+        self.assertEqual(files("/node_modules/**"), ["node_modules/x.txt"])
+        self.assertEqual(files("/top.txt"), ["top.txt"])
+        self.assertEqual(files("!/node_modules/"), ["a/b/deep.md", "a/b/deep.txt", "a/mid.txt", "a/node_modules",
+                                                    "a/top.txt", "a/x/node_modules/y.txt", "top.txt"])
+        self.assertEqual(files("!**/b/**"), ["a/mid.txt", "a/node_modules", "a/top.txt", "a/x/node_modules/y.txt",
+                                             "node_modules/x.txt", "top.txt"])
+        # A trailing '/': only directories of that name are left out, not the file a/node_modules.
+        self.assertEqual(files("!node_modules/"), ["a/b/deep.md", "a/b/deep.txt", "a/mid.txt", "a/node_modules",
+                                                   "a/top.txt", "top.txt"])
+
+    def test_dangling_link_reported_when_following(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "a", "fifo"))
+        r = self.count(["--follow", root])
+        self.assertIn(b"dangling: dangling symbolic link", r.stderr)
+
+    def test_records(self):
+        root = self.make_tree()
+        rss = os.path.join(root, "a", "b", "c", "three.rss")
+        r = self.count(["--records", "item", "-t", "elvis", "-t", "president", "--format", "json", rss])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import json
+        doc = json.loads(r.stdout)
+        self.assertEqual([t["count"] for t in doc["terms"]], [2, 1])
+        self.assertEqual(doc["records"], 3)
+        # --doc-freq's documents are records here: two files, three records hold elvis.
+        one = self.write("one.xml", b"<item>elvis</item><item>elvis elvis</item><item>x</item>")
+        two = self.write("two.xml", b"<item>elvis</item>")
+        self.assertEqual(self.count(["--records", "item", "--doc-freq", one, two]).stdout, b"elvis\t3\t3\n")
+        self.assertEqual(self.count(["--doc-freq", one, two]).stdout, b"elvis\t4\t2\n")
+
+    def test_json_shape(self):
+        import json
+        root = self.make_tree()
+        r = self.count(["--format", "json", "--per-file", root])
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["terms"], [{"term": "elvis", "count": 8, "documents": 5}])
+        self.assertEqual(doc["files_searched"], 6)
+        searched = ["top.txt", "a/one.txt", "a/b/two.txt", "a/b/c/three.rss", "a/empty.txt", "a/b/space name \u00e9.txt"]
+        self.assertEqual(doc["bytes_read"], sum(os.path.getsize(os.path.join(root, f)) for f in searched))
+        self.assertEqual(len(doc["errors"]), 1)
+        self.assertTrue(doc["errors"][0]["path"].endswith("fifo"))
+        self.assertEqual([f["path"] for f in doc["files"]], sorted(f["path"] for f in doc["files"]))
+
+    def test_json_is_utf8_and_gives_back_any_bytes(self):
+        import json
+        # Paths and terms need not be UTF-8; the JSON must still be, and lose nothing.
+        names = [b"latin1-\xe9.txt", b"utf8-\xc3\xa9.txt", b"overlong-\xc0\xaf", b"surrogate-\xed\xa0\x80",
+                 b"cut-\xe2\x82", b"astral-\xf0\x9f\x8e\xb8"]
+        paths = [os.path.join(os.fsencode(self.dir), name) for name in names]
+        for path in paths:
+            with open(path, "wb") as f:
+                f.write(b"elvis \xff\xfe")
+        r = run(["count", "--format", "json", "--per-file", "-t", "elvis", "-t", "\udcff\udcfe"] + paths)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout.decode("utf-8"))  # strict UTF-8
+        self.assertEqual(sorted(os.fsencode(f["path"]) for f in doc["files"]), sorted(paths))
+        self.assertEqual([os.fsencode(t["term"]) for t in doc["terms"]], [b"elvis", b"\xff\xfe"])
+        self.assertEqual([t["count"] for t in doc["terms"]], [len(names)] * 2)
+        self.assertIn("utf8-\u00e9.txt".encode(), r.stdout)  # well-formed UTF-8 is kept as it is
+
+    def test_exit_status(self):
+        f = self.write("f", b"nothing here")
+        self.assertEqual(self.count([f]).returncode, 1)
+        self.assertEqual(self.count([f]).stdout, b"elvis\t0\n")
+        self.assertEqual(self.count(["-t", "here", f]).returncode, 0)
+        r = self.count([f, os.path.join(self.dir, "missing")])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"missing: No such file or directory", r.stderr)
+
+    def test_stdin_and_files_from(self):
+        self.assertEqual(self.count([], b"elvis elvis").stdout, b"elvis\t2\n")
+        self.assertEqual(self.count(["-"], b"elvis").stdout, b"elvis\t1\n")
+        a = self.write("a b", b"elvis")
+        b = self.write("b", b"elvis elvis")
+        lst = self.write("list0", a.encode() + b"\0" + b.encode() + b"\0")
+        self.assertEqual(self.count(["--files-from", lst, "-0"]).stdout, b"elvis\t3\n")
+        self.assertEqual(self.count(["--files-from", "-"], (a + "\n" + b + "\n").encode()).stdout, b"elvis\t3\n")
+
+    def test_unreadable_path_list_or_rules_file_is_an_error(self):
+        # A read error (a directory, a closed stdin) once read as an empty list: "elvis 0", exit 1.
+        for args, shell_tail, message in [
+                (["count", "--files-from", self.dir], "", f"{self.dir}: read error: Is a directory"),
+                (["count", "--files-from", "-"], "<&-", "(standard input): read error: Bad file descriptor"),
+                (["--in-place", "--files-from", self.dir], "", f"{self.dir}: read error: Is a directory"),
+                (["--rules", self.dir], "< /dev/null", f"{self.dir}: read error: Is a directory")]:
+            with self.subTest(args=args):
+                cmd = " ".join(shlex.quote(a) for a in [ELVIS] + args)
+                r = subprocess.run(f"exec {cmd} {shell_tail}", shell=True, capture_output=True, timeout=30)
+                self.assertEqual((r.returncode, r.stdout), (2, b""), r.stderr)
+                self.assertIn(message.encode(), r.stderr)
+        rules = b"elvis\tpresley\n"
+        self.assertEqual(run(["--rules", "-", "-"], rules).stdout, b"")  # the rules took all of stdin
+        self.assertEqual(run(["--rules", "-", self.write("in", b"elvis!")], rules).stdout, b"presley!")
+
+    def test_unreadable_file_as_unprivileged_user(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "a", "fifo"))
+        locked = os.path.join(root, "a", "locked.txt")
+        with open(locked, "wb") as f:
+            f.write(b"elvis")
+        os.chmod(locked, 0)
+        for dirpath, dirnames, _ in os.walk(self.dir):
+            os.chmod(dirpath, 0o755)
+        cmd = [ELVIS, "count", root]
+        cmd = unprivileged(cmd)
+        r = subprocess.run(cmd, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, b"elvis\t8\n")
+        self.assertIn(b"locked.txt: Permission denied", r.stderr)
+
+    def test_bad_options(self):
+        for args, message in [(["-j", "0"], b"--threads: must be at least 1\n"),
+                              (["-j", "100000"], b"--threads: must be at most 256\n"),
+                              (["-j", "1K"], b"--threads: expected a whole number"),
+                              (["--format", "xml"], b"expected tsv or json"), (["-t", ""], b"empty find text"),
+                              (["--bogus"], b"unrecognised option"), (["--buffer-size", "0"], b"at least 1"),
+                              (["--records", ""], b"needs a tag")]:
+            r = self.count(args + [self.dir])
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(message, r.stderr, args)
+        self.assertIn(b"Usage: elvis count", run(["help", "count"]).stdout)
+        self.assertIn(b"Usage: elvis count", self.count(["--help"]).stdout)
+
+    def test_one_big_file_split_matches_whole(self):
+        rng = random.Random(3)
+        data = b"".join(rng.choice([b"aa", b"a", b"elvis", b"elvielvis", b" "]) for _ in range(300000))
+        path = self.write("big", data)
+        expected = self.count(["-j", "1", "-t", "aa", "-t", "elvis", path]).stdout
+        for j in ["2", "3", "4"]:
+            r = self.count(["-j", j, "--split-threshold", "1K", "-t", "aa", "-t", "elvis", path])
+            self.assertEqual(r.stdout, expected, j)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,501 @@
+#!/usr/bin/env python3
+"""elvis --in-place as users run it, and walks that never leave their tree."""
+from support import *  # noqa: F401,F403 (the binaries, run(), Base, the reference)
+
+
+class InPlace(Base):
+    """elvis --in-place: every promise of the issue has a test here."""
+
+    def make_tree(self):
+        root = os.path.join(self.dir, "tree")
+        outside = os.path.join(self.dir, "outside")
+        os.makedirs(os.path.join(root, "nested", "deeper"))
+        os.makedirs(os.path.join(root, ".hidden-dir"))
+        os.makedirs(outside)
+        files = {
+            "plain.txt": b"elvis is here\nand elvis again\n",
+            "nested/deeper/deep.txt": b"deep elvis",
+            "nested/caf\u00e9 with space.txt": b"unicode elvis",
+            "unchanged.txt": b"nothing to see\n",
+            "empty.txt": b"",
+            "binary.dat": b"elvis\0\x01\x02 elvis",
+            ".hidden-dir/h.txt": b"elvis hidden",
+            ".dotfile": b"elvis dot",
+        }
+        for rel, data in files.items():
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(data)
+        with open(os.path.join(outside, "victim.txt"), "wb") as f:
+            f.write(b"elvis outside")
+        os.symlink("plain.txt", os.path.join(root, "link-to-file"))
+        os.symlink("nested", os.path.join(root, "link-to-dir"))
+        os.symlink("missing", os.path.join(root, "dangling"))
+        os.symlink(".", os.path.join(root, "nested", "loop"))
+        os.symlink(outside, os.path.join(root, "to-outside"))
+        os.symlink(os.path.join(outside, "victim.txt"), os.path.join(root, "file-outside"))
+        os.mkfifo(os.path.join(root, "fifo"))
+        return root
+
+    def files_in(self, root):
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            found += [os.path.join(dirpath, f) for f in filenames]
+        return found
+
+    def assert_no_temporaries(self, root):
+        stray = [f for f in self.files_in(root) if ".elvis-" in os.path.basename(f)]
+        self.assertEqual(stray, [])
+
+    def test_tree_content_and_what_is_left_alone(self):
+        root = self.make_tree()
+        unchanged = os.path.join(root, "unchanged.txt")
+        before = os.stat(unchanged)
+        r = run(["--in-place", root])
+        self.assertEqual(r.returncode, 2, r.stderr)  # the FIFO is reported
+        self.assertEqual(self.read(os.path.join(root, "plain.txt")), b"Elvis is here\nand Elvis again\n")
+        self.assertEqual(self.read(os.path.join(root, "nested/deeper/deep.txt")), b"deep Elvis")
+        self.assertEqual(self.read(os.path.join(root, "nested/caf\u00e9 with space.txt")), b"unicode Elvis")
+        self.assertEqual(self.read(os.path.join(root, "binary.dat")), b"elvis\0\x01\x02 elvis")
+        self.assertEqual(self.read(os.path.join(root, ".hidden-dir/h.txt")), b"elvis hidden")
+        self.assertEqual(self.read(os.path.join(root, ".dotfile")), b"elvis dot")
+        self.assertEqual(self.read(os.path.join(self.dir, "outside", "victim.txt")), b"elvis outside")
+        after = os.stat(unchanged)
+        self.assertEqual((before.st_ino, before.st_mtime_ns), (after.st_ino, after.st_mtime_ns))
+        for link in ["link-to-file", "link-to-dir", "dangling", "to-outside", "file-outside", "nested/loop"]:
+            self.assertTrue(os.path.islink(os.path.join(root, link)), link)
+        self.assertIn(b"binary file", r.stderr)
+        self.assertIn(b"fifo: not a regular file", r.stderr)
+        self.assertRegex(r.stderr, rb"elvis: 6 files scanned, 3 changed \(4 replacements\), 2 unchanged; skipped: 1 binary")
+        self.assert_no_temporaries(root)
+
+    def test_shorter_rewrite_leaves_no_space_reserved_past_the_end(self):
+        # The new file's space is reserved at the original's size; a shorter result gives the
+        # rest back instead of keeping it allocated past its end.
+        path = os.path.join(self.dir, "big.txt")
+        with open(path, "wb") as f:
+            f.write(b"elvis presley " * 80000)  # 1.1 MB
+        r = run(["--in-place", "--no-fsync", "-f", "elvis presley ", "-r", "E", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(path), b"E" * 80000)
+        st = os.stat(path)
+        self.assertLessEqual(st.st_blocks * 512, (st.st_size + 4095) // 4096 * 4096 + 4096, (st.st_size, st.st_blocks))
+
+    def test_summary_counts_one_in_the_singular(self):
+        path = os.path.join(self.dir, "one.txt")
+        with open(path, "wb") as f:
+            f.write(b"elvis once\n")
+        r = run(["--in-place", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, rb"^elvis: 1 file scanned, 1 changed \(1 replacement\), 0 unchanged; "
+                                   rb"0 left alone for safety, 0 errors in [0-9.]+ s\n$")
+        r = run(["--in-place", path, os.path.join(self.dir, "missing.txt")])
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, rb"elvis: 1 file scanned, 0 changed \(0 replacements\), 1 unchanged; "
+                                   rb"0 left alone for safety, 1 error in ")
+
+    def test_many_workers_within_a_low_open_file_limit(self):
+        # Each worker keeps a batch of files open; 256 workers under a hard limit of 128 open
+        # files must still rewrite everything (fewer workers), not fail with EMFILE.
+        root = os.path.join(self.dir, "many")
+        os.makedirs(root)
+        for i in range(600):
+            with open(os.path.join(root, "f%03d.txt" % i), "wb") as f:
+                f.write(b"elvis %d\n" % i)
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+        r = run(["--in-place", "--no-fsync", "-j", "256", root], preexec_fn=limit)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"600 files scanned, 600 changed", r.stderr)
+        for i in (0, 299, 599):
+            self.assertEqual(self.read(os.path.join(root, "f%03d.txt" % i)), b"Elvis %d\n" % i)
+        self.assert_no_temporaries(root)
+
+    def test_binary_hidden_and_globs(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "fifo"))
+        r = run(["--in-place", "--binary", "--hidden", "--glob", "!deep.txt", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(os.path.join(root, "binary.dat")), b"Elvis\0\x01\x02 Elvis")
+        self.assertEqual(self.read(os.path.join(root, ".dotfile")), b"Elvis dot")
+        self.assertEqual(self.read(os.path.join(root, "nested/deeper/deep.txt")), b"deep elvis")
+
+    def test_follow_edits_through_links_and_stays_in_the_tree(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "fifo"))
+        r = run(["--in-place", "--follow", root])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"to-outside: symbolic link leads outside the tree", r.stderr)
+        self.assertIn(b"file-outside: symbolic link leads outside the tree", r.stderr)
+        self.assertIn(b"dangling: dangling symbolic link", r.stderr)
+        self.assertIn(b"loop: symbolic link loop", r.stderr)
+        self.assertEqual(self.read(os.path.join(self.dir, "outside", "victim.txt")), b"elvis outside")
+        self.assertTrue(os.path.islink(os.path.join(root, "link-to-file")))
+        # plain.txt is reached directly and through two links: rewritten once.
+        self.assertEqual(self.read(os.path.join(root, "plain.txt")), b"Elvis is here\nand Elvis again\n")
+        self.assert_no_temporaries(root)
+
+    def test_named_symlink_is_edited_through(self):
+        target = self.write("target.txt", b"elvis")
+        link = os.path.join(self.dir, "link.txt")
+        os.symlink("target.txt", link)
+        r = run(["--in-place", link])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(self.read(target), b"Elvis")
+        dangling = os.path.join(self.dir, "dangling")
+        os.symlink("nowhere", dangling)
+        r = run(["--in-place", dangling])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"dangling symbolic link", r.stderr)
+        self.assertTrue(os.path.islink(dangling))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "nowhere")))
+
+    def test_metadata_is_carried_over(self):
+        path = self.write("meta.txt", b"elvis")
+        os.chmod(path, 0o4751)
+        os.setxattr(path, "user.note", b"keep me")
+        if os.geteuid() == 0:
+            os.chown(path, 65534, 65534)
+            os.chmod(path, 0o4751)
+        before = os.stat(path)
+        r = run(["--in-place", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        after = os.stat(path)
+        self.assertNotEqual(before.st_ino, after.st_ino)
+        self.assertEqual(after.st_mode & 0o7777, 0o4751)
+        self.assertEqual((after.st_uid, after.st_gid), (before.st_uid, before.st_gid))
+        self.assertEqual(os.getxattr(path, "user.note"), b"keep me")
+        self.assertEqual(self.read(path), b"Elvis")
+
+    def test_read_only_and_hard_links_need_consent(self):
+        ro = self.write("ro.txt", b"elvis")
+        os.chmod(ro, 0o444)
+        a = self.write("a.txt", b"elvis")
+        b = os.path.join(self.dir, "b.txt")
+        os.link(a, b)
+        r = run(["--in-place", ro, a])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"ro.txt: read-only file; left as it is", r.stderr)
+        self.assertIn(b"a.txt: has 2 hard links", r.stderr)
+        self.assertEqual((self.read(ro), self.read(a)), (b"elvis", b"elvis"))
+        r = run(["--in-place", "--hard-links=skip", a])
+        self.assertEqual((r.returncode, self.read(a)), (0, b"elvis"))
+        r = run(["--in-place", "--force", "--hard-links=split", ro, a])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((self.read(ro), self.read(a), self.read(b)), (b"Elvis", b"Elvis", b"elvis"))
+        self.assertEqual(os.stat(ro).st_mode & 0o777, 0o444)
+        r = run(["--in-place", "--hard-links=maybe", a])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"expected refuse, skip or split", r.stderr)
+
+    def test_unwritable_directory(self):
+        d = os.path.join(self.dir, "locked")
+        os.makedirs(d)
+        path = os.path.join(d, "f.txt")
+        with open(path, "wb") as f:
+            f.write(b"elvis")
+        os.chmod(path, 0o666)
+        os.chmod(d, 0o555)
+        os.chmod(self.dir, 0o755)
+        cmd = [ELVIS, "--in-place", path]
+        cmd = unprivileged(cmd)
+        r = subprocess.run(cmd, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"f.txt: cannot create a temporary file in its directory: Permission denied", r.stderr)
+        self.assertEqual(self.read(path), b"elvis")
+        os.chmod(d, 0o755)
+
+    def test_dry_run_diff_and_backup(self):
+        root = self.make_tree()
+        os.unlink(os.path.join(root, "fifo"))
+        plain = os.path.join(root, "plain.txt")
+        before = os.stat(plain)
+        r = run(["--in-place", "--dry-run", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{plain}\t2\n".encode(), r.stdout)
+        # The list is sorted and its paths escaped as count's are, so the same tree gives the same list.
+        listed = os.path.join(self.dir, "listed")
+        names = [f"f{k:03}" for k in range(200)] + ["tab\there", "new\nline", "back\\slash"]
+        os.mkdir(listed)
+        for name in names:
+            with open(os.path.join(listed, name), "wb") as f:
+                f.write(b"elvis\n")
+        escaped = sorted((os.path.join(listed, n), n.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n"))
+                         for n in names)
+        expected = "".join(f"{listed}/{e}\t1\n" for _, e in escaped).encode()
+        for _ in range(3):
+            r = run(["--in-place", "--dry-run", "-j", "8", listed])
+            self.assertEqual((r.returncode, r.stdout), (0, expected), r.stderr)
+        # So is --diff: one diff per file, in the order of their paths, whichever worker was first.
+        labels = [f"--- a/{listed.lstrip('/')}/{n}\n".encode() for n in sorted(names[:200])]
+        for _ in range(3):
+            r = run(["--in-place", "--diff", "-j", "8", listed])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual([line + b"\n" for line in r.stdout.split(b"\n") if line.startswith(b"--- a/") and
+                              b"/f" in line], labels)
+        # Without diff(1) each change is reported as not shown, and nothing is written.
+        r = run(["--in-place", "--diff", plain], env={"PATH": os.path.join(self.dir, "no-bin")})
+        self.assertEqual((r.returncode, r.stdout), (2, b""))
+        self.assertIn(f"elvis: {plain}: cannot run diff to show the change\n".encode(), r.stderr)
+        r = run(["--in-place", "--diff", plain])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        label = plain.lstrip("/")
+        self.assertIn(f"--- a/{label}\n+++ b/{label}\n".encode(), r.stdout)
+        self.assertIn(b"-elvis is here\n-and elvis again\n+Elvis is here\n+and Elvis again\n", r.stdout)
+        after = os.stat(plain)
+        self.assertEqual((before.st_ino, before.st_mtime_ns), (after.st_ino, after.st_mtime_ns))
+        r = run(["--in-place", "--backup", ".orig", plain])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(plain + ".orig"), b"elvis is here\nand elvis again\n")
+        self.assertEqual(self.read(plain), b"Elvis is here\nand Elvis again\n")
+
+    def test_binary_guard_sees_the_first_8k_whatever_the_buffer_size(self):
+        # A match at the start and a NUL at byte 5000: binary for every --buffer-size, and
+        # --dry-run says so too.
+        path = self.write("late-nul.txt", b"elvis " + b"x" * 4994 + b"\0" + b"elvis\n")
+        before = self.read(path)
+        for size in ["1K", "4K", "256K"]:
+            for dry in ([], ["--dry-run"]):
+                r = run(["--in-place", "--buffer-size", size] + dry + [path])
+                self.assertEqual(r.returncode, 0, (size, dry, r.stderr))
+                self.assertIn(b"binary file", r.stderr, (size, dry))
+                self.assertEqual(r.stdout, b"", (size, dry))
+        self.assertEqual(self.read(path), before)
+
+    def test_a_low_open_file_limit_still_rewrites_everything(self):
+        # ulimit -n 32: one worker with a small batch, every directory walked, every file rewritten.
+        root = os.path.join(self.dir, "limited")
+        for d in range(3):
+            os.makedirs(os.path.join(root, "d%d" % d, "sub"))
+            for i in range(40):
+                with open(os.path.join(root, "d%d" % d, "sub" if i % 2 else "", "f%02d.txt" % i), "wb") as f:
+                    f.write(b"elvis %d\n" % i)
+        for limit in (32, 64):
+            r = run(["--in-place", "--no-fsync", root],
+                    preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+            self.assertEqual(r.returncode, 0, (limit, r.stderr))
+        for d in range(3):
+            for i in range(40):
+                self.assertEqual(self.read(os.path.join(root, "d%d" % d, "sub" if i % 2 else "", "f%02d.txt" % i)),
+                                 b"Elvis %d\n" % i)
+        self.assert_no_temporaries(root)
+
+    def test_backup_never_overwrites_an_existing_file(self):
+        # echo precious > a.orig; elvis --in-place --backup .orig a: a is left alone, a.orig kept.
+        a = self.write("a", b"elvis old\n")
+        self.write("a.orig", b"precious\n")
+        before = os.stat(a)
+        for dry in ([], ["--dry-run"]):
+            r = run(["--in-place", "--backup", ".orig"] + dry + [a])
+            self.assertEqual(r.returncode, 2, dry)
+            self.assertIn(f"elvis: {a}: backup a.orig exists already; left as it is".encode(), r.stderr)
+            self.assertIn(b"1 left alone for safety", r.stderr)
+        self.assertEqual(self.read(a + ".orig"), b"precious\n")
+        self.assertEqual(self.read(a), b"elvis old\n")
+        self.assertEqual(os.stat(a).st_ino, before.st_ino)
+        # In a tree: the file with a backup in the way is left alone, the others are backed up,
+        # and backups met while walking are neither rewritten nor backed up in turn.
+        root = os.path.join(self.dir, "t")
+        os.makedirs(root)
+        with open(os.path.join(root, "x.txt"), "wb") as f:
+            f.write(b"elvis x\n")
+        with open(os.path.join(root, "y.txt"), "wb") as f:
+            f.write(b"elvis y\n")
+        with open(os.path.join(root, "y.txt.orig"), "wb") as f:
+            f.write(b"elvis precious\n")
+        r = run(["--in-place", "--backup", ".orig", root])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"y.txt: backup y.txt.orig exists already", r.stderr)
+        self.assertEqual(self.read(os.path.join(root, "x.txt")), b"Elvis x\n")
+        self.assertEqual(self.read(os.path.join(root, "x.txt.orig")), b"elvis x\n")
+        self.assertEqual(self.read(os.path.join(root, "y.txt")), b"elvis y\n")
+        self.assertEqual(self.read(os.path.join(root, "y.txt.orig")), b"elvis precious\n")
+        self.assertEqual(sorted(os.listdir(root)), ["x.txt", "x.txt.orig", "y.txt", "y.txt.orig"])
+        self.assertIn(b"2 files scanned", r.stderr)
+
+    def test_shards_split_the_files_with_no_overlap(self):
+        root = os.path.join(self.dir, "shards")
+        os.makedirs(root)
+        for i in range(40):
+            with open(os.path.join(root, f"f{i}.txt"), "wb") as f:
+                f.write(b"elvis")
+        everything = run(["--in-place", "--dry-run", root]).stdout.splitlines()
+        self.assertEqual(len(everything), 40)
+        seen = []
+        for i in range(1, 4):
+            r = run(["--in-place", "--dry-run", "--shard", f"{i}/3", root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            seen += r.stdout.splitlines()
+        self.assertEqual(sorted(seen), sorted(everything))
+        self.assertEqual(len(set(seen)), 40)
+        r = run(["--in-place", "--shard", "4/3", root])
+        self.assertEqual(r.returncode, 2)
+
+    def test_help_subcommands(self):
+        self.assertIn(b"elvis --in-place [OPTIONS] PATH...", run(["help"]).stdout)
+        self.assertIn(b"Usage: elvis merge", run(["help", "merge"]).stdout)
+        r = run(["help", "bogus"])
+        self.assertEqual(r.returncode, 2)
+
+    def test_usage_errors(self):
+        for args, message in [(["--in-place"], b"needs at least one PATH"), (["--in-place", "-"], b"standard input"),
+                              (["--dry-run", "x"], b"--dry-run only applies with --in-place"),
+                              (["--in-place", "--dry-run", "--diff", "x"], b"cannot be combined"),
+                              (["--in-place", "-j", "0", "x"], b"at least 1"),
+                              (["--in-place", "--stats", "x"], b"not to --in-place"),
+                              (["--in-place", "--trace", "t.json", "x"], b"not to --in-place")]:
+            r = run(args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(message, r.stderr, args)
+
+    def test_disk_full_leaves_originals_intact(self):
+        with self.small_tmpfs("256k", required=False) as mnt:
+            path = os.path.join(mnt, "big.txt")
+            original = b"elvis " * 30000  # 180 KB; the longer rewrite cannot fit beside it
+            with open(path, "wb") as f:
+                f.write(original)
+            env = None if os.path.ismount(mnt) else {"ELVIS_TEST_WRITE_ERROR": "ENOSPC"}
+            r = run(["--in-place", "-f", "elvis", "-r", "The King", path], env=env)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(b"No space left on device", r.stderr)
+            self.assertEqual(self.read(path), original)
+            self.assertEqual(os.listdir(mnt), ["big.txt"])
+
+    def make_batch(self, n=150, size=100_000):
+        root = os.path.join(self.dir, "batch")
+        os.makedirs(root)
+        original = (b"line with elvis and more text\n" * (size // 30))
+        for i in range(n):
+            with open(os.path.join(root, f"f{i:04}.txt"), "wb") as f:
+                f.write(original)
+        return root, original, original.replace(b"elvis", b"The King")
+
+    def assert_each_file_whole(self, root, original, rewritten):
+        for path in self.files_in(root):
+            if ".elvis-" in path:
+                continue
+            self.assertIn(self.read(path), (original, rewritten), path)
+
+    def test_sigkill_at_random_moments(self):
+        rng = random.Random(8)
+        for attempt in range(5):
+            root, original, rewritten = self.make_batch()
+            p = subprocess.Popen([ELVIS, "--in-place", "-f", "elvis", "-r", "The King", root],
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, 0.3))
+            p.kill()
+            p.wait()
+            self.assert_each_file_whole(root, original, rewritten)
+            subprocess.run(["rm", "-rf", root])
+
+    def test_sigint_and_sigterm_remove_temporaries(self):
+        for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
+            root, original, rewritten = self.make_batch(n=400)
+            p = subprocess.Popen([ELVIS, "--in-place", "-j", "2", "-f", "elvis", "-r", "The King", root],
+                                 stderr=subprocess.PIPE)
+            time.sleep(0.15)
+            p.send_signal(sig)
+            _, err = p.communicate(timeout=60)
+            if p.returncode == 0:
+                continue  # finished before the signal: nothing to check
+            self.assertEqual(p.returncode, status, err)
+            self.assert_no_temporaries(root)
+            self.assert_each_file_whole(root, original, rewritten)
+            subprocess.run(["rm", "-rf", root])
+class TreeContainment(Base):
+    """Nothing outside the named tree is read or rewritten, whatever is swapped while elvis runs
+    (issue: "Escapes through symlink races")."""
+
+    RENAME_EXCHANGE = 2
+
+    def exchange(self, a, b):
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.renameat2(-100, a.encode(), -100, b.encode(), self.RENAME_EXCHANGE) != 0:
+            raise OSError(ctypes.get_errno(), "renameat2", a)
+
+    def outside_bytes(self, outside):
+        return {os.path.join(d, f): self.read(os.path.join(d, f)) for d, _, files in os.walk(outside) for f in files}
+
+    def test_swaps_while_walking_never_reach_outside(self):
+        # A link re-pointed outside after the walk listed it, and a real directory exchanged for a
+        # link to an outside directory (RENAME_EXCHANGE), at random moments of 500 runs of
+        # --in-place --follow and count --follow: no byte outside changes, nothing outside is counted.
+        outside = os.path.join(self.dir, "outside")
+        os.makedirs(os.path.join(outside, "dir"))
+        with open(os.path.join(outside, "victim.txt"), "wb") as f:
+            f.write(b"elvis victim outside\n")
+        for i in range(50):
+            with open(os.path.join(outside, "dir", "o%02d.txt" % i), "wb") as f:
+                f.write(b"elvis victim %d\n" % i)
+        root = os.path.join(self.dir, "tree")
+        big = os.path.join(root, "big")
+        os.makedirs(os.path.join(root, "real"))
+        os.makedirs(big)
+        for i in range(300):
+            with open(os.path.join(big, "f%03d.txt" % i), "wb") as f:
+                f.write(b"elvis %d\n" % i)
+        with open(os.path.join(root, "real", "inside.txt"), "wb") as f:
+            f.write(b"elvis inside\n")
+        with open(os.path.join(root, "target.txt"), "wb") as f:
+            f.write(b"elvis target\n")
+        link = os.path.join(big, "link")
+        os.symlink(os.path.join(root, "target.txt"), link)
+        os.symlink(os.path.join(outside, "dir"), os.path.join(root, "swapped"))
+        before = self.outside_bytes(outside)
+
+        stop = [False]
+
+        def swapper():
+            rng = random.Random(7)
+            targets = [os.path.join(root, "target.txt"), os.path.join(outside, "victim.txt")]
+            while not stop[0]:
+                new = link + ".new"
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(new)
+                os.symlink(targets[rng.randrange(2)], new)
+                os.rename(new, link)  # ln -sfn ... && mv -T
+                self.exchange(os.path.join(root, "real"), os.path.join(root, "swapped"))
+                time.sleep(rng.random() * 0.002)
+
+        import threading
+        thread = threading.Thread(target=swapper)
+        thread.start()
+        try:
+            for i in range(500):
+                if i % 2:
+                    r = run(["--in-place", "--follow", "--no-fsync", "-j1", root])
+                else:
+                    r = run(["count", "--follow", "-t", "victim", root])
+                    self.assertRegex(r.stdout, rb"^victim\t0\n$", (i, r.stderr))
+                self.assertNotIn(b"No such file", r.stderr, i)
+                self.assertEqual(self.outside_bytes(outside), before, (i, r.stderr))
+        finally:
+            stop[0] = True
+            thread.join()
+        self.assertEqual(self.outside_bytes(outside), before)
+        self.assertEqual(self.read(os.path.join(root, "target.txt")), b"Elvis target\n")
+
+    def test_a_directory_exchanged_for_a_link_to_outside_is_refused_by_count_and_in_place(self):
+        # The directory d becomes a link to outside (and l the real directory): neither count nor
+        # --in-place, with or without --follow, reads or writes outside; l is walked as it now is.
+        outside = os.path.join(self.dir, "outside")
+        os.makedirs(outside)
+        with open(os.path.join(outside, "o.txt"), "wb") as f:
+            f.write(b"elvis outside\n")
+        root = os.path.join(self.dir, "tree")
+        os.makedirs(os.path.join(root, "d"))
+        with open(os.path.join(root, "d", "in.txt"), "wb") as f:
+            f.write(b"elvis inside\n")
+        os.symlink(outside, os.path.join(root, "l"))
+        self.exchange(os.path.join(root, "d"), os.path.join(root, "l"))  # d is the link now
+        for args in (["--in-place", "--follow"], ["--in-place"]):
+            r = run(args + [root])
+            self.assertEqual(self.read(os.path.join(outside, "o.txt")), b"elvis outside\n", args)
+        self.assertEqual(self.read(os.path.join(root, "l", "in.txt")), b"Elvis inside\n")
+        r = run(["count", "--follow", "-t", "outside", root])
+        self.assertEqual(r.stdout, b"outside\t0\n")
+        self.assertIn(b"d: symbolic link leads outside the tree", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Scale-out: count --shard, merge, and GNU parallel driving them."""
+from support import *  # noqa: F401,F403 (the binaries, run(), Base, the reference)
+
+
+def fnv1a64(data):
+    """The shard hash, as docs/scale-out.md documents it."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+class ScaleOut(Base):
+    """count --shard, merge, and -z/--decompress: the scale-out issue's promises."""
+    TERMS = ["-t", "elvis", "-t", "president", "-t", "king"]
+
+    def make_corpus(self, n=50):
+        """n files in nested directories (one name with a space), some with no match at all."""
+        rng = random.Random(1956)
+        root = os.path.join(self.dir, "corpus")
+        words = [b"elvis", b"president", b"king", b"the", b"elvielvis", b"kingking", b"\n", b"Elvis", b"a"]
+        paths = []
+        for i in range(n):
+            sub = os.path.join(root, f"d{i % 4}", f"e{i % 3}")
+            os.makedirs(sub, exist_ok=True)
+            path = os.path.join(sub, f"f {i}.txt" if i == 7 else f"f{i}.txt")
+            with open(path, "wb") as f:
+                f.write(b"none" if i % 10 == 3 else b" ".join(rng.choice(words) for _ in range(rng.randrange(1, 400))))
+            paths.append(path)
+        return root, paths
+
+    def count(self, args, data=b""):
+        return run(["count"] + args, data)
+
+    def merge(self, args, data=b""):
+        return run(["merge"] + args, data)
+
+    def test_shards_1_to_5_merged_equal_one_count(self):
+        root, paths = self.make_corpus()
+        for extra in [[], ["--per-file"], ["--doc-freq"], ["-j", "1", "-w"]]:
+            whole = self.count(self.TERMS + extra + [root])
+            self.assertEqual(whole.returncode, 0, whole.stderr)
+            for n in range(1, 6):
+                outputs = []
+                for i in range(1, n + 1):
+                    r = self.count(self.TERMS + extra + ["--shard", f"{i}/{n}", root])
+                    self.assertIn(r.returncode, (0, 1), r.stderr)
+                    self.assertEqual(r.stderr, b"")
+                    outputs.append(self.write(f"shard-{n}-{i}.tsv", r.stdout))
+                m = self.merge(outputs)
+                self.assertEqual(m.returncode, 0, m.stderr)
+                self.assertEqual(m.stdout, whole.stdout, (extra, n))
+                # All outputs in one stream, in another order: the same.
+                joined = b"".join(self.read(o) for o in reversed(outputs))
+                self.assertEqual(self.merge([], joined).stdout, whole.stdout, (extra, n))
+                self.assertEqual(self.merge(["-"], joined).stdout, whole.stdout, (extra, n))
+
+    def test_shards_are_disjoint_complete_and_follow_the_documented_hash(self):
+        import json
+        root, paths = self.make_corpus()
+        lst = self.write("list", b"".join(p.encode() + b"\n" for p in paths))
+        for n in range(1, 6):
+            seen = []
+            searched = 0
+            for i in range(1, n + 1):
+                for source in (["--files-from", lst], [root]):
+                    r = self.count(["-t", "e", "--per-file", "--format", "json", "--shard", f"{i}/{n}"] + source)
+                    doc = json.loads(r.stdout)
+                    files = [f["path"] for f in doc["files"]]
+                    self.assertEqual(files, [p for p in sorted(paths) if fnv1a64(p.encode()) % n == i - 1], (n, i))
+                    if source[0] == root:
+                        seen += files
+                        searched += doc["files_searched"]
+            self.assertEqual(sorted(seen), sorted(paths))
+            self.assertEqual(searched, len(paths))
+
+    def test_xargs_and_gnu_parallel_drive_count_and_merge(self):
+        root, paths = self.make_corpus()
+        whole = self.count(self.TERMS + ["--per-file", root])
+        e, terms, r = shlex.quote(ELVIS), " ".join(self.TERMS), shlex.quote(root)
+        # Only the merged output is checked: xargs exits 123 when a batch has no match (count exits 1).
+        commands = [f"find {r} -type f -print0 | xargs -0 -P 2 -n 7 {e} count {terms} --per-file -j 1 | {e} merge"]
+        if shutil.which("parallel"):
+            commands.append(f"find {r} -type f | parallel --will-cite -S : -j 2 -X -n 9 "
+                            f"{e} count {terms} --per-file -j 1 | {e} merge")
+            # The recipes of docs/scale-out.md, on the local host: a shard per job slot over a
+            # shared file list; a file per job (--transferfile is a no-op locally); each job's
+            # output in a file, merged at the end.
+            lst = self.write("files.txt", b"".join(os.path.relpath(p, self.dir).encode() + b"\n" for p in paths))
+            wd = shlex.quote(self.dir)
+            commands.append(f"seq 1 3 | parallel --will-cite -S 2/: --workdir {wd} "
+                            f"'{e} count --files-from {shlex.quote(lst)} --shard {{}}/3 {terms} --per-file; test $? -le 1' "
+                            f"| {e} merge | sed 's|^corpus/|{self.dir}/corpus/|'")
+            commands.append(f"find {r} -type f | parallel --will-cite -S 2/: --transferfile {{}} --cleanup "
+                            f"'{e} count -j1 {terms} --per-file {{}}; test $? -le 1' | {e} merge")
+            out = shlex.quote(os.path.join(self.dir, "parts"))
+            commands.append(f"mkdir -p {out} && seq 1 4 | parallel --will-cite -S : -j 2 --joblog {out}/jobs.log "
+                            f"'{e} count {terms} --per-file --shard {{}}/4 {r} > {out}/{{}}.tsv; test $? -le 1' "
+                            f"&& {e} merge {out}/*.tsv")
+        else:
+            print("(GNU parallel not installed: only xargs -P tested)", file=sys.stderr)
+        for command in commands:
+            p = subprocess.run(["bash", "-c", command], capture_output=True, timeout=300,
+                               env={k: v for k, v in os.environ.items() if k != "ELVIS_IO"})
+            self.assertEqual(p.stdout, whole.stdout, (command, p.stderr))
+            self.assertNotIn(b"elvis:", p.stderr, command)
+
+    def corpus_bytes(self):
+        rng = random.Random(77)
+        return b"".join(rng.choice([b"elvis ", b"the king ", b"elvi", b"s\n", b"president "]) for _ in range(60000))
+
+    def test_gzip_round_trip_count_and_filter(self):
+        import gzip
+        data = self.corpus_bytes()
+        plain = self.write("plain.txt", data)
+        gz = self.write("data.txt.gz", gzip.compress(data))
+        sniffed = self.write("gzip-without-suffix", gzip.compress(data, 1))
+        expected_count = self.count(self.TERMS + [plain]).stdout
+        expected_filter = run([plain]).stdout
+        self.assertEqual(expected_filter, data.replace(b"elvis", b"Elvis"))
+        for backend in self.backends():
+            for size in ["7", "256K"]:
+                io = [f"--io={backend}", f"--buffer-size={size}"]
+                for path in (gz, sniffed):
+                    self.assertEqual(self.count(io + ["-z"] + self.TERMS + [path]).stdout, expected_count)
+                    self.assertEqual(self.count(io + ["--decompress", "-j", "2", "--split-threshold", "1K"] + self.TERMS + [path]).stdout,
+                                     expected_count)
+                    self.assertEqual(run(io + ["-z", path]).stdout, expected_filter)
+                self.assertEqual(self.count(io + ["-z"] + self.TERMS, gzip.compress(data)).stdout, expected_count)
+                self.assertEqual(run(io + ["-z"], gzip.compress(data)).stdout, expected_filter)
+                self.assertEqual(run(io + ["--decompress", "-", plain], gzip.compress(data)).stdout, expected_filter * 2)
+                # Plain input is read as it is with -z.
+                self.assertEqual(self.count(io + ["-z"] + self.TERMS + [plain]).stdout, expected_count)
+                self.assertEqual(run(io + ["-z", plain]).stdout, expected_filter)
+        # Without -z, compressed bytes are counted as they are.
+        self.assertEqual(self.count([gz]).stdout, b"elvis\t0\n")
+
+    def test_gzip_tree_matches_the_plain_tree(self):
+        import gzip
+        root, paths = self.make_corpus(20)
+        plain = self.count(self.TERMS + [root]).stdout
+        for i, path in enumerate(paths):
+            with open(path, "rb") as f:
+                data = f.read()
+            os.unlink(path)
+            with open(path + ".gz" if i % 2 else path, "wb") as f:  # half with the suffix, half sniffed
+                f.write(gzip.compress(data))
+        for backend in self.backends():
+            r = self.count([f"--io={backend}", "-z"] + self.TERMS + [root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, plain)
+
+    def test_multi_member_gzip_is_one_stream(self):
+        import gzip
+        # "elv" ends one member and "is" begins the next: one stream, so one match.
+        parts = [b"elvis and elv", b"is then ", b"", b"elvis"]
+        path = self.write("multi.gz", b"".join(gzip.compress(p) for p in parts))
+        self.assertEqual(self.count(["-z", path]).stdout, b"elvis\t3\n")
+        self.assertEqual(run(["-z", path]).stdout, b"Elvis and Elvis then Elvis")
+        self.assertEqual(run(["-z", "--buffer-size", "1", path]).stdout, b"Elvis and Elvis then Elvis")
+        # What gzip itself makes from concatenated files, read by Python's decompressor too.
+        self.assertEqual(gzip.decompress(self.read(path)), b"".join(parts))
+
+    def test_corrupt_and_truncated_gzip_name_the_file(self):
+        import gzip
+        data = self.corpus_bytes()
+        packed = gzip.compress(data)
+        corrupt = bytearray(packed)
+        for at in range(len(packed) // 2, len(packed) // 2 + 8):
+            corrupt[at] ^= 0x55
+        cases = [("corrupt.gz", bytes(corrupt), b"invalid gzip data"),
+                 ("truncated.gz", packed[: len(packed) // 2], b"truncated gzip data"),
+                 ("not-gzip.gz", b"elvis in plain text", b"invalid gzip data: incorrect header check"),
+                 ("sniffed-truncated", packed[:100], b"truncated gzip data"),
+                 ("bad-crc.gz", packed[:-8] + bytes([packed[-8] ^ 1]) + packed[-7:], b"invalid gzip data: incorrect data check")]
+        good = self.write("good.txt.gz", gzip.compress(b"elvis"))
+        for name, content, message in cases:
+            path = self.write(name, content)
+            for backend in self.backends():
+                r = self.count([f"--io={backend}", "-z", path, good])
+                self.assertEqual(r.returncode, 2, name)
+                self.assertIn(b"elvis: " + path.encode() + b": " + message, r.stderr, name)
+                self.assertEqual(r.stderr.count(b"\n"), 1, r.stderr)
+                r = run([f"--io={backend}", "-z", path, good])
+                self.assertEqual(r.returncode, 2, name)
+                self.assertIn(b"elvis: " + path.encode() + b": " + message, r.stderr, name)
+                self.assertTrue(r.stdout.endswith(b"Elvis"), name)  # the next file is still processed
+            # In a walked tree too.
+            r = self.count(["-z", self.dir])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(b": " + message, r.stderr)
+            os.unlink(path)
+        r = run(["-z"], packed[:50])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"elvis: (standard input): truncated gzip data", r.stderr)
+        r = self.count(["-z"], packed[:50])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"elvis: (standard input): truncated gzip data", r.stderr)
+
+    def test_merge_rejects_malformed_input_with_file_and_line(self):
+        good = self.write("good.tsv", b"elvis\t3\nking\t1\n")
+        for content, message in [(b"elvis\t3\nking\tmany\n", b"bad.tsv:2: COUNT 'many' is not a non-negative decimal integer"),
+                                 (b"elvis\t-1\n", b"bad.tsv:1: COUNT '-1' is not a non-negative decimal integer"),
+                                 (b"elvis 3\n", b"bad.tsv:1: no tab"),
+                                 (b"elvis\t3\n\n", b"bad.tsv:2: empty line"),
+                                 (b"a\tb\tc\td\n", b"bad.tsv:1: too many fields"),
+                                 (b"elvis\t18446744073709551615\n", b"bad.tsv:1: the total COUNT of 'elvis' overflows 64 bits"),
+                                 (b"elvis\t1\t1\n", b"bad.tsv:1: TERM<TAB>COUNT<TAB>DOCS line, but the totals line at "),
+                                 (b"elvis\t1\nelvis\t2\t1\n", b"bad.tsv:2: PATH<TAB>TERM<TAB>COUNT line for the term '2'")]:
+            bad = self.write("bad.tsv", content)
+            r = self.merge([good, bad])
+            self.assertEqual(r.returncode, 2, content)
+            self.assertEqual(r.stdout, b"", content)
+            self.assertTrue(r.stderr.startswith(b"elvis: " + os.path.join(self.dir, "").encode() + message), (content, r.stderr))
+        r = self.merge([good, "-"], b"elvis\t1\nelvis\tx\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"elvis: (standard input):2: COUNT 'x'", r.stderr)
+        r = self.merge([good, os.path.join(self.dir, "missing")])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"missing: No such file or directory", r.stderr)
+        r = self.merge([self.dir])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"Is a directory", r.stderr)
+
+    def test_merge_sums_doc_freq_and_per_file(self):
+        a = self.write("a.tsv", b"elvis\t3\t2\nking\t0\t0\n")
+        b = self.write("b.tsv", b"elvis\t1\t1\nking\t5\t1\n")
+        self.assertEqual(self.merge([a, b]).stdout, b"elvis\t4\t3\nking\t5\t1\n")
+        c = self.write("c.tsv", b"z\telvis\t1\nelvis\t1\n")
+        d = self.write("d.tsv", b"a\telvis\t2\nz\telvis\t4\nelvis\t6\n")
+        self.assertEqual(self.merge([c, d]).stdout, b"a\telvis\t2\nz\telvis\t5\nelvis\t7\n")
+        self.assertEqual(self.merge([]).stdout, b"")  # empty standard input
+
+    def test_usage(self):
+        self.assertIn(b"Usage: elvis merge", self.merge(["--help"]).stdout)
+        r = self.merge(["--bogus"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"unrecognised option '--bogus'", r.stderr)
+        self.assertIn(b"--shard I/N", self.count(["--help"]).stdout)
+        self.assertIn(b"--decompress", run(["--help"]).stdout)
+        for shard, message in [("0/3", b"numbered from 1"), ("4/3", b"between 1 and N"), ("1/0", b"at least 1"),
+                               ("x", b"expected I/N"), ("1/3/", b"expected I/N")]:
+            r = self.count(["--shard", shard, self.dir])
+            self.assertEqual(r.returncode, 2, shard)
+            self.assertIn(b"invalid shard '" + shard.encode() + b"'", r.stderr)
+            self.assertIn(message, r.stderr, shard)
+        r = self.count(["--per-file", "--doc-freq", self.dir])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"cannot be combined in tsv output", r.stderr)
+        self.assertEqual(self.count(["--per-file", "--doc-freq", "--format", "json", self.dir]).returncode, 1)
+        r = run(["-z", "--in-place", self.dir])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--decompress cannot be combined with --in-place", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
