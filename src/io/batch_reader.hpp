@@ -1,10 +1,11 @@
-// SmallFileBatch: opens, reads and closes many small files with one io_uring submission.
+// SmallFileBatch: opens many small files and reads their first chunk, two io_uring submissions a
+// batch (all OPENATs, then all READs).
 //
-// For each file: OPENAT into a registered (direct) descriptor slot, linked to a READ of the first
-// chunk from that slot, hard-linked to a CLOSE of the slot. The hard link matters: a short read
-// (the usual case for a small file) would cancel a plain link chain and leak the slot. Slots are
-// explicit indexes (liburing 2.3 mis-encodes IORING_FILE_INDEX_ALLOC, liburing issue 840).
-// A file larger than one chunk is reported as incomplete; the caller reads the rest another way.
+// Each file keeps the one descriptor it was opened with: a file larger than one chunk is read to
+// its end through that descriptor, never opened again by name, so a rename between the two reads
+// cannot splice two files into one count (DESIGN.md, "One descriptor per file"). That is why the
+// opens are not direct descriptors linked to their reads: liburing 2.3 cannot turn a direct
+// descriptor into a normal one.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "elvis/byte_source.hpp"
+#include "io/fd.hpp"
 #include "io/uring.hpp"
 
 namespace elvis {
@@ -20,7 +22,7 @@ class SmallFileBatch {
 public:
     static constexpr unsigned max_files = 32;
     // Submission entries one batch needs.
-    static constexpr unsigned ring_entries = 3 * max_files;
+    static constexpr unsigned ring_entries = max_files;
 
     struct File {
         int dir_fd = -1;           // openat(2) directory
@@ -30,17 +32,19 @@ public:
         int error = 0;             // errno from open or read, 0 on success
         std::span<char> data;      // the first chunk (valid until the next read())
         bool complete = false;     // data is the whole file
+        detail::Fd file;           // the open file (when error is 0), to read the rest from
     };
 
-    // Returns nullptr when the ring cannot register descriptor slots (old kernel).
-    static std::unique_ptr<SmallFileBatch> create(Uring& ring, std::size_t chunk_size);
-    ~SmallFileBatch();
+    SmallFileBatch(Uring& ring, std::size_t chunk_size);
 
     // Reads up to max_files files; results[i] belongs to files[i]. Throws IoError if the ring fails.
     void read(std::span<const File> files, std::span<Result> results);
 
 private:
-    SmallFileBatch(Uring& ring, std::size_t chunk_size);
+    // Submits what is queued and calls on_completion(index, res) for each of `expected` completions.
+    template <typename OnCompletion>
+    void complete(unsigned expected, OnCompletion on_completion);
+
     Uring& ring_;
     std::size_t chunk_size_;
     std::unique_ptr<char, void (*)(void*)> memory_;

@@ -85,7 +85,7 @@ public:
           before_(shared.terms.rules().size(), 0) {
         shared_.note_backend(io_);
         if (io_.ring) {
-            batch_ = SmallFileBatch::create(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
+            batch_ = std::make_unique<SmallFileBatch>(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
             pending_.reserve(SmallFileBatch::max_files);
         }
         if (shared.settings.decompress) gzip_ = std::make_unique<GzipSource>(*io_.source, shared.settings.buffer_size);
@@ -116,6 +116,7 @@ public:
             shared_.fail(path, describe_open_error(entry, errno));
             return;
         }
+        const detail::Fd file(fd, !entry.is_stdin);
         // Entries met while walking were listed as regular files (and opened O_NONBLOCK in case
         // one was swapped for a FIFO since), so only named paths need a look.
         bool regular = !entry.named;
@@ -124,18 +125,12 @@ public:
             const int error = sys::calls().fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
             if (error) {
                 shared_.fail(path, std::strerror(error));
-                if (!entry.is_stdin) ::close(fd);
                 return;
             }
             regular = S_ISREG(st.st_mode) && !entry.is_stdin;
         }
         begin_file();
-        ByteSource& source = gzip_ ? *gzip_ : *io_.source;
-        if (gzip_) gzip_->set_mode(gzip_mode_for(entry.path));
-        if (regular) source.open_range(fd, 0, UINT64_MAX);
-        else source.open(fd);
-        feed_source(source, path);
-        if (!entry.is_stdin) ::close(fd);
+        count_open_file(fd, regular, path);
         end_file(path);
     }
 
@@ -156,24 +151,18 @@ private:
                 shared_.fail(entry.path, std::strerror(r.error));
                 continue;
             }
-            if (gzip_ && may_be_gzip(r)) {  // read it again, through the decompressor
-                count_file(entry);
-                continue;
-            }
             begin_file();
-            {
-                TraceSpan span(trace_, TraceKind::scan);
-                counter_.feed({r.data.data(), r.data.size()});
-            }
-            bytes_ += r.data.size();
-            if (!r.complete) {  // larger than one chunk: read the rest directly
-                const int fd = entry.open();
-                if (fd < 0) {
-                    shared_.fail(entry.path, std::strerror(errno));
-                } else {
-                    io_.source->open_range(fd, r.data.size(), UINT64_MAX);
+            if (gzip_ && may_be_gzip(r)) {  // read it again from the start, through the decompressor
+                count_open_file(r.file.get(), true, entry.path);
+            } else {
+                {
+                    TraceSpan span(trace_, TraceKind::scan);
+                    counter_.feed({r.data.data(), r.data.size()});
+                }
+                bytes_ += r.data.size();
+                if (!r.complete) {  // larger than one chunk: the rest through the same descriptor
+                    io_.source->open_range(r.file.get(), r.data.size(), UINT64_MAX);
                     feed_source(*io_.source, entry.path);
-                    ::close(fd);
                 }
             }
             end_file(entry.path);
@@ -185,6 +174,15 @@ private:
     static bool may_be_gzip(const SmallFileBatch::Result& r) {
         if (r.data.empty() || static_cast<unsigned char>(r.data[0]) != 0x1f) return false;
         return r.data.size() >= 2 ? static_cast<unsigned char>(r.data[1]) == 0x8b : !r.complete;
+    }
+
+    // Reads `fd` (not owned) to its end through the decompressor when there is one.
+    void count_open_file(int fd, bool regular, const std::string& path) {
+        ByteSource& source = gzip_ ? *gzip_ : *io_.source;
+        if (gzip_) gzip_->set_mode(gzip_mode_for(path));
+        if (regular) source.open_range(fd, 0, UINT64_MAX);
+        else source.open(fd);
+        feed_source(source, path);
     }
 
     void begin_file() { std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin()); }

@@ -5,6 +5,7 @@ Each test/cli/test_*.py is run as
     python3 test/cli/test_NAME.py PATH_TO_ELVIS PATH_TO_ELVIS_WITH_TEST_HOOKS [unittest arguments]
 (meson test does); importing this module takes the two paths off sys.argv.
 """
+import collections
 import contextlib
 import os
 import random
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 

@@ -251,6 +251,41 @@ class Count(Base):
             r = self.count(["-j", j, "--split-threshold", "1K", "-t", "aa", "-t", "elvis", path])
             self.assertEqual(r.stdout, expected, j)
 
+    def test_file_replaced_by_rename_while_counted_is_one_file_or_the_other(self):
+        # Editors and --in-place replace a file by rename. Whatever the moment, the count is that
+        # of the old file or of the new one, never parts of both (the small-file batch once read
+        # the first chunk through one open and the rest through another).
+        if "uring" not in self.backends():
+            self.skipTest("io_uring refused here")
+        versions = {200000: b"elvis " * 200000, 10923: (b"x" * 100 + b"elvis") * 10923}
+        masters = [self.write(f"master{n}", data) for n, data in versions.items()]
+        tree = os.path.join(self.dir, "tree")
+        os.mkdir(tree)
+        target = os.path.join(tree, "swapped.txt")
+        os.link(masters[0], target)
+        stop = threading.Event()
+
+        def swap():
+            i = 0
+            while not stop.is_set():
+                i += 1
+                staged = os.path.join(tree, ".staged")
+                os.link(masters[i % 2], staged)
+                os.rename(staged, target)
+        swapper = threading.Thread(target=swap)
+        swapper.start()
+        try:
+            seen = collections.Counter()
+            for _ in range(300):
+                r = self.count(["-j", "1", "--io=uring", "-t", "elvis", tree])
+                self.assertIn(r.returncode, (0, 1), r.stderr)
+                seen[r.stdout] += 1
+        finally:
+            stop.set()
+            swapper.join()
+        allowed = {f"elvis\t{n}\n".encode() for n in versions}
+        self.assertLessEqual(set(seen), allowed, seen)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
