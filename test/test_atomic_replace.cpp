@@ -11,6 +11,7 @@
 
 #include "elvis/errors.hpp"
 #include "io/atomic_replace.hpp"
+#include "io/syscalls.hpp"
 
 using namespace elvis;
 namespace fs = std::filesystem;
@@ -142,4 +143,96 @@ TEST_CASE("a same-size write whose writer sets the mtime back still refuses the 
     CHECK(dir.read("f") == "OLD");
     CHECK(dir.entries() == 1);
     ::close(original);
+}
+
+namespace {
+
+// The name a crash between naming the new file and renaming it leaves: renameat fails once, after
+// the temporary's name is caught (and kept through a second link, put back once it is discarded).
+std::string caught_temporary;
+int catch_temporary(int dir_fd, const char* old_path, int, const char*) {
+    caught_temporary = old_path;
+    if (::linkat(dir_fd, old_path, dir_fd, "caught", 0) != 0) return -1;
+    errno = EIO;
+    return -1;
+}
+
+std::string crash_before_rename(Dir& dir, const char* name) {
+    const int original = ::openat(dir.fd, name, O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    {
+        const sys::ScopedCalls crash([] {
+            sys::Calls calls;
+            calls.renameat = catch_temporary;
+            return calls;
+        }());
+        AtomicReplacement replacement(dir.fd, name, st, {});
+        put(replacement.fd(), "new");
+        CHECK_THROWS_AS(replacement.commit(original), IoError);
+    }
+    ::close(original);
+    REQUIRE(::renameat(dir.fd, "caught", dir.fd, caught_temporary.c_str()) == 0);
+    return caught_temporary;
+}
+
+struct timespec now() {
+    struct timespec t;
+    ::clock_gettime(CLOCK_REALTIME, &t);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("a temporary left by a crash is proven and removed by a later run") {
+    Dir dir;
+    dir.write("f", "old");
+    const std::string temp = crash_before_rename(dir, "f");
+    CHECK(temp.rfind(".f.elvis-", 0) == 0);
+    CHECK(is_temporary_name(temp));
+    CHECK(dir.entries() == 2);
+    const struct timespec before = {0, 0};
+    CHECK_FALSE(remove_stale_temporary(dir.fd, temp, before));  // newer than the process: maybe in flight
+    ::usleep(10000);
+    CHECK(remove_stale_temporary(dir.fd, temp, now()));
+    CHECK(dir.entries() == 1);
+    CHECK(dir.read("f") == "old");
+}
+
+TEST_CASE("only what elvis provably made is taken for a stale temporary") {
+    Dir dir;
+    dir.write("f", "old");
+    const std::string temp = crash_before_rename(dir, "f");
+    ::usleep(10000);
+    SUBCASE("other check digits") {
+        std::string other = temp;
+        other.back() = other.back() == '0' ? '1' : '0';
+        REQUIRE(::renameat(dir.fd, temp.c_str(), dir.fd, other.c_str()) == 0);
+        CHECK(is_temporary_name(other));
+        CHECK_FALSE(remove_stale_temporary(dir.fd, other, now()));
+    }
+    SUBCASE("a second hard link") {
+        REQUIRE(::linkat(dir.fd, temp.c_str(), dir.fd, "kept", 0) == 0);
+        CHECK_FALSE(remove_stale_temporary(dir.fd, temp, now()));
+    }
+    SUBCASE("the original gone since") {
+        REQUIRE(::renameat(dir.fd, "f", dir.fd, "g") == 0);
+        CHECK_FALSE(remove_stale_temporary(dir.fd, temp, now()));
+        REQUIRE(::renameat(dir.fd, "g", dir.fd, "f") == 0);
+    }
+    SUBCASE("a symbolic link of that name") {
+        REQUIRE(::unlinkat(dir.fd, temp.c_str(), 0) == 0);
+        REQUIRE(::symlinkat("f", dir.fd, temp.c_str()) == 0);
+        CHECK_FALSE(remove_stale_temporary(dir.fd, temp, now()));
+    }
+    CHECK(dir.read("f") == "old");
+    CHECK(dir.entries() >= 2);
+}
+
+TEST_CASE("the form of a temporary's name") {
+    CHECK(is_temporary_name(".a.txt.elvis-k1r34iza0a5a2fac"));
+    CHECK_FALSE(is_temporary_name("a.txt.elvis-k1r34iza0a5a2fac"));   // not hidden
+    CHECK_FALSE(is_temporary_name(".a.txt.elvis-k1r34iza0a5a2fa"));   // one short
+    CHECK_FALSE(is_temporary_name(".a.txt.elvis-K1R34IZA0A5A2FAC"));  // capitals
+    CHECK_FALSE(is_temporary_name(".elvis-k1r34iza0a5a2fac"));        // no original name
 }

@@ -87,13 +87,20 @@ struct InPlaceCallbacks {
     std::function<void(const FileEvent&)> on_file;
     // With `diff`: the original and the rewrite as open descriptors (serialized).
     std::function<void(const std::string& path, int original_fd, int rewritten_fd)> on_preview;
+    // A temporary file an interrupted run left (a crash between naming a new file and renaming
+    // it), proven to be one and removed (serialized).
+    std::function<void(const std::string& path)> on_stale_temporary;
     // Walk errors (serialized).
     std::function<void(const std::string& path, const std::string& reason)> on_walk_error;
 };
 
 struct InPlaceReport {
     std::uint64_t scanned = 0, changed = 0, unchanged = 0, binary = 0, skipped = 0, refused = 0, failed = 0,
-                  interrupted = 0, walk_errors = 0, replacements = 0, bytes_read = 0;
+                  interrupted = 0, walk_errors = 0, replacements = 0, bytes_read = 0, stale_temporaries_removed = 0;
+    // How the new files were created and named: "unnamed (O_TMPFILE), named through
+    // /proc/self/fd", "... with linkat AT_EMPTY_PATH" (no /proc), "named temporaries (O_EXCL)"
+    // (no O_TMPFILE, or no way to name one), or "none".
+    std::string new_files;
 };
 
 InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vector<std::string>& paths,

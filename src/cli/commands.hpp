@@ -22,6 +22,7 @@ struct InPlaceRun {
     InPlaceSettings settings;
     std::vector<std::string> paths;
     bool progress = false;
+    bool stats = false;  // how the new files were made, after the summary
 };
 int in_place_command(const InPlaceRun& run);
 

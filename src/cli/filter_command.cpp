@@ -54,7 +54,8 @@ Options:
                          --in-place, 192K for a large file rewritten in ranges)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
       --stats            print bytes, replacements, time, speed, I/O backend, and time spent
-                         scanning, waiting for reads and writing, to stderr
+                         scanning, waiting for reads and writing, to stderr (with --in-place:
+                         how the new files were created and named)
       --trace FILE       write a Chrome Trace Event JSON of reads, scans and writes to FILE
                          (open it in Perfetto or chrome://tracing)
   -h, --help             show this help and exit
@@ -147,6 +148,7 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
         throw UsageError("-0/--null only applies to --files-from");
     if (vm["progress"].as<bool>() && vm["no-progress"].as<bool>())
         throw UsageError("--progress and --no-progress cannot be combined");
+    run.stats = vm["stats"].as<bool>();
     run.progress = vm["progress"].as<bool>() || (!vm["no-progress"].as<bool>() && is_terminal(STDERR_FILENO));
     if (paths.empty()) throw UsageError("--in-place needs at least one PATH (standard input cannot be rewritten in place)");
     for (const std::string& path : paths)
@@ -211,9 +213,8 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
-    if ((command.stats || !command.trace_path.empty()) && vm["in-place"].as<bool>())
-        throw UsageError("--stats and --trace apply to the filter and to count, not to --in-place (its summary is on "
-                         "standard error)");
+    if (!command.trace_path.empty() && vm["in-place"].as<bool>())
+        throw UsageError("--trace applies to the filter and to count, not to --in-place");
     command.files = strings("file");
     if (vm["in-place"].as<bool>()) {
         command.in_place = parse_in_place(vm, command.files);

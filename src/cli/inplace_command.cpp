@@ -144,6 +144,8 @@ void print_summary(const InPlaceReport& r, double seconds, bool dry_run) {
     line += "; " + std::to_string(r.refused) + " left alone for safety, " +
             counted(r.failed + r.walk_errors, "error");
     if (r.interrupted) line += ", " + std::to_string(r.interrupted) + " interrupted";
+    if (r.stale_temporaries_removed)
+        line += "; " + counted(r.stale_temporaries_removed, "stale temporary file") + " removed";
     char tail[64];
     std::snprintf(tail, sizeof tail, " in %.2f s\n", seconds);
     line += tail;
@@ -205,6 +207,9 @@ int in_place_command(const InPlaceRun& run) {
     callbacks.on_preview = [&](const std::string& path, int original_fd, int rewritten_fd) {
         if (!diffs.add(path, original_fd, rewritten_fd)) diff_failed = true;
     };
+    callbacks.on_stale_temporary = [](const std::string& path) {
+        report(path, "removed: a temporary file an interrupted elvis run left");
+    };
     callbacks.on_walk_error = [](const std::string& path, const std::string& reason) { report(path, reason); };
 
     boost::asio::io_context context;
@@ -245,6 +250,7 @@ int in_place_command(const InPlaceRun& run) {
     const bool trouble = result.refused || result.failed || result.walk_errors || result.interrupted || diff_failed;
     const int status = check_stdout(trouble ? exit_trouble : exit_ok);  // the list before the summary
     print_summary(result, elapsed(), dry_run || run.settings.diff);
+    if (run.stats) std::fprintf(stderr, "elvis: new files: %s\n", result.new_files.c_str());
     return caught ? 128 + caught : status;
 }
 

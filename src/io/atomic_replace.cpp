@@ -5,26 +5,94 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "elvis/byte_source.hpp"
 #include "elvis/errors.hpp"
+#include "io/fd.hpp"
+#include "io/syscalls.hpp"
 #include "io/uring.hpp"
 
 namespace elvis {
 
 namespace {
 
-std::string temporary_name(const std::string& name) {
+constexpr std::string_view temporary_infix = ".elvis-";
+constexpr std::size_t nonce_length = 8, check_length = 8;
+// The longest original name a temporary can carry whole: NAME_MAX less the dot, the infix and
+// the suffix. A longer name is cut, and its temporary cannot be proven stale later.
+constexpr std::size_t longest_carried_name = 255 - 1 - temporary_infix.size() - nonce_length - check_length;
+
+// FNV-1a of the nonce and the original's device and inode: ties a temporary's name to the file
+// it was to replace, so that no file of the user's is ever taken for one by accident.
+std::string check_digits(std::string_view nonce, const struct stat& original) {
+    std::uint64_t hash = 14695981039346656037ull;
+    auto mix = [&](const void* data, std::size_t size) {
+        for (std::size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+    };
+    const std::uint64_t dev = original.st_dev, ino = original.st_ino;
+    mix(nonce.data(), nonce.size());
+    mix(&dev, sizeof dev);
+    mix(&ino, sizeof ino);
+    char digits[check_length + 1];
+    std::snprintf(digits, sizeof digits, "%08x", static_cast<unsigned>(hash ^ (hash >> 32)));
+    return digits;
+}
+
+// ".NAME.elvis-" + a random nonce + check_digits (DESIGN.md, "Temporaries a crash leaves").
+std::string temporary_name(const std::string& name, const struct stat& original) {
     thread_local std::mt19937_64 rng(std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()));
-    static constexpr char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string nonce;
+    for (std::size_t i = 0; i < nonce_length; ++i) nonce += letters[rng() % 36];
     std::string temp(1, '.');
-    temp.append(name, 0, 200).append(".elvis-");
-    for (int i = 0; i < 8; ++i) temp += digits[rng() % 36];
-    return temp;
+    temp.append(name, 0, longest_carried_name).append(temporary_infix).append(nonce);
+    return temp + check_digits(nonce, original);
+}
+
+// How an unnamed (O_TMPFILE) file gets the name rename(2) needs, decided once per process.
+enum class Naming : int { unknown, proc, empty_path, impossible };
+std::atomic<Naming> naming{Naming::unknown};
+std::atomic<bool> used_unnamed{false}, used_named{false};
+
+int link_unnamed(Naming via, int fd, int dir_fd, const char* name) {
+    const int result = via == Naming::proc
+                           ? ::linkat(AT_FDCWD, ("/proc/self/fd/" + std::to_string(fd)).c_str(), dir_fd, name,
+                                      AT_SYMLINK_FOLLOW)
+                           : ::linkat(fd, "", dir_fd, name, AT_EMPTY_PATH);
+    return result == 0 ? 0 : errno;
+}
+
+// Links the unnamed file `fd` to a fresh temporary name for `name`; returns that name.
+std::string name_unnamed(Naming via, int fd, int dir_fd, const std::string& name, const struct stat& original) {
+    for (int attempt = 0;; ++attempt) {
+        std::string candidate = temporary_name(name, original);
+        const int error = link_unnamed(via, fd, dir_fd, candidate.c_str());
+        if (error == 0) return candidate;
+        if (error != EEXIST || attempt == 100) throw IoError("cannot name the new file", error);
+    }
+}
+
+// Without /proc (a chroot, a minimal container) the /proc/self/fd link fails; linkat(2) with
+// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH on older kernels. A throwaway unnamed file tries each
+// (an unnamed file can be linked only once: a linked and unlinked one is gone for good); when
+// neither works, new files are exclusively created names from then on.
+Naming probe_naming(int dir_fd, const std::string& name, const struct stat& original) {
+    const detail::Fd probe(sys::calls().openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600), true);
+    for (Naming via : {Naming::proc, Naming::empty_path}) {
+        try {
+            ::unlinkat(dir_fd, name_unnamed(via, probe.get(), dir_fd, name, original).c_str(), 0);
+            return via;
+        } catch (const IoError&) {
+        }
+    }
+    return Naming::impossible;
 }
 
 bool same_time(const struct timespec& a, const struct timespec& b) {
@@ -46,13 +114,24 @@ std::string backup_exists(const std::string& name, const std::string& suffix) {
 AtomicReplacement::AtomicReplacement(int dir_fd, std::string name, const struct stat& original,
                                      const ReplaceOptions& options)
     : dir_fd_(dir_fd), name_(std::move(name)), original_(original), options_(options) {
-    fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd_ >= 0) return;
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-        throw IoError("cannot create a temporary file in its directory", errno);
-    // No O_TMPFILE on this file system: an exclusively created hidden name instead.
+    if (naming != Naming::impossible) {
+        fd_ = sys::calls().openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd_ >= 0) {
+            if (naming == Naming::unknown) naming = probe_naming(dir_fd_, name_, original_);
+            if (naming != Naming::impossible) {
+                used_unnamed = true;
+                return;
+            }
+            ::close(fd_);
+            fd_ = -1;
+        } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+            throw IoError("cannot create a temporary file in its directory", errno);
+        }
+    }
+    // No O_TMPFILE on this file system, or no way to name one: an exclusively created hidden name.
+    used_named = true;
     for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
-        temp_name_ = temporary_name(name_);
+        temp_name_ = temporary_name(name_, original_);
         fd_ = ::openat(dir_fd_, temp_name_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd_ < 0 && errno != EEXIST) {
             temp_name_.clear();
@@ -133,17 +212,8 @@ void AtomicReplacement::swap() {
         if (::fstatat(dir_fd_, name_.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 || !same_file_state(now, original_))
             throw ReplaceRefused("changed while it was being rewritten; left as it is");
 
-        if (temp_name_.empty()) {
-            // Give the unnamed file a name so rename(2) can swap it in.
-            const std::string self = "/proc/self/fd/" + std::to_string(fd_);
-            for (int attempt = 0; temp_name_.empty(); ++attempt) {
-                std::string candidate = temporary_name(name_);
-                if (::linkat(AT_FDCWD, self.c_str(), dir_fd_, candidate.c_str(), AT_SYMLINK_FOLLOW) == 0)
-                    temp_name_ = std::move(candidate);
-                else if (errno != EEXIST || attempt == 100)
-                    throw IoError("cannot name the new file", errno);
-            }
-        }
+        // rename(2) needs a name: the one moment a crash can leave a temporary behind.
+        if (temp_name_.empty()) temp_name_ = name_unnamed(naming, fd_, dir_fd_, name_, original_);
         if (!options_.backup_suffix.empty()) {
             // linkat(2) never replaces a name that exists, so nothing there can be lost.
             const std::string backup = name_ + options_.backup_suffix;
@@ -152,7 +222,7 @@ void AtomicReplacement::swap() {
                 throw IoError("cannot keep the backup " + backup, errno);
             }
         }
-        if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0)
+        if (sys::calls().renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0)
             throw IoError("cannot rename the new file over it", errno);
         committed_ = true;
     } catch (...) {
@@ -160,6 +230,42 @@ void AtomicReplacement::swap() {
         throw;
     }
     discard();
+}
+
+std::string new_file_naming() {
+    std::string how;
+    if (used_unnamed) how = naming == Naming::proc ? "unnamed (O_TMPFILE), named through /proc/self/fd"
+                                                   : "unnamed (O_TMPFILE), named with linkat AT_EMPTY_PATH";
+    if (used_named) how += std::string(how.empty() ? "" : "; ") + "named temporaries (O_EXCL)";
+    return how.empty() ? "none" : how;
+}
+
+bool is_temporary_name(std::string_view name) {
+    const std::size_t suffix = temporary_infix.size() + nonce_length + check_length;
+    if (name.size() < 2 + suffix || name[0] != '.') return false;
+    if (name.substr(name.size() - suffix, temporary_infix.size()) != temporary_infix) return false;
+    for (char c : name.substr(name.size() - nonce_length - check_length))
+        if (!std::isdigit(static_cast<unsigned char>(c)) && !std::islower(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+bool remove_stale_temporary(int dir_fd, const std::string& name, const struct timespec& started) {
+    if (!is_temporary_name(name)) return false;
+    const std::size_t suffix = temporary_infix.size() + nonce_length + check_length;
+    const std::string original_name = name.substr(1, name.size() - 1 - suffix);
+    const std::string_view nonce = std::string_view(name).substr(name.size() - nonce_length - check_length, nonce_length);
+    struct stat temp, original;
+    if (::fstatat(dir_fd, name.c_str(), &temp, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(temp.st_mode) ||
+        temp.st_nlink != 1)
+        return false;
+    if (::fstatat(dir_fd, original_name.c_str(), &original, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(original.st_mode))
+        return false;
+    if (name.substr(name.size() - check_length) != check_digits(nonce, original)) return false;
+    if (temp.st_uid != original.st_uid && temp.st_uid != ::geteuid()) return false;
+    // A run still going links and renames within microseconds; older than this process, it is not.
+    const bool older = temp.st_ctim.tv_sec < started.tv_sec ||
+                       (temp.st_ctim.tv_sec == started.tv_sec && temp.st_ctim.tv_nsec < started.tv_nsec);
+    return older && ::unlinkat(dir_fd, name.c_str(), 0) == 0;
 }
 
 std::vector<int> sync_all(Uring* ring, const std::vector<int>& fds) {

@@ -2,7 +2,10 @@
 // so that a reader (or a crash) only ever sees the complete original or the complete rewrite.
 //
 // The new file starts as an unnamed O_TMPFILE in the same directory (owner-only; a crash leaves
-// nothing behind), or as an exclusively created hidden name where O_TMPFILE is unsupported. It
+// nothing behind), or as an exclusively created hidden name where O_TMPFILE is unsupported or
+// cannot be named (no /proc and no AT_EMPTY_PATH). Either gets a name, ".NAME.elvis-" and 16
+// letters and digits, just before the rename: a crash in that moment leaves it, and the next run
+// removes it (remove_stale_temporary; DESIGN.md, "Temporaries a crash leaves"). It
 // gets the original's owner, group, mode and extended attributes (ACLs and the SELinux label are
 // extended attributes), is fsynced, and replaces the original only if the original still has the
 // device, inode, size, mtime and ctime it had when it was opened. The directory is fsynced after.
@@ -13,6 +16,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace elvis {
@@ -71,6 +75,18 @@ class Uring;
 // workers run them in parallel, and the file system commits them together), else one by one.
 // Returns the errno of each (0: synced). Allocation-free but for the result vector.
 std::vector<int> sync_all(Uring* ring, const std::vector<int>& fds);
+
+// How this process made and named its new files, in words for --stats.
+std::string new_file_naming();
+
+// Whether `name` has the form of a temporary's name.
+bool is_temporary_name(std::string_view name);
+
+// Removes `name` in dir_fd when it is provably a temporary an earlier run left beside its
+// original: the form of the name, a check over the original's device and inode (which a
+// successful rename would have changed), a regular file with one link, the owner elvis gives it,
+// and a ctime older than `started` (this process's start). True when removed.
+bool remove_stale_temporary(int dir_fd, const std::string& name, const struct timespec& started);
 
 // The reason a replacement is refused when name + suffix exists already.
 std::string backup_exists(const std::string& name, const std::string& suffix);

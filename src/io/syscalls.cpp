@@ -15,6 +15,8 @@
 
 namespace elvis::sys {
 
+int open_at(int dir_fd, const char* path, int flags, mode_t mode) { return ::openat(dir_fd, path, flags, mode); }
+
 Calls& calls() {
     static Calls table;
     return table;

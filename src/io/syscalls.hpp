@@ -16,6 +16,9 @@
 
 namespace elvis::sys {
 
+// openat(2) without its variadic tail, so that it fits the table.
+int open_at(int dir_fd, const char* path, int flags, mode_t mode);
+
 // A test that replaces some calls names them; the rest stay the real ones.
 struct Calls {
     ssize_t (*read)(int fd, void* buf, size_t count) = ::read;
@@ -25,6 +28,9 @@ struct Calls {
     ssize_t (*pread)(int fd, void* buf, size_t count, off_t offset) = ::pread;
     ssize_t (*pwrite)(int fd, const void* buf, size_t count, off_t offset) = ::pwrite;
     int (*fstat)(int fd, struct stat* st) = ::fstat;
+    // The new file of an in-place rewrite is created, and renamed over the original, through these.
+    int (*openat)(int dir_fd, const char* path, int flags, mode_t mode) = open_at;
+    int (*renameat)(int old_dir_fd, const char* old_path, int new_dir_fd, const char* new_path) = ::renameat;
     // Returns -errno, as liburing does.
     int (*io_uring_queue_init_params)(unsigned entries, io_uring* ring, io_uring_params* params) =
         ::io_uring_queue_init_params;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -39,7 +40,7 @@ using detail::Fd;
 
 struct Shared {
     const InPlaceSettings& settings;
-    const ReplaceOptions replace{settings.fsync, settings.force, settings.backup_suffix};
+    const ReplaceOptions replace;
     const Matcher& matcher;
     const InPlaceCallbacks& callbacks;
     InPlaceProgress& progress;
@@ -329,6 +330,20 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         ++report.walk_errors;
         if (callbacks.on_walk_error) callbacks.on_walk_error(path, reason);
     });
+    // Temporaries an interrupted run left are removed where proven (atomic_replace.hpp); a name of
+    // that form is never rewritten, whoever made it.
+    struct timespec started;
+    ::clock_gettime(CLOCK_REALTIME, &started);
+    const bool writes = !settings.dry_run && !settings.diff;
+    walker.claim_entries([&](int dir_fd, const std::string& name, const std::string& path) {
+        if (!is_temporary_name(name)) return false;
+        if (writes && remove_stale_temporary(dir_fd, name, started)) {
+            std::lock_guard lock(shared.mutex);
+            ++report.stale_temporaries_removed;
+            if (callbacks.on_stale_temporary) callbacks.on_stale_temporary(path);
+        }
+        return true;
+    });
     for (const std::string& path : paths) walker.add(path);
     const WorkerBudget budget = budget_within_descriptor_limit(std::max(1u, settings.threads));
     detail::run_on_pool(budget.workers, [&](unsigned) {
@@ -342,6 +357,7 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         std::lock_guard lock(shared.mutex);
         report.bytes_read += worker.bytes_read();
     });
+    report.new_files = new_file_naming();
     return report;
 }
 

@@ -277,6 +277,7 @@ void TreeWalker::list_directory(Item item) {
             offset += d->d_reclen;
             std::string_view name(d->d_name);
             if (name == "." || name == "..") continue;
+            if (claim_ && claim_(fd, std::string(name), join_path(at.path, name))) continue;
             if (!options_.hidden && name[0] == '.') continue;  // also .git, .hg, .svn
             Item child;
             child.entry.dir = dir;

@@ -80,6 +80,11 @@ public:
     // `on_error` is called (serialized) for each path that cannot be walked or is skipped for cause.
     TreeWalker(WalkOptions options, ErrorHandler on_error);
 
+    // Offered every entry met while walking, before any rule; returning true takes it out of the
+    // walk. Called from the listing thread, not serialized. Set before workers start.
+    using EntryClaim = std::function<bool(int dir_fd, const std::string& name, const std::string& path)>;
+    void claim_entries(EntryClaim claim) { claim_ = std::move(claim); }
+
     // Adds a path as the user named it ("-" is standard input). Call before workers start.
     void add(const std::string& path);
 
@@ -105,6 +110,7 @@ private:
     WalkOptions options_;
     std::vector<GlobPattern> globs_;  // options_.globs, parsed
     ErrorHandler on_error_;
+    EntryClaim claim_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<Item> stack_;  // LIFO keeps the number of open directories near the tree depth

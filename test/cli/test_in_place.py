@@ -341,7 +341,7 @@ class InPlace(Base):
                               (["--dry-run", "x"], b"--dry-run only applies with --in-place"),
                               (["--in-place", "--dry-run", "--diff", "x"], b"cannot be combined"),
                               (["--in-place", "-j", "0", "x"], b"at least 1"),
-                              (["--in-place", "--stats", "x"], b"not to --in-place"),
+                              (["--in-place", "--stats"], b"needs at least one PATH"),
                               (["--in-place", "--trace", "t.json", "x"], b"not to --in-place")]:
             r = run(args)
             self.assertEqual(r.returncode, 2, args)
@@ -360,8 +360,8 @@ class InPlace(Base):
             self.assertEqual(self.read(path), original)
             self.assertEqual(os.listdir(mnt), ["big.txt"])
 
-    def make_batch(self, n=150, size=100_000):
-        root = os.path.join(self.dir, "batch")
+    def make_batch(self, n=150, size=100_000, name="batch"):
+        root = os.path.join(self.dir, name)
         os.makedirs(root)
         original = (b"line with elvis and more text\n" * (size // 30))
         for i in range(n):
@@ -375,17 +375,125 @@ class InPlace(Base):
                 continue
             self.assertIn(self.read(path), (original, rewritten), path)
 
+    def make_spread_tree(self, files=2000, per_dir=50):
+        root = os.path.join(self.dir, "spread")
+        original = b"line with elvis and more text\n" * 100
+        for i in range(files):
+            d = os.path.join(root, f"d{i // per_dir:02}")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"f{i:04}.txt"), "wb") as f:
+                f.write(original)
+        return root, original, original.replace(b"elvis", b"The King")
+
+    def stray_files(self, root):
+        return [f for f in self.files_in(root) if ".elvis-" in os.path.basename(f)]
+
     def test_sigkill_at_random_moments(self):
+        # 30 kills at random moments over 2000 files, the rewrite going one way and then back so
+        # that every run has work: each file stays wholly old or wholly new, and a temporary left
+        # by a kill in the moment between naming and renaming is removed by the next run, which
+        # says so. After a last complete run nothing stray is left.
         rng = random.Random(8)
-        for attempt in range(5):
-            root, original, rewritten = self.make_batch()
-            p = subprocess.Popen([ELVIS, "--in-place", "-f", "elvis", "-r", "The King", root],
-                                 stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.0, 0.3))
+        root, original, rewritten = self.make_spread_tree()
+        full = time.monotonic()
+        r = run(["--in-place", "-f", "elvis", "-r", "The King", root])
+        full = time.monotonic() - full
+        self.assertEqual(r.returncode, 0, r.stderr)
+        left, removed_reported = 0, 0
+        for kill in range(30):
+            forward = kill % 2 == 1
+            find, replace = (b"elvis", b"The King") if forward else (b"The King", b"elvis")
+            p = subprocess.Popen([ELVIS, "--in-place", "-f", find, "-r", replace, root], stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.0, full))
             p.kill()
-            p.wait()
-            self.assert_each_file_whole(root, original, rewritten)
-            subprocess.run(["rm", "-rf", root])
+            _, err = p.communicate()
+            removed_reported += err.count(b"removed: a temporary file an interrupted elvis run left")
+            for path in self.files_in(root):
+                if ".elvis-" not in os.path.basename(path):
+                    self.assertIn(self.read(path), (original, rewritten), path)
+            left += len(self.stray_files(root))
+        r = run(["--in-place", "-f", "The King", "-r", "elvis", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        removed_reported += r.stderr.count(b"removed: a temporary file an interrupted elvis run left")
+        self.assertEqual(self.stray_files(root), [])
+        print("sigkill loop: full run %.2f s, %d temporaries left by kills" % (full, left), file=sys.stderr)
+        self.assertEqual(removed_reported, left)  # every one left was removed by the next run, and reported
+        for path in self.files_in(root):
+            self.assertEqual(self.read(path), original, path)
+
+    def test_temporary_left_by_a_crash_is_removed_by_the_next_run(self):
+        root = os.path.join(self.dir, "t")
+        os.makedirs(root)
+        for name in ["a.txt", "b.txt"]:
+            self.write(os.path.join("t", name), b"elvis\n")
+        # Killed between naming the new a.txt and renaming it over the original.
+        r = run(["--in-place", "-j", "1", os.path.join(root, "a.txt")], env={"ELVIS_TEST_KILLED_AT_RENAME": "1"})
+        self.assertEqual(r.returncode, -signal.SIGKILL)
+        [stale] = self.stray_files(root)
+        self.assertTrue(os.path.basename(stale).startswith(".a.txt.elvis-"), stale)
+        self.assertEqual(self.read(stale), b"Elvis\n")
+        # Files of that form the run cannot prove it made stay, unread and unrewritten: wrong
+        # check digits, a second hard link, a symbolic link.
+        lookalike = os.path.join(root, ".b.txt.elvis-abcdefgh12345678")
+        self.write(os.path.relpath(lookalike, self.dir), b"elvis mine\n")
+        os.link(stale, os.path.join(self.dir, "second-link"))
+        os.symlink("a.txt", os.path.join(root, ".a.txt.elvis-zzzzzzzz00000000"))
+        r = run(["--in-place", "--hidden", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(b"removed", r.stderr)
+        self.assertTrue(os.path.exists(stale))
+        os.unlink(os.path.join(self.dir, "second-link"))
+        # Without its original the temporary proves nothing: left as it is.
+        os.rename(os.path.join(root, "a.txt"), os.path.join(self.dir, "a.txt"))
+        r = run(["--in-place", root])
+        self.assertTrue(os.path.exists(stale), r.stderr)
+        self.assertEqual(self.read(lookalike), b"elvis mine\n")
+
+    def test_temporary_left_by_a_crash_is_removed_when_the_original_is_untouched(self):
+        root = os.path.join(self.dir, "t")
+        os.makedirs(root)
+        self.write("t/a.txt", b"elvis\n")
+        for env in [{"ELVIS_TEST_KILLED_AT_RENAME": "1"}, {"ELVIS_TEST_KILLED_AT_RENAME": "1", "ELVIS_TEST_NO_TMPFILE": "1"}]:
+            r = run(["--in-place", root], env=env)
+            self.assertEqual(r.returncode, -signal.SIGKILL)
+            [stale] = self.stray_files(root)
+            self.assertEqual(self.read(os.path.join(root, "a.txt")), b"elvis\n")
+            dry = run(["--in-place", "--dry-run", root])
+            self.assertTrue(os.path.exists(stale), dry.stderr)  # a dry run removes nothing
+            r = run(["--in-place", "-f", "elvis", "-r", "elvis", root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"{stale}: removed: a temporary file an interrupted elvis run left".encode(), r.stderr)
+            self.assertIn(b"1 stale temporary file removed", r.stderr)
+            self.assertEqual(self.stray_files(root), [])
+
+    def test_without_o_tmpfile_named_temporaries_do_the_job(self):
+        root, original, rewritten = self.make_batch(n=20, size=1000)
+        r = run(["--in-place", "--stats", "-f", "elvis", "-r", "The King", root], env={"ELVIS_TEST_NO_TMPFILE": "1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"new files: named temporaries (O_EXCL)", r.stderr)
+        self.assert_no_temporaries(root)
+        self.assert_each_file_whole(root, rewritten, rewritten)
+
+    def test_without_proc_new_files_are_still_named(self):
+        # Chroots and minimal containers have no /proc: linkat(AT_EMPTY_PATH) names the new file,
+        # or, where that is refused too, an exclusively created temporary is used.
+        probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", "umount -l /proc"],
+                               capture_output=True)
+        if probe.returncode != 0:
+            self.skipTest("cannot unmount /proc in a mount namespace here: " + probe.stderr.decode())
+        os.chmod(self.dir, 0o755)
+        for name, who in [("as-me", []), ("unprivileged", unprivileged([]))]:
+            root, original, rewritten = self.make_batch(n=20, size=1000, name=name)
+            if who:
+                subprocess.run(["chown", "-R", "65534:65534", root], check=True)
+            command = who + [ELVIS, "--in-place", "--stats", "-f", "elvis", "-r", "The King", root]
+            r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                'umount -l /proc && exec "$@"', "sh"] + command, capture_output=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stderr, rb"new files: (unnamed \(O_TMPFILE\), named with linkat AT_EMPTY_PATH|"
+                                       rb"named temporaries \(O_EXCL\))")
+            self.assert_no_temporaries(root)
+            self.assert_each_file_whole(root, rewritten, rewritten)
 
     def test_sigint_and_sigterm_remove_temporaries(self):
         for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:

@@ -4,8 +4,15 @@
 //                                                      or seccomp profile would make it
 //   ELVIS_TEST_WRITE_ERROR=ENOSPC                      every gathered or positioned write fails as
 //                                                      on a full disk (where no tmpfs can be mounted)
+//   ELVIS_TEST_NO_TMPFILE=1                            O_TMPFILE is refused (EOPNOTSUPP), as by a
+//                                                      file system without it
+//   ELVIS_TEST_KILLED_AT_RENAME=1                      the process is killed (SIGKILL) when it is
+//                                                      about to rename a new file over an original
 // and replaces those calls in the system-call seam.
+#include <fcntl.h>
+
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <string_view>
 
@@ -27,6 +34,19 @@ ssize_t pwrite_disk_full(int, const void*, size_t, off_t) {
     return -1;
 }
 
+int openat_without_tmpfile(int dir_fd, const char* path, int flags, mode_t mode) {
+    if ((flags & O_TMPFILE) == O_TMPFILE) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    return elvis::sys::open_at(dir_fd, path, flags, mode);
+}
+
+int renameat_killed(int, const char*, int, const char*) {
+    ::raise(SIGKILL);
+    return -1;
+}
+
 int errno_named(const char* name) {
     if (name == nullptr) return 0;
     const std::string_view text(name);
@@ -44,6 +64,8 @@ const bool installed = [] {
         calls.writev = writev_disk_full;
         calls.pwrite = pwrite_disk_full;
     }
+    if (std::getenv("ELVIS_TEST_NO_TMPFILE")) calls.openat = openat_without_tmpfile;
+    if (std::getenv("ELVIS_TEST_KILLED_AT_RENAME")) calls.renameat = renameat_killed;
     return true;
 }();
 
