@@ -18,6 +18,11 @@ struct WalkOptions {
     // a trailing '/' matches directories only. Files must match an including pattern when there
     // is one; directories matching an excluding pattern are not entered.
     std::vector<std::string> globs;
+    // Paths read from a list (--files-from), taken as if met while walking: no symbolic link on
+    // their way is followed unless `follow`, special files are reported, the globs apply and
+    // directories are walked; the hidden rule does not apply (the list named them). A list from
+    // `find /` run as root cannot lead a rewrite through a user's link to /etc/passwd.
+    std::vector<std::string> listed;
 };
 
 }  // namespace elvis

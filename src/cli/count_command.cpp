@@ -39,7 +39,8 @@ Options:
       --per-file          also print PATH<TAB>TERM<TAB>COUNT for files with a count, sorted by path
                           (not with --doc-freq in tsv: 'elvis merge' could not tell the lines apart)
       --format FORMAT     tsv (default) or json
-      --files-from FILE   read paths to search from FILE ('-' for standard input), one per line
+      --files-from FILE   read paths to search from FILE ('-' for standard input), one per line;
+                          taken as if met while walking (links not followed without --follow)
   -0, --null              paths in --files-from are NUL-separated (as find -print0 writes them)
       --shard I/N         count only the files of shard I of N (1 <= I <= N): those whose path,
                           as printed (a named file: as given), has FNV-1a-64 hash mod N = I-1;
@@ -156,11 +157,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     command.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     command.paths = strings("path");
-    if (vm.count("files-from"))
-        for (std::string& path : read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
-            command.paths.push_back(std::move(path));
-    else if (vm["null"].as<bool>())
-        throw UsageError("-0/--null only applies to --files-from");
+    s.walk.listed = listed_paths(vm);
     if (command.paths.empty() && !vm.count("files-from")) {
         struct stat st;
         const bool stdin_has_data = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));

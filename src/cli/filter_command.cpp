@@ -77,7 +77,8 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --follow           follow symbolic links met while walking (never out of the tree)
       --glob PATTERN     only files matching PATTERN ('**/' spans directories);
                          '!PATTERN' excludes (repeatable)
-      --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line
+      --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line;
+                         taken as if met while walking (links not followed without --follow)
   -0, --null             --files-from paths are NUL-separated
   -j, --threads N        worker threads, 1 to 256 (default: 4 per CPU, 8 to 64; rewriting
                          mostly waits for the filesystem)
@@ -141,18 +142,15 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
             throw UsageError(std::string(e.what()) + " for --shard");
         }
     }
-    if (vm.count("files-from"))
-        for (std::string& path : read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>()))
-            paths.push_back(std::move(path));
-    else if (vm["null"].as<bool>())
-        throw UsageError("-0/--null only applies to --files-from");
+    s.walk.listed = listed_paths(vm);
     if (vm["progress"].as<bool>() && vm["no-progress"].as<bool>())
         throw UsageError("--progress and --no-progress cannot be combined");
     run.stats = vm["stats"].as<bool>();
     run.progress = vm["progress"].as<bool>() || (!vm["no-progress"].as<bool>() && is_terminal(STDERR_FILENO));
-    if (paths.empty()) throw UsageError("--in-place needs at least one PATH (standard input cannot be rewritten in place)");
-    for (const std::string& path : paths)
-        if (path == "-") throw UsageError("--in-place cannot rewrite standard input ('-')");
+    if (paths.empty() && !vm.count("files-from")) throw UsageError("--in-place needs at least one PATH (standard input cannot be rewritten in place)");
+    for (const std::vector<std::string>* list : {&paths, &s.walk.listed})
+        for (const std::string& path : *list)
+            if (path == "-") throw UsageError("--in-place cannot rewrite standard input ('-')");
     run.paths = paths;
     return run;
 }

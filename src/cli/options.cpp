@@ -281,4 +281,10 @@ std::vector<std::string> read_path_list(const std::string& from, bool nul_separa
 }
 
 
+std::vector<std::string> listed_paths(const boost::program_options::variables_map& vm) {
+    if (vm.count("files-from")) return read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>());
+    if (vm["null"].as<bool>()) throw UsageError("-0/--null only applies to --files-from");
+    return {};
+}
+
 }  // namespace elvis::cli

@@ -99,4 +99,8 @@ std::string read_whole_file(const std::string& path);
 // Empty entries are skipped; a trailing CR is dropped from lines. Throws UsageError.
 std::vector<std::string> read_path_list(const std::string& from, bool nul_separated);
 
+// The paths of --files-from (read_path_list, -0/--null), for WalkOptions::listed; none without
+// it. Throws UsageError (-0 without --files-from, an unreadable list).
+std::vector<std::string> listed_paths(const boost::program_options::variables_map& vm);
+
 }  // namespace elvis::cli

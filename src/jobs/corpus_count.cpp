@@ -344,6 +344,7 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
         }
         if (!try_count_in_ranges(shared, path)) walker.add(path);
     }
+    for (const std::string& path : settings.walk.listed) walker.add_listed(path);
 
     run_on_pool(std::max(1u, settings.threads), [&](unsigned index) {
         Worker worker(shared, index + 1);

@@ -13,8 +13,6 @@ namespace elvis::detail {
 
 namespace {
 
-constexpr int max_links = 40;  // the kernel's own limit (MAXSYMLINKS)
-
 // Appends the components of `path` (empty ones dropped) so that the first one is at the back.
 void push_components(std::vector<std::string>& pending, std::string_view path) {
     const std::size_t first = pending.size();
@@ -28,7 +26,7 @@ void push_components(std::vector<std::string>& pending, std::string_view path) {
 
 }  // namespace
 
-int resolve(int start, std::string_view path, Location& out) {
+int resolve(int start, std::string_view path, Location& out, int links_allowed) {
     std::vector<std::string> pending;
     push_components(pending, path);
     Fd dir(start, false);
@@ -54,7 +52,7 @@ int resolve(int start, std::string_view path, Location& out) {
         const ssize_t length = ::readlinkat(dir.get(), part.c_str(), target, sizeof target);
         if (length >= 0) {
             if (static_cast<std::size_t>(length) == sizeof target) return ENAMETOOLONG;
-            if (++links > max_links) return ELOOP;
+            if (++links > links_allowed) return ELOOP;
             const std::string_view link(target, static_cast<std::size_t>(length));
             push_components(pending, link);
             if (!link.empty() && link.front() == '/')

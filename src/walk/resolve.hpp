@@ -26,10 +26,12 @@ struct Location {
 };
 
 // Follows `path` from the directory `start` (AT_FDCWD: the working directory), opening each
-// directory with O_NOFOLLOW and reading each symbolic link met with readlinkat(2), at most 40
-// of them as the kernel allows. `out.dir` is always a descriptor of its own. Returns 0, or the
-// errno of the step that failed (ENOENT: something on the way is missing, ELOOP: too many links).
-int resolve(int start, std::string_view path, Location& out);
+// directory with O_NOFOLLOW and reading each symbolic link met with readlinkat(2), at most
+// `links_allowed` of them (40 as the kernel allows; 0 for a path that must have none). `out.dir`
+// is always a descriptor of its own. Returns 0, or the errno of the step that failed (ENOENT:
+// something on the way is missing, ELOOP: too many links).
+constexpr int max_links = 40;  // the kernel's own limit (MAXSYMLINKS)
+int resolve(int start, std::string_view path, Location& out, int links_allowed = max_links);
 
 // Whether the directory open as `dir` is the directory (root_dev, root_ino) or below it. Walks
 // ".." up from the descriptor, so no path that could change meanwhile is trusted.

@@ -112,6 +112,46 @@ void TreeWalker::add(const std::string& path) {
     stack_.push_back(std::move(item));
 }
 
+void TreeWalker::add_listed(const std::string& path) {
+    const std::string_view relative = std::string_view(path).substr(path.starts_with("./") ? 2 : 0);
+    const std::size_t slash = relative.rfind('/');
+    const std::string name(slash == std::string_view::npos ? relative : relative.substr(slash + 1));
+    if (options_.follow || path == "-") {
+        struct stat st;
+        if (included(name, relative, path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) add(path);
+        return;
+    }
+    detail::Location where;
+    if (int failure = detail::resolve(AT_FDCWD, path, where, 0)) {
+        on_error_(path, failure == ELOOP ? "a symbolic link on its way; not followed (--follow follows it)"
+                                         : std::strerror(failure));
+        return;
+    }
+    auto dir = std::make_shared<DirHandle>();
+    struct stat st;
+    if (::fstat(where.dir.get(), &st) != 0) {
+        on_error_(path, std::strerror(errno));
+        return;
+    }
+    dir->fd = ::dup(where.dir.get());
+    dir->dev = st.st_dev;
+    dir->ino = st.st_ino;
+    const unsigned char type = type_at(dir->fd, where.name, path);
+    if (type == DT_UNKNOWN) return;  // reported
+    if (type != DT_DIR && type != DT_REG) {
+        on_error_(path, "not a regular file; skipped");
+        return;
+    }
+    if (!included(name, relative, type == DT_DIR)) return;
+    Item item;
+    item.entry.dir = dir;
+    item.entry.name = where.name;
+    item.entry.path = path;
+    item.directory = type == DT_DIR;
+    if (!item.directory) item.entry.root = dir;
+    stack_.push_back(std::move(item));
+}
+
 bool TreeWalker::next(FileEntry& entry) {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -247,7 +287,7 @@ void TreeWalker::list_directory(Item item) {
     }
     auto dir = std::make_shared<DirHandle>();
     dir->fd = fd;
-    dir->parent = at.dir;
+    dir->parent = at.root != nullptr ? at.dir : nullptr;  // a named or listed directory starts the chain
     struct stat st;
     if (::fstat(fd, &st) != 0) {
         error(at.path, std::strerror(errno));
@@ -261,7 +301,8 @@ void TreeWalker::list_directory(Item item) {
             return;
         }
     }
-    const std::shared_ptr<const DirHandle> root = at.dir != nullptr ? at.root : dir;
+    // A named or listed directory is the root of what is met in it.
+    const std::shared_ptr<const DirHandle> root = at.root != nullptr ? at.root : dir;
 
     std::vector<Item> found;
     alignas(8) char buffer[32 * 1024];

@@ -88,6 +88,12 @@ public:
     // Adds a path as the user named it ("-" is standard input). Call before workers start.
     void add(const std::string& path);
 
+    // Adds a path read from a list (--files-from) as if it had been met while walking: no symbolic
+    // link on its way is followed unless `follow` (a link is reported), a special file is
+    // reported, the globs apply, and a directory is walked. The hidden rule does not: the list
+    // named it. Call before workers start.
+    void add_listed(const std::string& path);
+
     // Hands out the next file; false once every path is exhausted. Thread-safe; a worker that
     // finds the queue empty while others are still listing directories waits for them.
     bool next(FileEntry& entry);

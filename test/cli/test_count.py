@@ -197,6 +197,21 @@ class Count(Base):
         self.assertEqual(self.count(["--files-from", lst, "-0"]).stdout, b"elvis\t3\n")
         self.assertEqual(self.count(["--files-from", "-"], (a + "\n" + b + "\n").encode()).stdout, b"elvis\t3\n")
 
+    def test_files_from_gets_the_walk_rules(self):
+        # Listed paths are read as if met while walking: links not followed (reported), FIFOs
+        # not opened, globs applied; --follow follows.
+        self.write("outside.txt", b"elvis elvis")
+        self.write("in.txt", b"elvis")
+        os.symlink(os.path.join(self.dir, "outside.txt"), os.path.join(self.dir, "link.txt"))
+        os.mkfifo(os.path.join(self.dir, "fifo"))
+        listed = "\n".join(os.path.join(self.dir, p) for p in ["in.txt", "link.txt", "fifo"]).encode()
+        r = self.count(["--files-from", "-"], listed)
+        self.assertEqual((r.returncode, r.stdout), (2, b"elvis\t1\n"), r.stderr)
+        self.assertIn(b"link.txt: a symbolic link on its way; not followed", r.stderr)
+        self.assertIn(b"fifo: not a regular file; skipped", r.stderr)
+        r = self.count(["--follow", "--glob", "!in.txt", "--files-from", "-"], listed.rsplit(b"\n", 1)[0])
+        self.assertEqual((r.returncode, r.stdout), (0, b"elvis\t2\n"), r.stderr)
+
     def test_unreadable_path_list_or_rules_file_is_an_error(self):
         # A read error (a directory, a closed stdin) once read as an empty list: "elvis 0", exit 1.
         for args, shell_tail, message in [

@@ -495,6 +495,42 @@ class InPlace(Base):
             self.assert_no_temporaries(root)
             self.assert_each_file_whole(root, rewritten, rewritten)
 
+    def test_files_from_gets_the_walk_rules(self):
+        # `find / -name '*.conf' -print0 | elvis --in-place -0 --files-from -` as root: a user's
+        # link to /etc/passwd (the file itself, or a directory on the way) is not followed; a
+        # FIFO does not block; a listed directory is walked; a hidden file listed is taken.
+        etc = os.path.join(self.dir, "etc")
+        home = os.path.join(self.dir, "home", "u")
+        os.makedirs(etc)
+        os.makedirs(os.path.join(home, "sub"))
+        self.write("etc/passwd", b"root elvis\n")
+        self.write("home/u/a.conf", b"elvis\n")
+        self.write("home/u/sub/.h.conf", b"elvis\n")
+        self.write("home/u/sub/c.conf", b"elvis\n")
+        os.symlink(os.path.join(etc, "passwd"), os.path.join(home, "b.conf"))
+        os.symlink(etc, os.path.join(home, "linkdir"))
+        os.mkfifo(os.path.join(home, "f.conf"))
+        listed = ["a.conf", "b.conf", "linkdir/passwd", "f.conf", "sub/.h.conf", "sub"]
+        data = b"".join(os.path.join(home, p).encode() + b"\0" for p in listed)
+        r = run(["--in-place", "-0", "--files-from", "-"], data)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(self.read(os.path.join(etc, "passwd")), b"root elvis\n")
+        for p in ["a.conf", "sub/.h.conf", "sub/c.conf"]:
+            self.assertEqual(self.read(os.path.join(home, p)), b"Elvis\n", p)
+        self.assertIn(f"{home}/b.conf: a symbolic link on its way; not followed (--follow follows it)".encode(), r.stderr)
+        self.assertIn(f"{home}/linkdir/passwd: a symbolic link on its way; not followed".encode(), r.stderr)
+        self.assertIn(f"{home}/f.conf: not a regular file; skipped".encode(), r.stderr)
+        self.assertIn(b"3 files scanned, 3 changed", r.stderr)
+        # Globs apply to listed paths too; --follow follows the links.
+        r = run(["--in-place", "-f", "Elvis", "-r", "elvis", "--glob", "!c.conf", "--files-from", "-"],
+                b"\n".join(os.path.join(home, p).encode() for p in ["a.conf", "sub/c.conf"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(os.path.join(home, "sub/c.conf")), b"Elvis\n")
+        self.assertEqual(self.read(os.path.join(home, "a.conf")), b"elvis\n")
+        r = run(["--in-place", "--follow", "--files-from", "-"], os.path.join(home, "b.conf").encode())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(os.path.join(etc, "passwd")), b"root Elvis\n")
+
     def test_sigint_and_sigterm_remove_temporaries(self):
         for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
             root, original, rewritten = self.make_batch(n=400)
