@@ -5,8 +5,9 @@
 // TERM<TAB>COUNT[<TAB>DOCS] line per term in the order given. Fields escape tab, newline, CR and
 // backslash as \t \n \r \\ (escape_tsv_field). JSON: one object, {"terms":[{"term","count",
 // "documents"}...],"files_searched","bytes_read",["records",]["files":[{"path","counts":{TERM:N}}],]
-// "errors":[{"path","error"}],"io_backend"}; strings are UTF-8, a byte outside well-formed UTF-8
-// written as the lone surrogate \udcXX (Python's surrogateescape).
+// "errors":[{"path","error"}],"io_backend"}. Paths, terms and errors that are well-formed UTF-8
+// are JSON strings; any other is {"bytes":"BASE64"} (as ripgrep writes them), and as a key of
+// "counts" such a term is its base64 string.
 //
 // TsvMerger:
 // Input lines, from any number of streams in any order (each stream may itself be several count

@@ -20,14 +20,33 @@
 
 namespace elvis::cli {
 
-void report(std::string_view what, std::string_view reason) {
-    std::fprintf(stderr, "elvis: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
-                 static_cast<int>(reason.size()), reason.data());
+std::string printable(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        switch (c) {
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            case '\\': out += "\\\\"; break;
+            default:
+                if (b < 0x20 || b == 0x7f) {
+                    char escape[8];
+                    std::snprintf(escape, sizeof escape, "\\x%02x", b);
+                    out += escape;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
 }
 
-void report(std::string_view reason) {
-    std::fprintf(stderr, "elvis: %.*s\n", static_cast<int>(reason.size()), reason.data());
+void report(std::string_view what, std::string_view reason) {
+    std::fprintf(stderr, "elvis: %s: %s\n", printable(what).c_str(), printable(reason).c_str());
 }
+
+void report(std::string_view reason) { std::fprintf(stderr, "elvis: %s\n", printable(reason).c_str()); }
 
 void print_version() { std::puts("elvis " ELVIS_VERSION); }
 

@@ -1,6 +1,7 @@
 // Count's TSV and JSON writers, and TsvMerger, which sums TSV streams (see count_format.hpp).
 #include "elvis/count_format.hpp"
 
+#include <cstdint>
 #include <cstdio>
 
 #include <algorithm>
@@ -42,39 +43,64 @@ std::size_t utf8_sequence_length(std::string_view text) {
     return length;
 }
 
-// A JSON string of bytes that need not be UTF-8 (paths): a byte outside well-formed UTF-8 is
-// written as the lone surrogate \udcXX, as Python's surrogateescape does, so the output is
-// always valid UTF-8 and `os.fsencode(json.loads(...))` gives back the exact bytes.
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
+std::string base64(std::string_view bytes) {
+    static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        std::uint32_t group = static_cast<unsigned char>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        if (i + 2 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 2]);
+        out += digits[group >> 18];
+        out += digits[(group >> 12) & 63];
+        out += i + 1 < bytes.size() ? digits[(group >> 6) & 63] : '=';
+        out += i + 2 < bytes.size() ? digits[group & 63] : '=';
+    }
+    return out;
+}
+
+bool is_utf8(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
-        const char c = text[i];
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
+            ++i;
+        } else if (const std::size_t length = utf8_sequence_length(text.substr(i))) {
+            i += length;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// A JSON string of UTF-8 text.
+std::string json_text(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : text) {
         const auto b = static_cast<unsigned char>(c);
-        char escape[8];
-        if (b >= 0x80) {
-            if (const std::size_t length = utf8_sequence_length(text.substr(i))) {
-                out.append(text.substr(i, length));
-                i += length;
-                continue;
-            }
-            std::snprintf(escape, sizeof escape, "\\udc%02x", b);
-            out += escape;
-        } else if (c == '"' || c == '\\') {
+        if (c == '"' || c == '\\') {
             out += '\\', out += c;
         } else if (c == '\n') {
             out += "\\n";
         } else if (c == '\t') {
             out += "\\t";
         } else if (b < 0x20 || b == 0x7f) {
+            char escape[8];
             std::snprintf(escape, sizeof escape, "\\u%04x", b);
             out += escape;
         } else {
             out += c;
         }
-        ++i;
     }
     return out + "\"";
 }
+
+// Bytes that need not be UTF-8 (paths, terms), as ripgrep writes them: a JSON string when they
+// are well-formed UTF-8, else {"bytes":"BASE64"}, so nothing is lost and the output is UTF-8.
+std::string json_bytes(std::string_view bytes) {
+    return is_utf8(bytes) ? json_text(bytes) : "{\"bytes\":\"" + base64(bytes) + "\"}";
+}
+
+// An object key must be a string: a term that is not UTF-8 is keyed by its base64.
+std::string json_key(std::string_view bytes) { return is_utf8(bytes) ? json_text(bytes) : '"' + base64(bytes) + '"'; }
 
 }  // namespace
 
@@ -98,7 +124,7 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
     std::string out = "{\"terms\":[";
     for (std::size_t t = 0; t < terms.size(); ++t) {
         if (t) out += ',';
-        out += "{\"term\":" + json_string(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
+        out += "{\"term\":" + json_bytes(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
                ",\"documents\":" + std::to_string(report.documents[t]) + '}';
     }
     out += "],\"files_searched\":" + std::to_string(report.files_searched);
@@ -108,13 +134,13 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
         out += ",\"files\":[";
         for (std::size_t f = 0; f < report.per_file.size(); ++f) {
             if (f) out += ',';
-            out += "{\"path\":" + json_string(report.per_file[f].path) + ",\"counts\":{";
+            out += "{\"path\":" + json_bytes(report.per_file[f].path) + ",\"counts\":{";
             bool first = true;
             for (std::size_t t = 0; t < terms.size(); ++t) {
                 if (!report.per_file[f].counts[t]) continue;
                 if (!first) out += ',';
                 first = false;
-                out += json_string(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
+                out += json_key(terms[t].find) + ':' + std::to_string(report.per_file[f].counts[t]);
             }
             out += "}}";
         }
@@ -123,9 +149,9 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
     out += ",\"errors\":[";
     for (std::size_t e = 0; e < report.errors.size(); ++e) {
         if (e) out += ',';
-        out += "{\"path\":" + json_string(report.errors[e].path) + ",\"error\":" + json_string(report.errors[e].reason) + '}';
+        out += "{\"path\":" + json_bytes(report.errors[e].path) + ",\"error\":" + json_bytes(report.errors[e].reason) + '}';
     }
-    out += "],\"io_backend\":" + json_string(report.io_backend) + "}\n";
+    out += "],\"io_backend\":" + json_text(report.io_backend) + "}\n";
     return out;
 }
 namespace {

@@ -9,6 +9,7 @@ import collections
 import contextlib
 import os
 import random
+import re
 import resource
 import select
 import shlex

@@ -163,6 +163,7 @@ class Count(Base):
         self.assertEqual([f["path"] for f in doc["files"]], sorted(f["path"] for f in doc["files"]))
 
     def test_json_is_utf8_and_gives_back_any_bytes(self):
+        import base64
         import json
         # Paths and terms need not be UTF-8; the JSON must still be, and lose nothing.
         names = [b"latin1-\xe9.txt", b"utf8-\xc3\xa9.txt", b"overlong-\xc0\xaf", b"surrogate-\xed\xa0\x80",
@@ -174,10 +175,33 @@ class Count(Base):
         r = run(["count", "--format", "json", "--per-file", "-t", "elvis", "-t", "\udcff\udcfe"] + paths)
         self.assertEqual(r.returncode, 0, r.stderr)
         doc = json.loads(r.stdout.decode("utf-8"))  # strict UTF-8
-        self.assertEqual(sorted(os.fsencode(f["path"]) for f in doc["files"]), sorted(paths))
-        self.assertEqual([os.fsencode(t["term"]) for t in doc["terms"]], [b"elvis", b"\xff\xfe"])
+
+        def given_back(value):  # ripgrep's convention: a string, or {"bytes": BASE64}
+            return base64.b64decode(value["bytes"]) if isinstance(value, dict) else value.encode("utf-8")
+        self.assertEqual(sorted(given_back(f["path"]) for f in doc["files"]), sorted(paths))
+        self.assertEqual([given_back(t["term"]) for t in doc["terms"]], [b"elvis", b"\xff\xfe"])
+        self.assertEqual(doc["terms"][1]["term"], {"bytes": "//4="})
         self.assertEqual([t["count"] for t in doc["terms"]], [len(names)] * 2)
+        for f in doc["files"]:
+            self.assertEqual(f["counts"], {"elvis": 1, "//4=": 1})
+        self.assertNotIn(b"\\udc", r.stdout)
+        # jq reads it without loss: the bytes are ASCII base64.
+        if shutil.which("jq"):
+            jq = subprocess.run(["jq", "-r", ".files[].path | if type == \"object\" then .bytes else . end"],
+                                input=r.stdout, capture_output=True, check=True)
+            self.assertIn(base64.b64encode(paths[0]), jq.stdout)
         self.assertIn("utf8-\u00e9.txt".encode(), r.stdout)  # well-formed UTF-8 is kept as it is
+
+    def test_diagnostics_are_one_line_whatever_the_name(self):
+        # A name with a newline, a tab, a backslash and a terminal escape: one line on stderr,
+        # escaped as the TSV output escapes (and \xHH for other control bytes).
+        missing = os.path.join(self.dir, "a\nb\tc\\d\x1b[31m")
+        for args in (["count", missing], ["--in-place", missing], [missing]):
+            r = run(args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stderr.count(b"\n"), 1 if args[0] == "count" or args[0] == missing else 2, r.stderr)
+            self.assertIn(f"{self.dir}/a\\nb\\tc\\\\d\\x1b[31m: No such file or directory".encode(), r.stderr, args)
+            self.assertNotIn(b"\x1b", r.stderr)
 
     def test_exit_status(self):
         f = self.write("f", b"nothing here")
