@@ -106,6 +106,23 @@ TEST_CASE("counts up to 2^64 - 1; overflow is an error") {
           "b:1: the COUNT of 't' in 'f' overflows 64 bits");
 }
 
+TEST_CASE("CRLF line endings are taken as line ends; an endless line is refused, not held") {
+    TsvMerger crlf, lf;
+    crlf.add("a", "f\tt\t2\r\nt\t2\r\n");
+    lf.add("a", "f\tt\t2\nt\t2\n");
+    CHECK(crlf.output() == lf.output());
+    TsvMerger merger;
+    merger.begin("huge");
+    const std::string chunk(1 << 20, 'x');
+    std::string error;
+    try {
+        for (int i = 0; i < 100; ++i) merger.feed(chunk);
+    } catch (const MergeError& e) {
+        error = e.what();
+    }
+    CHECK(error == "huge:1: line longer than 64 MiB (count writes none; is this a count output?)");
+}
+
 TEST_CASE("malformed lines are rejected with NAME:LINE: reason") {
     CHECK(error_of({{"in.tsv", "elvis\t1\n\nelvis\t2\n"}}) == "in.tsv:2: empty line");
     CHECK(error_of({{"in.tsv", "elvis 1\n"}}) ==
@@ -113,7 +130,7 @@ TEST_CASE("malformed lines are rejected with NAME:LINE: reason") {
     CHECK(error_of({{"in.tsv", "a\tb\tc\t1\n"}}) ==
           "in.tsv:1: too many fields (expected TERM<TAB>COUNT, TERM<TAB>COUNT<TAB>DOCS or PATH<TAB>TERM<TAB>COUNT)");
     CHECK(error_of({{"x", "elvis\t1\nelvis\t-1\n"}}) == "x:2: COUNT '-1' is not a non-negative decimal integer");
-    for (const char* bad : {"+1", "", " 1", "1 ", "1\r", "0x10", "1e3", "1.0", "١"}) {
+    for (const char* bad : {"+1", "", " 1", "1 ", "1\r\r", "1\rx", "0x10", "1e3", "1.0", "١"}) {
         CAPTURE(bad);
         CHECK(error_of({{"x", std::string("elvis\t") + bad + "\n"}}).starts_with("x:1: COUNT '"));
     }

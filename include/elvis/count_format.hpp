@@ -16,7 +16,8 @@
 //   TERM<TAB>COUNT<TAB>DOCS    totals with --doc-freq
 //   PATH<TAB>TERM<TAB>COUNT    --per-file
 // Fields are opaque text (count escapes tab, newline, CR and backslash, so a field holds none of
-// them raw); COUNT and DOCS are decimal integers below 2^64 (digits only).
+// them raw); COUNT and DOCS are decimal integers below 2^64 (digits only). Lines may end in CRLF
+// (the CR is dropped); a line over max_line_bytes is an error.
 //
 // Three-field lines are told apart by their stream: in a stream with any two-field line (count
 // prints its totals after its per-file lines) they are per-file lines, and each of their terms
@@ -54,6 +55,9 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
 
 class TsvMerger {
 public:
+    // Longer lines are refused (MergeError) rather than held: no count output has one.
+    static constexpr std::size_t max_line_bytes = 64 << 20;
+
     struct Total {
         std::string term;
         std::uint64_t count = 0;

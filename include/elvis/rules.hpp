@@ -52,4 +52,9 @@ std::string unescape(std::string_view text);
 // is dropped, blank lines are skipped). `name` is used in error messages as `name:LINE: reason`.
 std::vector<Rule> parse_rules(std::string_view text, std::string_view name);
 
+// Parses a terms file: one term per line (escapes as in unescape; \x23 for a leading '#'), lines
+// starting with '#' are comments, a trailing CR is dropped, blank lines are skipped. Each term is
+// a Rule with an empty replacement. Errors as parse_rules.
+std::vector<Rule> parse_terms(std::string_view text, std::string_view name);
+
 }  // namespace elvis

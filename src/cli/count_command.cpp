@@ -32,6 +32,9 @@ a file, otherwise the current directory. '-' is standard input.
 
 Options:
   -t, --term TEXT         term to count (repeatable; default 'elvis')
+      --terms-file FILE   more terms from FILE, one per line (escapes as in --rules files:
+                          \\ \t \n \r \0 \xHH; lines starting with '#' are comments; repeatable)
+      --rules FILE        more terms: the FIND column of a filter's rules file (repeatable)
   -i, --ignore-case       match ASCII letters regardless of case
   -w, --word              count only whole-word occurrences
       --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
@@ -74,6 +77,7 @@ Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 using Takes = Flag::Takes;
 constexpr Flag count_flags[] = {
     {"term", 't', Takes::values},      {"ignore-case", 'i'},              {"word", 'w'},
+    {"terms-file", 0, Takes::values},  {"rules", 0, Takes::values},
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
     {"format", 0, Takes::value},       {"files-from", 0, Takes::value},   {"null", '0'},
     {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
@@ -112,6 +116,10 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     CountSettings& s = command.settings;
     auto strings = [&](const char* name) { return values_of(vm, name); };
     for (std::string& term : strings("term")) s.terms.push_back({std::move(term), {}});
+    for (const std::string& path : strings("terms-file"))
+        for (Rule& term : parse_terms(read_whole_file(path), path)) s.terms.push_back(std::move(term));
+    for (const std::string& path : strings("rules"))
+        for (Rule& rule : parse_rules(read_whole_file(path), path)) s.terms.push_back({std::move(rule.find), {}});
     if (s.terms.empty()) s.terms.push_back({"elvis", {}});
     s.match.ignore_case = vm["ignore-case"].as<bool>();
     s.match.whole_word = vm["word"].as<bool>();

@@ -20,7 +20,7 @@
 
 namespace elvis::cli {
 
-std::string printable(std::string_view text) {
+std::string printable(std::string_view text, bool escape_backslash) {
     std::string out;
     for (const char c : text) {
         const auto b = static_cast<unsigned char>(c);
@@ -28,7 +28,7 @@ std::string printable(std::string_view text) {
             case '\n': out += "\\n"; break;
             case '\t': out += "\\t"; break;
             case '\r': out += "\\r"; break;
-            case '\\': out += "\\\\"; break;
+            case '\\': out += escape_backslash ? "\\\\" : "\\"; break;
             default:
                 if (b < 0x20 || b == 0x7f) {
                     char escape[8];
@@ -43,10 +43,10 @@ std::string printable(std::string_view text) {
 }
 
 void report(std::string_view what, std::string_view reason) {
-    std::fprintf(stderr, "elvis: %s: %s\n", printable(what).c_str(), printable(reason).c_str());
+    std::fprintf(stderr, "elvis: %s: %s\n", printable(what, true).c_str(), printable(reason, false).c_str());
 }
 
-void report(std::string_view reason) { std::fprintf(stderr, "elvis: %s\n", printable(reason).c_str()); }
+void report(std::string_view reason) { std::fprintf(stderr, "elvis: %s\n", printable(reason, false).c_str()); }
 
 void print_version() { std::puts("elvis " ELVIS_VERSION); }
 

@@ -28,11 +28,11 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_trouble = 2;
 
 // Prints `elvis: WHAT: REASON` (or `elvis: REASON`) to stderr.
-// "elvis: WHAT: REASON" on stderr, one line whatever the bytes: newline, tab, CR and backslash
-// are written \n \t \r \\ (as count's TSV writes them), other control bytes \xHH (so that no
-// file name can move the cursor or colour the terminal).
+// "elvis: WHAT: REASON" on stderr, one line whatever the bytes: newline, tab and CR are written
+// \n \t \r, other control bytes \xHH (so that no file name can move the cursor or colour the
+// terminal), and in WHAT (a path) a backslash \\, as count's TSV writes paths.
 void report(std::string_view what, std::string_view reason);
-std::string printable(std::string_view text);
+std::string printable(std::string_view text, bool escape_backslash);
 void report(std::string_view reason);
 
 // The -V/--version line on stdout, the same for every subcommand.

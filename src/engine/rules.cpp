@@ -68,29 +68,48 @@ std::string unescape(std::string_view text) {
     return out;
 }
 
-std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
-    std::vector<Rule> rules;
-    std::size_t line_no = 0;
-    while (!text.empty()) {
-        ++line_no;
-        std::size_t eol = text.find('\n');
+namespace {
+
+// Calls parse_line(line) for each line but blank ones (a trailing CR dropped), prefixing any
+// RuleError with "NAME:LINE: ".
+template <typename ParseLine>
+void for_each_line(std::string_view text, std::string_view name, ParseLine parse_line) {
+    for (std::size_t line_no = 1; !text.empty(); ++line_no) {
+        const std::size_t eol = text.find('\n');
         std::string_view line = text.substr(0, eol);
         text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) continue;
-        auto where = [&] { return std::string(name) + ":" + std::to_string(line_no) + ": "; };
-        std::size_t tab = line.find('\t');
-        if (tab == std::string_view::npos) throw RuleError(where() + "expected FIND<TAB>REPLACE");
         try {
-            Rule rule{unescape(line.substr(0, tab)), unescape(line.substr(tab + 1))};
-            if (rule.find.empty()) throw RuleError("empty find text");
-            rules.push_back(std::move(rule));
+            parse_line(line);
         } catch (const RuleError& e) {
-            throw RuleError(where() + e.what());
+            throw RuleError(std::string(name) + ":" + std::to_string(line_no) + ": " + e.what());
         }
     }
+}
+
+}  // namespace
+
+std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
+    std::vector<Rule> rules;
+    for_each_line(text, name, [&](std::string_view line) {
+        const std::size_t tab = line.find('\t');
+        if (tab == std::string_view::npos) throw RuleError("expected FIND<TAB>REPLACE");
+        Rule rule{unescape(line.substr(0, tab)), unescape(line.substr(tab + 1))};
+        if (rule.find.empty()) throw RuleError("empty find text");
+        rules.push_back(std::move(rule));
+    });
     if (rules.empty()) throw RuleError(std::string(name) + ": no rules in file");
     return rules;
+}
+
+std::vector<Rule> parse_terms(std::string_view text, std::string_view name) {
+    std::vector<Rule> terms;
+    for_each_line(text, name, [&](std::string_view line) {
+        if (line.front() != '#') terms.push_back({unescape(line), {}});
+    });
+    if (terms.empty()) throw RuleError(std::string(name) + ": no terms in file");
+    return terms;
 }
 
 }  // namespace elvis

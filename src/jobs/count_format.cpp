@@ -204,9 +204,15 @@ void TsvMerger::feed(std::string_view text) {
     while (!text.empty()) {
         const std::size_t newline = text.find('\n');
         if (newline == std::string_view::npos) {
+            if (partial_.size() + text.size() > max_line_bytes)
+                fail(line_ + 1, "line longer than " + std::to_string(max_line_bytes >> 20) +
+                                    " MiB (count writes none; is this a count output?)");
             partial_.append(text);
             return;
         }
+        if (partial_.size() + newline > max_line_bytes)
+            fail(line_ + 1, "line longer than " + std::to_string(max_line_bytes >> 20) +
+                                " MiB (count writes none; is this a count output?)");
         if (partial_.empty()) {
             line(text.substr(0, newline));
         } else {
@@ -255,6 +261,9 @@ std::uint64_t TsvMerger::number(std::uint64_t line, std::string_view field, cons
 
 void TsvMerger::line(std::string_view text) {
     ++line_;
+    // Count escapes every CR it writes, so a raw one ending a line is a CRLF line ending (a copy
+    // through Windows, say): taken as the end of the line.
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.empty()) fail(line_, "empty line");
     std::string_view fields[4];
     std::size_t n = 0;

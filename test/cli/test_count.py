@@ -203,6 +203,21 @@ class Count(Base):
             self.assertIn(f"{self.dir}/a\\nb\\tc\\\\d\\x1b[31m: No such file or directory".encode(), r.stderr, args)
             self.assertNotIn(b"\x1b", r.stderr)
 
+    def test_terms_from_files(self):
+        terms = self.write("terms.txt", b"# a comment\nelvis\n\\x23tag\npresident\r\n\ntab\\there\n")
+        rules = self.write("rules.tsv", b"vice\tVICE\n")
+        data = b"elvis #tag president elvis vice tab\there"
+        r = self.count(["--terms-file", terms, "--rules", rules, "-t", "x"], data)
+        self.assertEqual(r.stdout, b"x\t0\nelvis\t2\n#tag\t1\npresident\t1\ntab\\there\t1\nvice\t1\n", r.stderr)
+        for content, message in [(b"a\\q\n", "terms.txt:1: unknown escape \\q"), (b"# only\n", "terms.txt: no terms in file")]:
+            self.write("terms.txt", content)
+            r = self.count(["--terms-file", terms], b"")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(message.encode(), r.stderr)
+        r = self.count(["--terms-file", os.path.join(self.dir, "missing")], b"")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"missing: No such file or directory", r.stderr)
+
     def test_exit_status(self):
         f = self.write("f", b"nothing here")
         self.assertEqual(self.count([f]).returncode, 1)
