@@ -287,7 +287,6 @@ void TreeWalker::list_directory(Item item) {
     }
     auto dir = std::make_shared<DirHandle>();
     dir->fd = fd;
-    dir->parent = at.root != nullptr ? at.dir : nullptr;  // a named or listed directory starts the chain
     struct stat st;
     if (::fstat(fd, &st) != 0) {
         error(at.path, std::strerror(errno));
@@ -295,12 +294,15 @@ void TreeWalker::list_directory(Item item) {
     }
     dir->dev = st.st_dev;
     dir->ino = st.st_ino;
-    for (const DirHandle* up = dir->parent.get(); up != nullptr; up = up->parent.get()) {
+    // A named or listed directory starts the chain.
+    std::shared_ptr<const DirIdentity> ancestors = at.root != nullptr ? at.dir->identity : nullptr;
+    for (const DirIdentity* up = ancestors.get(); up != nullptr; up = up->parent.get()) {
         if (up->dev == dir->dev && up->ino == dir->ino) {
             error(at.path, "symbolic link loop (leads back to a parent directory); not followed");
             return;
         }
     }
+    dir->identity = std::make_shared<const DirIdentity>(DirIdentity{dir->dev, dir->ino, std::move(ancestors)});
     // A named or listed directory is the root of what is met in it.
     const std::shared_ptr<const DirHandle> root = at.root != nullptr ? at.root : dir;
 
@@ -345,8 +347,11 @@ void TreeWalker::list_directory(Item item) {
     }
     std::lock_guard lock(mutex_);
     ++directories_;
-    // Reversed, so the LIFO stack hands entries out in directory order.
-    for (auto it = found.rbegin(); it != found.rend(); ++it) stack_.push_back(std::move(*it));
+    // The LIFO stack hands out the files in directory order, then the subdirectories in directory
+    // order: a directory's descriptor is then held only while subdirectories of it wait.
+    for (bool directories : {true, false})
+        for (auto it = found.rbegin(); it != found.rend(); ++it)
+            if (it->directory == directories) stack_.push_back(std::move(*it));
 }
 
 }  // namespace elvis

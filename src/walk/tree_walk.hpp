@@ -43,12 +43,22 @@ private:
     std::vector<std::string> segments_;  // one, the name pattern, unless whole_path_
 };
 
-// An open directory, kept open while entries found in it wait to be processed.
+// A directory walked, and the directories above it, by identity only: what loop detection needs,
+// without keeping their descriptors open (a tree 5,000 levels deep needs no more descriptors than
+// a flat one; DESIGN.md, "Descriptors while walking").
+struct DirIdentity {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::shared_ptr<const DirIdentity> parent;  // null above a named or listed directory
+};
+
+// An open directory, kept open while entries found in it wait to be processed, and closed when
+// the last of them is done.
 struct DirHandle {
     int fd = -1;
     dev_t dev = 0;
     ino_t ino = 0;
-    std::shared_ptr<const DirHandle> parent;  // for loop detection when following symlinks
+    std::shared_ptr<const DirIdentity> identity;  // this directory and its ancestors
     DirHandle() = default;
     DirHandle(const DirHandle&) = delete;
     DirHandle& operator=(const DirHandle&) = delete;

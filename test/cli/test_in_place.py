@@ -532,6 +532,38 @@ class InPlace(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.read(os.path.join(etc, "passwd")), b"root Elvis\n")
 
+    def test_any_depth_within_the_default_descriptor_limit(self):
+        # 5,000 levels under `ulimit -n 1024` (a descriptor per level stopped count at ~1017 and
+        # the rewrite at ~601), a file at a few depths; count and the rewrite reach them all.
+        root = os.path.join(self.dir, "deep")
+        os.mkdir(root)
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            for level in range(1, 5001):
+                os.mkdir("d", dir_fd=fd)
+                if level in (1, 700, 1500, 5000):
+                    with open(os.open(f"f{level}.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+                        f.write(b"elvis\n")
+                below = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = below
+        finally:
+            os.close(fd)
+
+        def limited():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        try:
+            for args in (["count", "-j", "1"], ["count"]):
+                r = run(args + [root], preexec_fn=limited)
+                self.assertEqual((r.returncode, r.stdout), (0, b"elvis\t4\n"), r.stderr[-300:])
+            r = run(["--in-place", root], preexec_fn=limited)
+            self.assertEqual(r.returncode, 0, r.stderr[-300:])
+            self.assertIn(b"4 files scanned, 4 changed", r.stderr)
+            r = run(["count", "-t", "Elvis", root], preexec_fn=limited)
+            self.assertEqual(r.stdout, b"Elvis\t4\n", r.stderr[-300:])
+        finally:
+            subprocess.run(["rm", "-rf", root])  # shutil.rmtree recurses once per level
+
     def test_sigint_and_sigterm_remove_temporaries(self):
         for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
             root, original, rewritten = self.make_batch(n=400)
