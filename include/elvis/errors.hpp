@@ -18,6 +18,12 @@ public:
         : std::runtime_error(what + ": " + std::strerror(code)), code_(code) {}
     int code() const { return code_; }
 
+    // A regular file that ended before the size it had when it was opened: truncated meanwhile.
+    static IoError shrank(std::uint64_t got, std::uint64_t size) {
+        return IoError(EIO, "shrank while it was read: " + std::to_string(got) + " of its " + std::to_string(size) +
+                                " bytes were there (its count is incomplete)");
+    }
+
 protected:
     // For subclasses whose message is complete without strerror's text.
     IoError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}

@@ -161,8 +161,14 @@ private:
                 }
                 bytes_ += r.data.size();
                 if (!r.complete) {  // larger than one chunk: the rest through the same descriptor
-                    io_.source->open_range(r.file.get(), r.data.size(), UINT64_MAX);
-                    feed_source(*io_.source, entry.path);
+                    const std::uint64_t before = bytes_ - r.data.size(), size = size_of(r.file.get());
+                    if (size < r.data.size()) {  // cut since the first chunk was read
+                        shared_.fail(entry.path, IoError::shrank(size, r.data.size()).what());
+                    } else {
+                        io_.source->open_range(r.file.get(), r.data.size(), UINT64_MAX);
+                        feed_source(*io_.source, entry.path);
+                        check_size(bytes_ - before, size, entry.path);
+                    }
                 }
             }
             end_file(entry.path);
@@ -182,7 +188,22 @@ private:
         if (gzip_) gzip_->set_mode(gzip_mode_for(path));
         if (regular) source.open_range(fd, 0, UINT64_MAX);
         else source.open(fd);
+        const std::uint64_t before = bytes_, size = regular && !gzip_ ? size_of(fd) : 0;
         feed_source(source, path);
+        check_size(bytes_ - before, size, path);
+    }
+
+    // The size of a regular file as it starts to be read (0 when unknown).
+    static std::uint64_t size_of(int fd) {
+        struct stat st;
+        return sys::calls().fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    }
+
+    // A regular file read to its end gives at least the bytes it had when its reading started:
+    // fewer means it was truncated meanwhile, and its count is reported as failed rather than
+    // given as if whole. A file that grew is read as far as it had grown when the end was met.
+    void check_size(std::uint64_t got, std::uint64_t size, const std::string& path) {
+        if (got < size) shared_.fail(path, IoError::shrank(got, size).what());
     }
 
     void begin_file() { std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin()); }
@@ -299,12 +320,16 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
 bool try_count_in_ranges(Shared& shared, const std::string& path) {
     const CountSettings& s = shared.settings;
     if (path == "-" || s.threads < 2 || shared.markers != nullptr) return false;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<std::uint64_t>(st.st_size) < std::max<std::uint64_t>(s.split_threshold, s.threads))
-        return false;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO must not block here; the normal path reads it.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return false;  // the normal path reports the error
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) < std::max<std::uint64_t>(s.split_threshold, s.threads)) {
+        ::close(fd);
+        return false;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a regular file: reads may wait for the disk
     unsigned char magic[2];
     if (s.decompress && (has_gzip_suffix(path) || (::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b))) {
         ::close(fd);

@@ -81,10 +81,11 @@ void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_
         at += chunk.size();
         return going && from + scanner.decided() < stop;
     });
+    source.close();
+    if (to_the_end && at < size) throw IoError::shrank(at, size);
     if (to_the_end)
         while (scanner.finish(m))
             if (!deliver(m, {})) break;
-    source.close();
 }
 
 // Stitches ranges scanned on their own (in order, as split_into_ranges cut them) into the true

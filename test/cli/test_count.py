@@ -218,6 +218,35 @@ class Count(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"missing: No such file or directory", r.stderr)
 
+    def test_file_truncated_while_counted_is_an_error_naming_it(self):
+        # Truncated at a random moment while count reads it (streamed on either backend, in
+        # ranges, or met while walking): the whole count, or exit 2 naming the file, never a
+        # partial count given as if whole.
+        rng = random.Random(5)
+        data = b"elvis and some more text\n" * 1_000_000  # 25 MB, 1,000,000 matches
+        tree = os.path.join(self.dir, "tree")
+        os.mkdir(tree)
+        seen = collections.Counter()
+        for attempt in range(24):
+            args = [["-j", "1", "--io=posix"], ["-j", "1", "--io=uring"], ["-j", "2", "--split-threshold", "1M"]][attempt % 3]
+            walked = attempt % 2 == 1
+            path = os.path.join(tree, "big.txt")
+            with open(path, "wb") as f:
+                f.write(data)
+            p = subprocess.Popen([ELVIS, "count"] + args + [tree if walked else path], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0, 0.03))
+            os.truncate(path, 1000)
+            out, err = p.communicate(timeout=60)
+            if p.returncode == 0:  # before the cut (or after it, when it came before the open)
+                self.assertIn(out, (b"elvis\t1000000\n", b"elvis\t40\n"), (args, err))
+                seen["whole"] += 1
+            else:
+                self.assertEqual(p.returncode, 2, (args, err))
+                self.assertIn(f"{path}: shrank while it was read".encode(), err)
+                seen["shrank"] += 1
+        self.assertGreater(seen["shrank"], 0, seen)
+
     def test_exit_status(self):
         f = self.write("f", b"nothing here")
         self.assertEqual(self.count([f]).returncode, 1)
