@@ -32,6 +32,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -63,12 +65,6 @@ public:
         std::uint64_t count = 0;
         std::uint64_t docs = 0;
     };
-    struct FileLine {
-        std::string path;
-        std::string term;
-        std::uint64_t count = 0;
-    };
-
     // Starts a stream; `name` is what errors print (a file name, or "(standard input)").
     void begin(std::string name);
     // More text of the current stream, cut anywhere. Throws MergeError.
@@ -80,21 +76,25 @@ public:
 
     const std::vector<Total>& totals() const { return totals_; }  // first-seen order
     bool has_docs() const { return totals_columns_ == 3; }
-    // Per-file lines in output order.
-    std::vector<FileLine> file_lines() const;
-    // The merged TSV.
+    // The merged TSV, handed to `write` in pieces (per-file lines sorted by path, then totals).
+    void write(const std::function<void(std::string_view)>& write) const;
+    // The same, as one string.
     std::string output() const;
 
 private:
     struct Pending {  // a three-field line of a stream not yet known to be plain or --doc-freq
         std::uint64_t line;
-        std::string a, b, c;
+        std::size_t at;             // its text in pending_text_: A '\t' B '\t' C
+        std::uint32_t a_size, b_size, c_size;
     };
     void line(std::string_view text);
     void add_total(std::uint64_t line, std::string_view term, std::string_view count,
                    std::optional<std::string_view> docs);
     void add_file_line(std::uint64_t line, std::string_view path, std::string_view term, std::string_view count);
     void flush_pending_as_file_lines();
+    // each(line, a, b, c) for every pending line, which are then dropped.
+    template <typename Each>
+    void for_each_pending(Each each);
     std::uint64_t number(std::uint64_t line, std::string_view field, const char* what) const;
     [[noreturn]] void fail(std::uint64_t line, const std::string& reason) const;
 
@@ -104,6 +104,7 @@ private:
     std::string partial_;
     bool plain_ = false;  // has a two-field line
     std::vector<Pending> pending_;
+    std::string pending_text_;
     std::unordered_set<std::string> stream_terms_;                         // its totals terms
     std::unordered_map<std::string, std::uint64_t> stream_file_terms_;     // its per-file terms: first line
 
@@ -112,8 +113,31 @@ private:
     std::string columns_origin_;
     std::vector<Total> totals_;
     std::unordered_map<std::string, std::size_t> total_index_;
+    // Per-file lines, compact (a million of them is the scale-out case): paths live in an arena of
+    // fixed blocks, so views of them stay valid; terms are numbered.
+    struct FileLine {
+        std::string_view path;
+        std::uint32_t term;  // index in file_terms_
+        std::uint64_t count;
+    };
+    struct FileKey {
+        std::string_view path;
+        std::uint32_t term;
+        bool operator==(const FileKey&) const = default;
+    };
+    struct FileKeyHash {
+        std::size_t operator()(const FileKey& k) const {
+            return std::hash<std::string_view>()(k.path) ^ (static_cast<std::size_t>(k.term) * 0x9e3779b97f4a7c15ull);
+        }
+    };
+    std::string_view keep(std::string_view text);  // a copy in the arena
+    std::vector<std::unique_ptr<char[]>> arena_;
+    char* arena_next_ = nullptr;
+    std::size_t arena_left_ = 0;
+    std::vector<std::string> file_terms_;
+    std::unordered_map<std::string, std::uint32_t> file_term_ids_;
     std::vector<FileLine> files_;
-    std::unordered_map<std::string, std::size_t> file_index_;  // PATH '\t' TERM
+    std::unordered_map<FileKey, std::size_t, FileKeyHash> file_index_;
 };
 
 }  // namespace elvis

@@ -112,8 +112,8 @@ int merge_command(int argc, char** argv) {
         report(e.what());
         return exit_trouble;
     }
-    const std::string out = merger.output();
-    std::fwrite(out.data(), 1, out.size(), stdout);  // checked with the rest in main
+    // Checked with the rest in main.
+    merger.write([](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
     return exit_ok;
 }
 

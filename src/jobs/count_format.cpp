@@ -157,24 +157,6 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
 namespace {
 
 // Count's TSV escapes back to bytes, for sorting paths as count does; other escapes are kept.
-std::string unescape_tsv_field(std::string_view field) {
-    std::string out;
-    out.reserve(field.size());
-    for (std::size_t i = 0; i < field.size(); ++i) {
-        if (field[i] == '\\' && i + 1 < field.size()) {
-            const char c = field[i + 1];
-            const char byte = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '\\' ? '\\' : '\0';
-            if (byte != '\0') {
-                out += byte;
-                ++i;
-                continue;
-            }
-        }
-        out += field[i];
-    }
-    return out;
-}
-
 std::string quoted(std::string_view text) {
     constexpr std::size_t shown = 60;
     std::string out;
@@ -196,6 +178,7 @@ void TsvMerger::begin(std::string name) {
     partial_.clear();
     plain_ = false;
     pending_.clear();
+    pending_text_.clear();
     stream_terms_.clear();
     stream_file_terms_.clear();
 }
@@ -232,8 +215,9 @@ void TsvMerger::end() {
     }
     if (!plain_) {
         // Only three-field lines: a --doc-freq stream.
-        for (const Pending& p : pending_) add_total(p.line, p.a, p.b, std::string_view(p.c));
-        pending_.clear();
+        for_each_pending([&](std::uint64_t line, std::string_view a, std::string_view b, std::string_view c) {
+            add_total(line, a, b, c);
+        });
         return;
     }
     for (const auto& [term, first_line] : stream_file_terms_)
@@ -288,12 +272,28 @@ void TsvMerger::line(std::string_view text) {
         return;
     }
     if (plain_) add_file_line(line_, fields[0], fields[1], fields[2]);
-    else pending_.push_back({line_, std::string(fields[0]), std::string(fields[1]), std::string(fields[2])});
+    else {
+        pending_.push_back({line_, pending_text_.size(), static_cast<std::uint32_t>(fields[0].size()),
+                            static_cast<std::uint32_t>(fields[1].size()), static_cast<std::uint32_t>(fields[2].size())});
+        pending_text_.append(fields[0]).append(fields[1]).append(fields[2]);
+    }
+}
+
+template <typename Each>
+void TsvMerger::for_each_pending(Each each) {
+    const std::string_view text = pending_text_;
+    for (const Pending& p : pending_)
+        each(p.line, text.substr(p.at, p.a_size), text.substr(p.at + p.a_size, p.b_size),
+             text.substr(p.at + p.a_size + p.b_size, p.c_size));
+    pending_.clear();
+    pending_text_.clear();
+    pending_text_.shrink_to_fit();
 }
 
 void TsvMerger::flush_pending_as_file_lines() {
-    for (const Pending& p : pending_) add_file_line(p.line, p.a, p.b, p.c);
-    pending_.clear();
+    for_each_pending([&](std::uint64_t line, std::string_view a, std::string_view b, std::string_view c) {
+        add_file_line(line, a, b, c);
+    });
 }
 
 void TsvMerger::add_total(std::uint64_t line, std::string_view term, std::string_view count,
@@ -317,50 +317,99 @@ void TsvMerger::add_total(std::uint64_t line, std::string_view term, std::string
     if (__builtin_add_overflow(t.docs, d, &t.docs)) fail(line, "the total DOCS of " + quoted(term) + " overflows 64 bits");
 }
 
+std::string_view TsvMerger::keep(std::string_view text) {
+    constexpr std::size_t block = 1 << 20;
+    if (text.size() > arena_left_) {
+        const std::size_t size = std::max(block, text.size());
+        arena_.push_back(std::make_unique<char[]>(size));
+        arena_next_ = arena_.back().get();
+        arena_left_ = size;
+    }
+    char* start = arena_next_;
+    std::copy(text.begin(), text.end(), start);
+    arena_next_ += text.size();
+    arena_left_ -= text.size();
+    return {start, text.size()};
+}
+
 void TsvMerger::add_file_line(std::uint64_t line, std::string_view path, std::string_view term, std::string_view count) {
     if (path.empty()) fail(line, "empty PATH field");
     if (term.empty()) fail(line, "empty TERM field");
     const std::uint64_t c = number(line, count, "COUNT");
     stream_file_terms_.try_emplace(std::string(term), line);
-    std::string key;
-    key.reserve(path.size() + 1 + term.size());
-    key.append(path).append(1, '\t').append(term);
-    auto [it, fresh] = file_index_.try_emplace(std::move(key), files_.size());
-    if (fresh) files_.push_back({std::string(path), std::string(term), 0});
-    FileLine& f = files_[it->second];
+    auto [term_it, new_term] = file_term_ids_.try_emplace(std::string(term), static_cast<std::uint32_t>(file_terms_.size()));
+    if (new_term) file_terms_.emplace_back(term);
+    const std::uint32_t term_id = term_it->second;
+    auto found = file_index_.find(FileKey{path, term_id});
+    if (found == file_index_.end()) {
+        const std::string_view kept = keep(path);
+        found = file_index_.emplace(FileKey{kept, term_id}, files_.size()).first;
+        files_.push_back({kept, term_id, 0});
+    }
+    FileLine& f = files_[found->second];
     if (__builtin_add_overflow(f.count, c, &f.count))
         fail(line, "the COUNT of " + quoted(term) + " in " + quoted(path) + " overflows 64 bits");
 }
 
-std::vector<TsvMerger::FileLine> TsvMerger::file_lines() const {
-    std::vector<std::string> keys;  // unescaped paths, per line
-    keys.reserve(files_.size());
-    for (const FileLine& f : files_) keys.push_back(unescape_tsv_field(f.path));
-    auto rank = [&](const std::string& term) {
-        auto it = total_index_.find(term);
-        return it == total_index_.end() ? totals_.size() : it->second;
-    };
-    std::vector<std::size_t> order(files_.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        if (keys[a] != keys[b]) return keys[a] < keys[b];
-        return rank(files_[a].term) < rank(files_[b].term);
+namespace {
+
+// The byte an escaped TSV field stands for at `i`, and where the next one starts.
+std::pair<unsigned char, std::size_t> unescaped_at(std::string_view field, std::size_t i) {
+    if (field[i] == '\\' && i + 1 < field.size()) {
+        const char c = field[i + 1];
+        const char byte = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '\\' ? '\\' : '\0';
+        if (byte != '\0') return {static_cast<unsigned char>(byte), i + 2};
+    }
+    return {static_cast<unsigned char>(field[i]), i + 1};
+}
+
+// Whether escaped field a sorts before b once unescaped (as count sorts paths), without copies.
+bool unescaped_less(std::string_view a, std::string_view b) {
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        const auto [x, next_i] = unescaped_at(a, i);
+        const auto [y, next_j] = unescaped_at(b, j);
+        if (x != y) return x < y;
+        i = next_i;
+        j = next_j;
+    }
+    return i == a.size() && j < b.size();
+}
+
+}  // namespace
+
+void TsvMerger::write(const std::function<void(std::string_view)>& write) const {
+    // Within a path, terms in the order of the totals lines.
+    std::vector<std::size_t> rank(file_terms_.size());
+    for (std::size_t t = 0; t < file_terms_.size(); ++t) {
+        auto it = total_index_.find(file_terms_[t]);
+        rank[t] = it == total_index_.end() ? totals_.size() : it->second;
+    }
+    std::vector<std::uint32_t> order(files_.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const FileLine &x = files_[a], &y = files_[b];
+        if (x.path != y.path) return unescaped_less(x.path, y.path);
+        return rank[x.term] < rank[y.term];
     });
-    std::vector<FileLine> out;
-    out.reserve(files_.size());
-    for (std::size_t i : order) out.push_back(files_[i]);
-    return out;
+    std::string line;
+    for (const std::uint32_t i : order) {
+        const FileLine& f = files_[i];
+        line.assign(f.path).append(1, '\t').append(file_terms_[f.term]).append(1, '\t');
+        line.append(std::to_string(f.count)).append(1, '\n');
+        write(line);
+    }
+    for (const Total& t : totals_) {
+        line.assign(t.term).append(1, '\t').append(std::to_string(t.count));
+        if (totals_columns_ == 3) line.append(1, '\t').append(std::to_string(t.docs));
+        line.append(1, '\n');
+        write(line);
+    }
 }
 
 std::string TsvMerger::output() const {
     std::string out;
-    for (const FileLine& f : file_lines())
-        out.append(f.path).append(1, '\t').append(f.term).append(1, '\t').append(std::to_string(f.count)).append(1, '\n');
-    for (const Total& t : totals_) {
-        out.append(t.term).append(1, '\t').append(std::to_string(t.count));
-        if (totals_columns_ == 3) out.append(1, '\t').append(std::to_string(t.docs));
-        out.append(1, '\n');
-    }
+    write([&](std::string_view piece) { out.append(piece); });
     return out;
 }
 
