@@ -16,9 +16,9 @@ _elvis() {
 
     local filter_options='-f --find -r --replace --rules -i --ignore-case -w --word -z --decompress --buffer-size --io --stats --trace
         -h --help -V --version --in-place --dry-run --diff --backup --no-fsync --force --hard-links --binary
-        --hidden --follow --glob --files-from -0 --null -j --threads --shard --progress --no-progress'
+        --hidden --follow -g --glob --iglob --files-from -0 --null -j --threads --shard --progress --no-progress'
     local count_options='-t --term --terms-file --rules -i --ignore-case -w --word --records --doc-freq --per-file --format
-        --files-from -0 --null --shard -z --decompress --hidden --follow --glob -j --threads --buffer-size
+        --files-from -0 --null --shard -z --decompress --hidden --follow -g --glob --iglob -j --threads --buffer-size
         --split-threshold --io --stats --trace -h --help -V --version'
 
     # The value of the option before the cursor.
@@ -30,7 +30,7 @@ _elvis() {
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
-        filter:-f | filter:--find | filter:-r | filter:--replace | filter:--backup | *:--glob | *:--buffer-size | \
+        filter:-f | filter:--find | filter:-r | filter:--replace | filter:--backup | *:-g | *:--glob | *:--iglob | *:--buffer-size | \
             *:-j | *:--threads | count:-t | count:--term | count:--records | count:--split-threshold | *:--shard)
             COMPREPLY=()
             return ;;

@@ -203,7 +203,7 @@ TEST_CASE("count_json is one object; bytes outside UTF-8 become base64") {
     const std::string json = count_json(two_terms(true), two_files());
     CHECK(json ==
           "{\"terms\":[{\"term\":\"elvis\",\"count\":5,\"documents\":2},{\"term\":\"tab\\there\",\"count\":1,"
-          "\"documents\":1}],\"files_searched\":3,\"bytes_read\":100,\"files\":[{\"path\":\"a\\nb.txt\",\"counts\":"
+          "\"documents\":1}],\"files_searched\":3,\"bytes_read\":100,\"skipped\":{\"special_files\":0},\"files\":[{\"path\":\"a\\nb.txt\",\"counts\":"
           "{\"elvis\":2}},{\"path\":\"c.txt\",\"counts\":{\"elvis\":3,\"tab\\there\":1}}],\"errors\":[{\"path\":"
           "{\"bytes\":\"YmFk/y50eHQ=\"},\"error\":\"Permission denied\"}],\"io_backend\":\"posix\"}\n");
 }

@@ -60,6 +60,7 @@ struct CountReport {
     std::uint64_t files_searched = 0;
     std::uint64_t bytes_read = 0;
     std::uint64_t records = 0;
+    std::uint64_t special_files_skipped = 0;  // FIFOs, sockets, devices met while walking
     std::vector<FileCounts> per_file;      // files with a non-zero count, sorted by path
     std::vector<CountError> errors;        // in the order they happened
     std::string io_backend;

@@ -4,7 +4,7 @@
 // TSV: per-file lines PATH<TAB>TERM<TAB>COUNT first (with --per-file, sorted by path), then one
 // TERM<TAB>COUNT[<TAB>DOCS] line per term in the order given. Fields escape tab, newline, CR and
 // backslash as \t \n \r \\ (escape_tsv_field). JSON: one object, {"terms":[{"term","count",
-// "documents"}...],"files_searched","bytes_read",["records",]["files":[{"path","counts":{TERM:N}}],]
+// "documents"}...],"files_searched","bytes_read","skipped":{"special_files"},["records",]["files":[{"path","counts":{TERM:N}}],]
 // "errors":[{"path","error"}],"io_backend"}. Paths, terms and errors that are well-formed UTF-8
 // are JSON strings; any other is {"bytes":"BASE64"} (as ripgrep writes them), and as a key of
 // "counts" such a term is its base64 string.

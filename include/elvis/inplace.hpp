@@ -96,7 +96,8 @@ struct InPlaceCallbacks {
 
 struct InPlaceReport {
     std::uint64_t scanned = 0, changed = 0, unchanged = 0, binary = 0, skipped = 0, refused = 0, failed = 0,
-                  interrupted = 0, walk_errors = 0, replacements = 0, bytes_read = 0, stale_temporaries_removed = 0;
+                  interrupted = 0, walk_errors = 0, replacements = 0, bytes_read = 0, stale_temporaries_removed = 0,
+                  special_files_skipped = 0;  // FIFOs, sockets, devices met while walking
     // How the new files were created and named: "unnamed (O_TMPFILE), named through
     // /proc/self/fd", "... with linkat AT_EMPTY_PATH" (no /proc), "named temporaries (O_EXCL)"
     // (no O_TMPFILE, or no way to name one), or "none".

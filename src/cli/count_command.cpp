@@ -52,8 +52,9 @@ Options:
                           and other files or standard input starting with gzip's bytes 1f 8b
       --hidden            search hidden files and directories (and .git, .hg, .svn)
       --follow            follow symbolic links met while walking (never out of the tree)
-      --glob PATTERN      only files matching PATTERN ('**/' spans directories);
-                          '!PATTERN' excludes (repeatable)
+  -g, --glob PATTERN      only files matching PATTERN ('**/' spans directories, {a,b} either);
+                          '!PATTERN' excludes; the last matching one decides (repeatable)
+      --iglob PATTERN     the same, regardless of case (after the --globs)
   -j, --threads N         worker threads, 1 to 256 (default: the number of CPUs)
       --buffer-size SIZE  read size, 1 to 64M, with K/M suffixes (default 256K)
       --split-threshold SIZE
@@ -81,7 +82,7 @@ constexpr Flag count_flags[] = {
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
     {"format", 0, Takes::value},       {"files-from", 0, Takes::value},   {"null", '0'},
     {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
-    {"follow"},                        {"glob", 0, Takes::values},        {"threads", 'j', Takes::value},
+    {"follow"},                        {"glob", 'g', Takes::values},        {"iglob", 0, Takes::values},        {"threads", 'j', Takes::value},
     {"buffer-size", 0, Takes::value},  {"split-threshold", 0, Takes::value}, {"io", 0, Takes::value},
     {"stats"},                         {"trace", 0, Takes::value},        {"help", 'h'},
     {"version", 'V'},
@@ -146,9 +147,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         }
     }
     s.decompress = vm["decompress"].as<bool>();
-    s.walk.hidden = vm["hidden"].as<bool>();
-    s.walk.follow = vm["follow"].as<bool>();
-    s.walk.globs = strings("glob");
+    s.walk = walk_options(vm);
     s.threads = sys::usable_cpus();
     if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
     if (vm.count("buffer-size"))
@@ -165,7 +164,6 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     command.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     command.paths = strings("path");
-    s.walk.listed = listed_paths(vm);
     if (command.paths.empty() && !vm.count("files-from")) {
         struct stat st;
         const bool stdin_has_data = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));

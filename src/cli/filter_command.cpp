@@ -73,10 +73,11 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --hard-links POLICY  files with other hard links: refuse (default: report, leave alone),
                          skip (quietly), or split (rewrite this name; other names keep the old text)
       --binary           also rewrite files with a NUL byte in their first 8 KiB
-      --hidden           include hidden files and directories (and .git, .hg, .svn)
+      --hidden           include hidden files and directories (but never .git, .hg or .svn)
       --follow           follow symbolic links met while walking (never out of the tree)
-      --glob PATTERN     only files matching PATTERN ('**/' spans directories);
-                         '!PATTERN' excludes (repeatable)
+  -g, --glob PATTERN     only files matching PATTERN ('**/' spans directories, {a,b} either);
+                         '!PATTERN' excludes; the last matching one decides (repeatable)
+      --iglob PATTERN    the same, regardless of case (after the --globs)
       --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line;
                          taken as if met while walking (links not followed without --follow)
   -0, --null             --files-from paths are NUL-separated
@@ -102,7 +103,8 @@ constexpr Flag filter_flags[] = {
     {"backup", 0, Takes::value, true},        {"no-fsync", 0, Takes::nothing, true},
     {"force", 0, Takes::nothing, true},       {"hard-links", 0, Takes::value, true},
     {"binary", 0, Takes::nothing, true},      {"hidden", 0, Takes::nothing, true},
-    {"follow", 0, Takes::nothing, true},      {"glob", 0, Takes::values, true},
+    {"follow", 0, Takes::nothing, true},      {"glob", 'g', Takes::values, true},
+    {"iglob", 0, Takes::values, true},
     {"files-from", 0, Takes::value, true},    {"null", '0', Takes::nothing, true},
     {"threads", 'j', Takes::value, true},     {"shard", 0, Takes::value, true},
     {"progress", 0, Takes::nothing, true},    {"no-progress", 0, Takes::nothing, true},
@@ -130,9 +132,8 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
         else throw UsageError("invalid value '" + policy + "' for --hard-links (expected refuse, skip or split)");
     }
     s.binary = vm["binary"].as<bool>();
-    s.walk.hidden = vm["hidden"].as<bool>();
-    s.walk.follow = vm["follow"].as<bool>();
-    if (vm.count("glob")) s.walk.globs = vm["glob"].as<std::vector<std::string>>();
+    s.walk = walk_options(vm);
+    s.walk.skip_vcs_directories = true;
     s.threads = default_in_place_threads();
     if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
     if (vm.count("shard")) {
@@ -142,7 +143,6 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
             throw UsageError(std::string(e.what()) + " for --shard");
         }
     }
-    s.walk.listed = listed_paths(vm);
     if (vm["progress"].as<bool>() && vm["no-progress"].as<bool>())
         throw UsageError("--progress and --no-progress cannot be combined");
     run.stats = vm["stats"].as<bool>();

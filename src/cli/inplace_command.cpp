@@ -135,12 +135,11 @@ void print_summary(const InPlaceReport& r, double seconds, bool dry_run) {
     std::string line = "elvis: " + counted(r.scanned, "file") + " scanned, " + std::to_string(r.changed) +
                        (dry_run ? " would change (" : " changed (") + counted(r.replacements, "replacement") +
                        "), " + std::to_string(r.unchanged) + " unchanged";
-    if (r.binary || r.skipped) {
-        line += "; skipped: ";
-        if (r.binary) line += std::to_string(r.binary) + " binary";
-        if (r.binary && r.skipped) line += ", ";
-        if (r.skipped) line += std::to_string(r.skipped) + " hard-linked";
-    }
+    std::vector<std::string> skipped;
+    if (r.binary) skipped.push_back(std::to_string(r.binary) + " binary");
+    if (r.skipped) skipped.push_back(std::to_string(r.skipped) + " hard-linked");
+    if (r.special_files_skipped) skipped.push_back(std::to_string(r.special_files_skipped) + " special (FIFO, socket, device)");
+    for (std::size_t i = 0; i < skipped.size(); ++i) line += (i ? ", " : "; skipped: ") + skipped[i];
     line += "; " + std::to_string(r.refused) + " left alone for safety, " +
             counted(r.failed + r.walk_errors, "error");
     if (r.interrupted) line += ", " + std::to_string(r.interrupted) + " interrupted";

@@ -300,6 +300,16 @@ std::vector<std::string> read_path_list(const std::string& from, bool nul_separa
 }
 
 
+WalkOptions walk_options(const boost::program_options::variables_map& vm) {
+    WalkOptions walk;
+    walk.hidden = vm["hidden"].as<bool>();
+    walk.follow = vm["follow"].as<bool>();
+    walk.globs = values_of(vm, "glob");
+    walk.iglobs = values_of(vm, "iglob");
+    walk.listed = listed_paths(vm);
+    return walk;
+}
+
 std::vector<std::string> listed_paths(const boost::program_options::variables_map& vm) {
     if (vm.count("files-from")) return read_path_list(vm["files-from"].as<std::string>(), vm["null"].as<bool>());
     if (vm["null"].as<bool>()) throw UsageError("-0/--null only applies to --files-from");

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "elvis/walk.hpp"
+
 #include <boost/program_options.hpp>
 
 namespace elvis {
@@ -102,6 +104,9 @@ std::string read_whole_file(const std::string& path);
 // Reads a list of paths from FILE ('-': standard input), one per line or NUL-separated.
 // Empty entries are skipped; a trailing CR is dropped from lines. Throws UsageError.
 std::vector<std::string> read_path_list(const std::string& from, bool nul_separated);
+
+// The walk options both commands share: --hidden, --follow, -g/--glob, --iglob, --files-from.
+WalkOptions walk_options(const boost::program_options::variables_map& vm);
 
 // The paths of --files-from (read_path_list, -0/--null), for WalkOptions::listed; none without
 // it. Throws UsageError (-0 without --files-from, an unreadable list).

@@ -376,6 +376,7 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
         worker.run(walker);
         worker.merge();
     });
+    report.special_files_skipped = walker.special_files_skipped();
     std::sort(report.per_file.begin(), report.per_file.end(),
               [](const FileCounts& a, const FileCounts& b) { return a.path < b.path; });
     return report;

@@ -129,6 +129,7 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
     }
     out += "],\"files_searched\":" + std::to_string(report.files_searched);
     out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
+    out += ",\"skipped\":{\"special_files\":" + std::to_string(report.special_files_skipped) + '}';
     if (!settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
     if (settings.per_file) {
         out += ",\"files\":[";

@@ -359,6 +359,7 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         report.bytes_read += worker.bytes_read();
     });
     report.new_files = new_file_naming();
+    report.special_files_skipped = walker.special_files_skipped();
     return report;
 }
 

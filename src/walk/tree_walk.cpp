@@ -81,10 +81,12 @@ std::string describe_open_error(const FileEntry& entry, int error) {
 
 TreeWalker::TreeWalker(WalkOptions options, ErrorHandler on_error)
     : options_(std::move(options)), on_error_(std::move(on_error)) {
-    for (const std::string& glob : options_.globs) {
-        globs_.emplace_back(glob);
-        has_includes_ = has_includes_ || !globs_.back().excludes();
-    }
+    for (bool ignore_case : {false, true})
+        for (const std::string& glob : ignore_case ? options_.iglobs : options_.globs)
+            for (const std::string& pattern : expand_braces(glob)) {
+                globs_.emplace_back(pattern, ignore_case);
+                has_includes_ = has_includes_ || !globs_.back().excludes();
+            }
 }
 
 void TreeWalker::error(const std::string& path, const std::string& reason) {
@@ -191,29 +193,62 @@ std::vector<std::string> split_at_slashes(std::string_view path) {
     return parts;
 }
 
-bool segment_matches(const std::string& pattern, const std::string& name) {
-    return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+bool segment_matches(const std::string& pattern, const std::string& name, bool ignore_case) {
+    return ::fnmatch(pattern.c_str(), name.c_str(), ignore_case ? FNM_CASEFOLD : 0) == 0;
 }
 
 // pattern[i...] against path[j...]. Runs of "**" were collapsed to one, so the backtracking is
 // bounded by the number of "**" segments.
 bool segments_match(const std::vector<std::string>& pattern, std::size_t i, const std::vector<std::string>& path,
-                    std::size_t j) {
+                    std::size_t j, bool ignore_case) {
     for (; i < pattern.size(); ++i, ++j) {
         if (pattern[i] == "**") {
             // Last, it stands for what is inside: one segment at least.
             for (std::size_t skip = i + 1 == pattern.size() ? j + 1 : j; skip <= path.size(); ++skip)
-                if (segments_match(pattern, i + 1, path, skip)) return true;
+                if (segments_match(pattern, i + 1, path, skip, ignore_case)) return true;
             return false;
         }
-        if (j == path.size() || !segment_matches(pattern[i], path[j])) return false;
+        if (j == path.size() || !segment_matches(pattern[i], path[j], ignore_case)) return false;
     }
     return j == path.size();
 }
 
 }  // namespace
 
-GlobPattern::GlobPattern(std::string_view glob) {
+std::vector<std::string> expand_braces(std::string_view glob) {
+    // The first '{' with its matching '}' and a top-level ',' between them.
+    for (std::size_t open = 0; open < glob.size(); ++open) {
+        if (glob[open] == '\\') {
+            ++open;
+            continue;
+        }
+        if (glob[open] != '{') continue;
+        std::vector<std::size_t> commas;
+        std::size_t close = std::string_view::npos;
+        int depth = 0;
+        for (std::size_t i = open + 1; i < glob.size() && close == std::string_view::npos; ++i) {
+            if (glob[i] == '\\') ++i;
+            else if (glob[i] == '{') ++depth;
+            else if (glob[i] == '}' && depth > 0) --depth;
+            else if (glob[i] == '}') close = i;
+            else if (glob[i] == ',' && depth == 0) commas.push_back(i);
+        }
+        if (close == std::string_view::npos) break;
+        std::vector<std::string> out;
+        std::size_t from = open + 1;
+        commas.push_back(close);
+        for (std::size_t comma : commas) {
+            const std::string one = std::string(glob.substr(0, open)) + std::string(glob.substr(from, comma - from)) +
+                                    std::string(glob.substr(close + 1));
+            for (std::string& expanded : expand_braces(one)) out.push_back(std::move(expanded));
+            from = comma + 1;
+        }
+        return out;
+    }
+    return {std::string(glob)};
+}
+
+GlobPattern::GlobPattern(std::string_view glob, bool ignore_case) : ignore_case_(ignore_case) {
     if (!glob.empty() && glob.front() == '!') {
         exclude_ = true;
         glob.remove_prefix(1);
@@ -235,18 +270,14 @@ GlobPattern::GlobPattern(std::string_view glob) {
 
 bool GlobPattern::matches(const std::string& name, std::string_view relative, bool directory) const {
     if (directories_only_ && !directory) return false;
-    if (!whole_path_) return segment_matches(segments_.front(), name);
-    return segments_match(segments_, 0, split_at_slashes(relative), 0);
+    if (!whole_path_) return segment_matches(segments_.front(), name, ignore_case_);
+    return segments_match(segments_, 0, split_at_slashes(relative), 0, ignore_case_);
 }
 
 bool TreeWalker::included(const std::string& name, std::string_view relative, bool directory) const {
-    bool included_by_pattern = false;
-    for (const GlobPattern& glob : globs_) {
-        if (!glob.matches(name, relative, directory)) continue;
-        if (glob.excludes()) return false;
-        included_by_pattern = true;
-    }
-    return directory || !has_includes_ || included_by_pattern;
+    for (auto glob = globs_.rbegin(); glob != globs_.rend(); ++glob)
+        if (glob->matches(name, relative, directory)) return !glob->excludes();
+    return directory || !has_includes_;
 }
 
 namespace {
@@ -322,6 +353,7 @@ void TreeWalker::list_directory(Item item) {
             if (name == "." || name == "..") continue;
             if (claim_ && claim_(fd, std::string(name), join_path(at.path, name))) continue;
             if (!options_.hidden && name[0] == '.') continue;  // also .git, .hg, .svn
+            if (options_.skip_vcs_directories && (name == ".git" || name == ".hg" || name == ".svn")) continue;
             Item child;
             child.entry.dir = dir;
             child.entry.root = root;
@@ -335,8 +367,9 @@ void TreeWalker::list_directory(Item item) {
                 type = link_target_type(child.entry);
             }
             if (type == DT_UNKNOWN) continue;  // reported
-            if (type != DT_DIR && type != DT_REG) {
-                error(child.entry.path, "not a regular file; skipped");
+            if (type != DT_DIR && type != DT_REG) {  // a FIFO, socket or device: not a file to read
+                std::lock_guard lock(mutex_);
+                ++specials_;
                 continue;
             }
             child.relative = join_path(item.relative, name);

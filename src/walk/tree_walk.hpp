@@ -33,13 +33,14 @@ namespace elvis {
 // directory itself. A pattern ending in '/' only matches directories.
 class GlobPattern {
 public:
-    explicit GlobPattern(std::string_view glob);
+    // A pattern with {a,b} braces is several; expand_braces() gives them.
+    explicit GlobPattern(std::string_view glob, bool ignore_case = false);
     bool excludes() const { return exclude_; }
     // `name` is the last segment of `relative`, the entry's path below the root.
     bool matches(const std::string& name, std::string_view relative, bool directory) const;
 
 private:
-    bool exclude_ = false, directories_only_ = false, whole_path_ = false;
+    bool exclude_ = false, directories_only_ = false, whole_path_ = false, ignore_case_ = false;
     std::vector<std::string> segments_;  // one, the name pattern, unless whole_path_
 };
 
@@ -51,6 +52,10 @@ struct DirIdentity {
     ino_t ino = 0;
     std::shared_ptr<const DirIdentity> parent;  // null above a named or listed directory
 };
+
+// The patterns a glob with {a,b} braces stands for ("*.{c,h}" -> "*.c", "*.h"), nested braces
+// too; a brace without its pair is literal.
+std::vector<std::string> expand_braces(std::string_view glob);
 
 // An open directory, kept open while entries found in it wait to be processed, and closed when
 // the last of them is done.
@@ -109,6 +114,8 @@ public:
     bool next(FileEntry& entry);
 
     std::size_t directories_walked() const { return directories_; }
+    // FIFOs, sockets and devices met while walking, skipped.
+    std::size_t special_files_skipped() const { return specials_; }
 
 private:
     struct Item {
@@ -120,6 +127,8 @@ private:
     // The DT_ type of an entry, or DT_UNKNOWN once an error is reported; special files are DT_FIFO.
     unsigned char type_at(int dir_fd, const std::string& name, const std::string& path);
     unsigned char link_target_type(const FileEntry& link);
+    // The last glob that matches decides; none matching: taken unless there are including globs
+    // (a directory always is).
     bool included(const std::string& name, std::string_view relative, bool directory) const;
     void error(const std::string& path, const std::string& reason);
 
@@ -132,6 +141,7 @@ private:
     std::vector<Item> stack_;  // LIFO keeps the number of open directories near the tree depth
     unsigned listing_ = 0;     // workers currently listing a directory
     std::size_t directories_ = 0;
+    std::size_t specials_ = 0;
     bool has_includes_ = false;
 };
 

@@ -35,10 +35,10 @@ class Count(Base):
     def test_tree_defaults(self):
         root = self.make_tree()
         r = self.count(["-t", "elvis", "-t", "president", root])
-        # FIFO is reported (exit 2); symlinks are not followed; hidden and .git skipped.
+        # A FIFO met while walking is skipped, not an error (named, it is read); symlinks are
+        # not followed; hidden and .git skipped.
         self.assertEqual(r.stdout, b"elvis\t8\npresident\t3\n")
-        self.assertEqual(r.returncode, 2)
-        self.assertIn(b"fifo: not a regular file", r.stderr)
+        self.assertEqual((r.returncode, r.stderr), (0, b""))
 
     def test_tree_threads_and_backends_agree(self):
         root = self.make_tree()
@@ -158,8 +158,8 @@ class Count(Base):
         self.assertEqual(doc["files_searched"], 6)
         searched = ["top.txt", "a/one.txt", "a/b/two.txt", "a/b/c/three.rss", "a/empty.txt", "a/b/space name \u00e9.txt"]
         self.assertEqual(doc["bytes_read"], sum(os.path.getsize(os.path.join(root, f)) for f in searched))
-        self.assertEqual(len(doc["errors"]), 1)
-        self.assertTrue(doc["errors"][0]["path"].endswith("fifo"))
+        self.assertEqual(doc["errors"], [])
+        self.assertEqual(doc["skipped"], {"special_files": 1})  # the FIFO
         self.assertEqual([f["path"] for f in doc["files"]], sorted(f["path"] for f in doc["files"]))
 
     def test_json_is_utf8_and_gives_back_any_bytes(self):
@@ -246,6 +246,47 @@ class Count(Base):
                 self.assertIn(f"{path}: shrank while it was read".encode(), err)
                 seen["shrank"] += 1
         self.assertGreater(seen["shrank"], 0, seen)
+
+    def test_globs_as_ripgrep_reads_them(self):
+        # -g short form, {a,b} braces (nested too), --iglob, and the last matching glob decides.
+        for rel in ["a.c", "b.h", "c.txt", "D.C", "keep.txt", "sub/e.cpp", "sub/f.hpp"]:
+            os.makedirs(os.path.dirname(os.path.join(self.dir, "t", rel)), exist_ok=True)
+            self.write(os.path.join("t", rel), b"elvis")
+        root = os.path.join(self.dir, "t")
+
+        def files(*globs):
+            r = self.count(["--per-file"] + list(globs) + [root])
+            self.assertIn(r.returncode, (0, 1), r.stderr)
+            return sorted(os.path.relpath(l.split(b"\t")[0].decode(), root) for l in r.stdout.splitlines()[:-1])
+        self.assertEqual(files("-g", "*.{c,h}"), ["a.c", "b.h"])
+        self.assertEqual(files("-g", "*.{c,{h,c}pp}"), ["a.c", "sub/e.cpp", "sub/f.hpp"])
+        self.assertEqual(files("--iglob", "*.c"), ["D.C", "a.c"])
+        self.assertEqual(files("-g", "!*.txt", "-g", "keep.txt"), ["keep.txt"])  # as rg --files says
+        self.assertEqual(files("-g", "keep.txt", "-g", "!*.txt"), [])
+        self.assertEqual(files("-g", "*.txt", "-g", "!sub/"), ["c.txt", "keep.txt"])
+
+    def test_special_files_met_while_walking_are_skipped_and_counted(self):
+        import json
+        import socket
+        root = os.path.join(self.dir, "t")
+        os.mkdir(root)
+        self.write("t/a.txt", b"elvis")
+        os.mkfifo(os.path.join(root, "fifo"))
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(os.path.join(root, "sock"))
+        try:
+            r = self.count([root])
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"elvis\t1\n", b""))
+            doc = json.loads(self.count(["--format", "json", root]).stdout)
+            self.assertEqual((doc["skipped"], doc["errors"]), ({"special_files": 2}, []))
+            r = run(["--in-place", root])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"skipped: 2 special (FIFO, socket, device)", r.stderr)
+            # Named, a socket stays an error.
+            r = self.count([os.path.join(root, "sock")])
+            self.assertEqual(r.returncode, 2, r.stderr)
+        finally:
+            sock.close()
 
     def test_exit_status(self):
         f = self.write("f", b"nothing here")

@@ -51,7 +51,7 @@ class InPlace(Base):
         unchanged = os.path.join(root, "unchanged.txt")
         before = os.stat(unchanged)
         r = run(["--in-place", root])
-        self.assertEqual(r.returncode, 2, r.stderr)  # the FIFO is reported
+        self.assertEqual(r.returncode, 0, r.stderr)  # the FIFO is skipped, not an error
         self.assertEqual(self.read(os.path.join(root, "plain.txt")), b"Elvis is here\nand Elvis again\n")
         self.assertEqual(self.read(os.path.join(root, "nested/deeper/deep.txt")), b"deep Elvis")
         self.assertEqual(self.read(os.path.join(root, "nested/caf\u00e9 with space.txt")), b"unicode Elvis")
@@ -64,7 +64,7 @@ class InPlace(Base):
         for link in ["link-to-file", "link-to-dir", "dangling", "to-outside", "file-outside", "nested/loop"]:
             self.assertTrue(os.path.islink(os.path.join(root, link)), link)
         self.assertIn(b"binary file", r.stderr)
-        self.assertIn(b"fifo: not a regular file", r.stderr)
+        self.assertIn(b"skipped: 1 binary, 1 special (FIFO, socket, device)", r.stderr)
         self.assertRegex(r.stderr, rb"elvis: 6 files scanned, 3 changed \(4 replacements\), 2 unchanged; skipped: 1 binary")
         self.assert_no_temporaries(root)
 
@@ -563,6 +563,22 @@ class InPlace(Base):
             self.assertEqual(r.stdout, b"Elvis\t4\n", r.stderr[-300:])
         finally:
             subprocess.run(["rm", "-rf", root])  # shutil.rmtree recurses once per level
+
+    def test_version_control_directories_are_never_rewritten(self):
+        # Not even with --hidden: .git/COMMIT_EDITMSG, .hg and .svn files stay as they are;
+        # count reads them with --hidden, as rg does.
+        root = os.path.join(self.dir, "repo")
+        for rel in [".git/COMMIT_EDITMSG", ".git/logs/HEAD", ".hg/store", ".svn/entries", ".hidden.txt", "a.txt"]:
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            self.write(os.path.join("repo", rel), b"elvis\n")
+        r = run(["--in-place", "--hidden", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"2 files scanned, 2 changed", r.stderr)
+        for rel in [".git/COMMIT_EDITMSG", ".git/logs/HEAD", ".hg/store", ".svn/entries"]:
+            self.assertEqual(self.read(os.path.join(root, rel)), b"elvis\n", rel)
+        self.assertEqual(self.read(os.path.join(root, ".hidden.txt")), b"Elvis\n")
+        r = run(["count", "--hidden", root])
+        self.assertEqual(r.stdout, b"elvis\t4\n", r.stderr)
 
     def test_sigint_and_sigterm_remove_temporaries(self):
         for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
