@@ -54,7 +54,7 @@ Options:
       --follow            follow symbolic links met while walking (never out of the tree)
   -g, --glob PATTERN      only files matching PATTERN ('**/' spans directories, {a,b} either);
                           '!PATTERN' excludes; the last matching one decides (repeatable)
-      --iglob PATTERN     the same, regardless of case (after the --globs)
+      --iglob PATTERN     the same, regardless of case (taken after every -g)
   -j, --threads N         worker threads, 1 to 256 (default: the number of CPUs)
       --buffer-size SIZE  read size, 1 to 64M, with K/M suffixes (default 256K)
       --split-threshold SIZE

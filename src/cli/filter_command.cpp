@@ -77,7 +77,7 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --follow           follow symbolic links met while walking (never out of the tree)
   -g, --glob PATTERN     only files matching PATTERN ('**/' spans directories, {a,b} either);
                          '!PATTERN' excludes; the last matching one decides (repeatable)
-      --iglob PATTERN    the same, regardless of case (after the --globs)
+      --iglob PATTERN    the same, regardless of case (taken after every -g)
       --files-from FILE  read more PATHs from FILE ('-' for standard input), one per line;
                          taken as if met while walking (links not followed without --follow)
   -0, --null             --files-from paths are NUL-separated
