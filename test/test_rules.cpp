@@ -45,5 +45,12 @@ TEST_CASE("rules file") {
         CHECK(std::string(e.what()) == "r.tsv:2: expected FIND<TAB>REPLACE");
     }
     CHECK_THROWS_WITH_AS(parse_rules("\tx\n", "r"), "r:1: empty find text", RuleError);
+    CHECK_THROWS_WITH_AS(parse_rules("a\tb\n# c\td\te\nf\tg\th\n", "r"),
+                         "r:3: more than one TAB (a TAB inside FIND or REPLACE is written \\t)", RuleError);
+    // A byte order mark and comment lines are not rules; \x23 is a leading '#'.
+    const auto commented = parse_rules("\xef\xbb\xbf# rules\nfoo\tbar\n#x\ty\n\\x23x\ty\n", "r");
+    REQUIRE(commented.size() == 2);
+    CHECK(commented[0].find == "foo");
+    CHECK(commented[1].find == "#x");
     CHECK_THROWS_AS(parse_rules("\n\n", "r"), RuleError);
 }

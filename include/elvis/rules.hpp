@@ -48,13 +48,14 @@ private:
 // Decodes the escapes accepted in rules files: \\ \t \n \r \0 \xHH. Throws RuleError on a bad escape.
 std::string unescape(std::string_view text);
 
-// Parses a rules file: one `FIND<TAB>REPLACE` pair per line (escapes as in unescape, a trailing CR
-// is dropped, blank lines are skipped). `name` is used in error messages as `name:LINE: reason`.
+// Parses a rules file: one `FIND<TAB>REPLACE` pair per line, exactly one TAB (escapes as in
+// unescape: \t for a TAB inside, \x23 for a leading '#'); lines starting with '#' are comments,
+// blank lines are skipped, a trailing CR and a leading UTF-8 byte order mark are dropped. `name`
+// is used in error messages as `name:LINE: reason`.
 std::vector<Rule> parse_rules(std::string_view text, std::string_view name);
 
-// Parses a terms file: one term per line (escapes as in unescape; \x23 for a leading '#'), lines
-// starting with '#' are comments, a trailing CR is dropped, blank lines are skipped. Each term is
-// a Rule with an empty replacement. Errors as parse_rules.
+// Parses a terms file: one term per line, otherwise as parse_rules. Each term is a Rule with an
+// empty replacement.
 std::vector<Rule> parse_terms(std::string_view text, std::string_view name);
 
 }  // namespace elvis

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -121,7 +122,8 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         for (Rule& term : parse_terms(read_whole_file(path), path)) s.terms.push_back(std::move(term));
     for (const std::string& path : strings("rules"))
         for (Rule& rule : parse_rules(read_whole_file(path), path)) s.terms.push_back({std::move(rule.find), {}});
-    if (s.terms.empty()) s.terms.push_back({"elvis", {}});
+    const bool terms_given = !s.terms.empty();
+    if (!terms_given) s.terms.push_back({"elvis", {}});
     s.match.ignore_case = vm["ignore-case"].as<bool>();
     s.match.whole_word = vm["word"].as<bool>();
     if (vm.count("records")) {
@@ -164,6 +166,13 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     command.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     command.paths = strings("path");
+    // `elvis count president .`, as rg takes its pattern: a first PATH that does not exist,
+    // with no term given, is most likely the term.
+    struct stat first;
+    if (!terms_given && command.paths.size() > 1 && command.paths[0] != "-" &&
+        ::stat(command.paths[0].c_str(), &first) != 0 && errno == ENOENT)
+        throw UsageError(command.paths[0] + ": No such file or directory; did you mean 'elvis count -t " +
+                         command.paths[0] + "'?");
     if (command.paths.empty() && !vm.count("files-from")) {
         struct stat st;
         const bool stdin_has_data = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));

@@ -42,8 +42,10 @@ never rescanned. Every other byte passes through unchanged.
 Options:
   -f, --find TEXT        text to find (repeatable; pairs with the -r in the same position)
   -r, --replace TEXT     its replacement (may be empty)
+  -E, --escapes          -f and -r TEXT take the rules file's escapes (NUL, newline, ...)
       --rules FILE       read more pairs from FILE ('-': standard input; repeatable), one
-                         FIND<TAB>REPLACE per line (escapes: \\ \t \n \r \0 \xHH)
+                         FIND<TAB>REPLACE per line (escapes: \\ \t \n \r \0 \xHH;
+                         '#' starts a comment line)
   -i, --ignore-case      match ASCII letters regardless of case
   -w, --word             match only where the find text is not preceded or followed by
                          an ASCII letter, digit or '_'
@@ -94,7 +96,7 @@ Exit status: 0 on success (whether or not anything matched), 2 on any error; wit
 
 using Takes = Flag::Takes;
 constexpr Flag filter_flags[] = {
-    {"find", 'f', Takes::values},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
+    {"find", 'f', Takes::values},     {"escapes", 'E'},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
     {"ignore-case", 'i'},             {"word", 'w'},                   {"decompress", 'z'},
     {"buffer-size", 0, Takes::value}, {"io", 0, Takes::value},         {"stats"},
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
@@ -189,7 +191,13 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     if (finds.size() != replaces.size())
         throw UsageError("every --find needs a --replace (got " + std::to_string(finds.size()) + " --find and " +
                          std::to_string(replaces.size()) + " --replace)");
-    for (std::size_t i = 0; i < finds.size(); ++i) settings.rules.push_back({finds[i], replaces[i]});
+    const bool escapes = vm["escapes"].as<bool>();
+    try {
+        for (std::size_t i = 0; i < finds.size(); ++i)
+            settings.rules.push_back(escapes ? Rule{unescape(finds[i]), unescape(replaces[i])} : Rule{finds[i], replaces[i]});
+    } catch (const RuleError& e) {
+        throw UsageError(std::string(e.what()) + " in --find or --replace (-E)");
+    }
     for (const std::string& path : strings("rules"))
         for (Rule& rule : parse_rules(read_whole_file(path), path)) settings.rules.push_back(std::move(rule));
     if (settings.rules.empty()) settings.rules.push_back({"elvis", "Elvis"});

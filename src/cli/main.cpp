@@ -1,6 +1,8 @@
 // elvis: entry point; picks the subcommand.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -11,6 +13,20 @@
 #include "options.hpp"
 
 namespace {
+
+// `elvis cuont`: a first argument that is no file but is close to a subcommand's name is
+// reported with the subcommand, instead of as a file that does not exist.
+bool misspelt_subcommand(const char* first) {
+    struct stat st;
+    if (first[0] == '-' || ::stat(first, &st) == 0 || errno != ENOENT) return false;
+    for (const char* command : {"count", "merge", "help"}) {
+        if (elvis::cli::edit_distance(first, command) <= 2) {
+            elvis::cli::report(first, std::string("no such file, nor a command; did you mean 'elvis ") + command + "'?");
+            return true;
+        }
+    }
+    return false;
+}
 
 int run(int argc, char** argv) {
     try {
@@ -28,6 +44,7 @@ int run(int argc, char** argv) {
             }
             return elvis::cli::filter_command(2, args);
         }
+        if (argc > 1 && misspelt_subcommand(argv[1])) return elvis::cli::exit_trouble;
         return elvis::cli::filter_command(argc, argv);
     } catch (const std::exception& e) {
         elvis::cli::report(e.what());

@@ -87,7 +87,6 @@ std::uint64_t parse_size(std::string_view text, std::uint64_t min, std::uint64_t
     return value;
 }
 
-namespace {
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -102,7 +101,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
     return row[b.size()];
 }
-}  // namespace
 
 std::string unknown_option_message(std::string_view given, std::span<const std::string_view> known) {
     std::string message = "unrecognised option '" + std::string(given) + "'";
@@ -115,7 +113,8 @@ std::string unknown_option_message(std::string_view given, std::span<const std::
         std::size_t d = edit_distance(bare, name);
         if (d < best_distance) best_distance = d, best = name;
     }
-    if (!best.empty() && best_distance <= std::max<std::size_t>(2, bare.size() / 3))
+    // Not for one letter ("-Q"): every short name is within reach of it.
+    if (!best.empty() && bare.size() > 1 && best_distance <= std::max<std::size_t>(2, bare.size() / 3))
         message += "; did you mean '--" + std::string(best) + "'?";
     return message;
 }

@@ -46,6 +46,9 @@ std::uint64_t parse_number(std::string_view text, std::uint64_t min, std::uint64
 // Parses a byte count with an optional binary suffix (K, M, G, KiB, ...), within [min, max].
 std::uint64_t parse_size(std::string_view text, std::uint64_t min, std::uint64_t max, std::string_view option);
 
+// Levenshtein distance, for suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 // Builds the message for an unknown option, naming the closest known one when it is close.
 std::string unknown_option_message(std::string_view given, std::span<const std::string_view> known);
 

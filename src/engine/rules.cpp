@@ -74,12 +74,13 @@ namespace {
 // RuleError with "NAME:LINE: ".
 template <typename ParseLine>
 void for_each_line(std::string_view text, std::string_view name, ParseLine parse_line) {
+    if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);  // a UTF-8 byte order mark (Windows editors)
     for (std::size_t line_no = 1; !text.empty(); ++line_no) {
         const std::size_t eol = text.find('\n');
         std::string_view line = text.substr(0, eol);
         text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) continue;
+        if (line.empty() || line.front() == '#') continue;  // blank, or a comment
         try {
             parse_line(line);
         } catch (const RuleError& e) {
@@ -95,6 +96,8 @@ std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
     for_each_line(text, name, [&](std::string_view line) {
         const std::size_t tab = line.find('\t');
         if (tab == std::string_view::npos) throw RuleError("expected FIND<TAB>REPLACE");
+        if (line.find('\t', tab + 1) != std::string_view::npos)
+            throw RuleError("more than one TAB (a TAB inside FIND or REPLACE is written \\t)");
         Rule rule{unescape(line.substr(0, tab)), unescape(line.substr(tab + 1))};
         if (rule.find.empty()) throw RuleError("empty find text");
         rules.push_back(std::move(rule));
@@ -105,9 +108,7 @@ std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
 
 std::vector<Rule> parse_terms(std::string_view text, std::string_view name) {
     std::vector<Rule> terms;
-    for_each_line(text, name, [&](std::string_view line) {
-        if (line.front() != '#') terms.push_back({unescape(line), {}});
-    });
+    for_each_line(text, name, [&](std::string_view line) { terms.push_back({unescape(line), {}}); });
     if (terms.empty()) throw RuleError(std::string(name) + ": no terms in file");
     return terms;
 }

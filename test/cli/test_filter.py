@@ -62,6 +62,22 @@ class FilterBehaviour(Base):
         more = self.write("more.tsv", b"king\tKing\n")
         r = run(["--rules", rules, "-f", "x", "-r", "y", "--rules", more], b"old_name foo king x")
         self.assertEqual((r.returncode, r.stdout), (0, b"new_name bar\tbaz King y"), r.stderr)
+        # A byte order mark and '#' comment lines; \x23 for a find text that starts with '#';
+        # rules from standard input, the input from a file.
+        commented = self.write("c.tsv", b"\xef\xbb\xbf# renames\nold\tnew\n\\x23tag\tTAG\n")
+        r = run(["--rules", commented], b"old #tag # renames")
+        self.assertEqual((r.returncode, r.stdout), (0, b"new TAG # renames"), r.stderr)
+        r = run(["--rules", "-", self.write("in.txt", b"old")], b"old\tnew\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"new"), r.stderr)
+
+    def test_escapes_on_the_command_line(self):
+        r = run(["-E", "-f", "a\\x00b", "-r", "line\\nbreak"], b"a\x00b a\\x00b")
+        self.assertEqual((r.returncode, r.stdout), (0, b"line\nbreak a\\x00b"), r.stderr)
+        r = run(["-f", "a\\n", "-r", "x"], b"a\\n")  # without -E, the text as it is
+        self.assertEqual(r.stdout, b"x")
+        r = run(["-E", "-f", "a\\q", "-r", "x"], b"")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"unknown escape", r.stderr)
 
     def test_needle_longer_than_buffer(self):
         needle = "a" * 4096
@@ -193,6 +209,15 @@ class Errors(Base):
         self.assert_usage_error(["--rules", os.path.join(self.dir, "missing.tsv")], "missing.tsv")
         bad = self.write("bad.tsv", b"ok\tfine\nno tab\n")
         self.assert_usage_error(["--rules", bad], "bad.tsv:2: expected FIND<TAB>REPLACE")
+        tabs = self.write("tabs.tsv", b"a\tb\tc\n")
+        self.assert_usage_error(["--rules", tabs], "tabs.tsv:1: more than one TAB")
+        self.assert_usage_error(["-Q"], "unrecognised option '-Q'\n")  # no far-fetched suggestion
+        r = run(["cuont"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"cuont: no such file, nor a command; did you mean 'elvis count'?", r.stderr)
+        r = run(["count", "president", "."])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"did you mean 'elvis count -t president'?", r.stderr)
         self.assertIn(b"Try 'elvis --help'", run(["--bogus"]).stderr)
 
     def test_missing_and_unreadable_files_do_not_stop_the_others(self):
