@@ -23,6 +23,7 @@ struct InPlaceRun {
     std::vector<std::string> paths;
     bool progress = false;
     bool stats = false;  // how the new files were made, after the summary
+    bool must_match = false;  // exit 1 when nothing was replaced
 };
 int in_place_command(const InPlaceRun& run);
 
@@ -35,6 +36,7 @@ struct FilterCommand {
     std::vector<std::string> files;
     bool stats = false;
     std::string trace_path;
+    bool must_match = false;  // exit 1 when nothing was replaced
     std::optional<InPlaceRun> in_place;  // the rules, match options, buffer size and io copied in
 };
 std::optional<FilterCommand> parse_filter(int argc, char** argv);

@@ -43,6 +43,7 @@ Options:
   -f, --find TEXT        text to find (repeatable; pairs with the -r in the same position)
   -r, --replace TEXT     its replacement (may be empty)
   -E, --escapes          -f and -r TEXT take the rules file's escapes (NUL, newline, ...)
+      --must-match       exit 1 when nothing was replaced (for scripts and CI)
       --rules FILE       read more pairs from FILE ('-': standard input; repeatable), one
                          FIND<TAB>REPLACE per line (escapes: \\ \t \n \r \0 \xHH;
                          '#' starts a comment line)
@@ -96,7 +97,7 @@ Exit status: 0 on success (whether or not anything matched), 2 on any error; wit
 
 using Takes = Flag::Takes;
 constexpr Flag filter_flags[] = {
-    {"find", 'f', Takes::values},     {"escapes", 'E'},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
+    {"find", 'f', Takes::values},     {"escapes", 'E'},     {"must-match"},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
     {"ignore-case", 'i'},             {"word", 'w'},                   {"decompress", 'z'},
     {"buffer-size", 0, Takes::value}, {"io", 0, Takes::value},         {"stats"},
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
@@ -148,6 +149,7 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     if (vm["progress"].as<bool>() && vm["no-progress"].as<bool>())
         throw UsageError("--progress and --no-progress cannot be combined");
     run.stats = vm["stats"].as<bool>();
+    run.must_match = vm["must-match"].as<bool>();
     run.progress = vm["progress"].as<bool>() || (!vm["no-progress"].as<bool>() && is_terminal(STDERR_FILENO));
     if (paths.empty() && !vm.count("files-from")) throw UsageError("--in-place needs at least one PATH (standard input cannot be rewritten in place)");
     for (const std::vector<std::string>* list : {&paths, &s.walk.listed})
@@ -215,6 +217,7 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
         }
     }
     command.stats = vm["stats"].as<bool>();
+    command.must_match = vm["must-match"].as<bool>();
     if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
@@ -278,7 +281,8 @@ int filter_command(int argc, char** argv) {
         print_stats(result, elapsed.count());
     }
     if (trace && !finish_trace(*trace, command->stats, trace_file)) return exit_trouble;
-    return result.failed_inputs ? exit_trouble : exit_ok;
+    if (result.failed_inputs) return exit_trouble;
+    return command->must_match && result.replacements == 0 ? exit_nothing : exit_ok;
 }
 
 }  // namespace elvis::cli

@@ -28,6 +28,7 @@ public:
 
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_trouble = 2;
+inline constexpr int exit_nothing = 1;  // --must-match with no match; a preview with nothing to change
 
 // Prints `elvis: WHAT: REASON` (or `elvis: REASON`) to stderr.
 // "elvis: WHAT: REASON" on stderr, one line whatever the bytes: newline, tab and CR are written

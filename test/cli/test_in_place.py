@@ -256,7 +256,7 @@ class InPlace(Base):
         for size in ["1K", "4K", "256K"]:
             for dry in ([], ["--dry-run"]):
                 r = run(["--in-place", "--buffer-size", size] + dry + [path])
-                self.assertEqual(r.returncode, 0, (size, dry, r.stderr))
+                self.assertEqual(r.returncode, 1 if dry else 0, (size, dry, r.stderr))  # a preview: 1, nothing would change
                 self.assertIn(b"binary file", r.stderr, (size, dry))
                 self.assertEqual(r.stdout, b"", (size, dry))
         self.assertEqual(self.read(path), before)
@@ -286,7 +286,7 @@ class InPlace(Base):
         before = os.stat(a)
         for dry in ([], ["--dry-run"]):
             r = run(["--in-place", "--backup", ".orig"] + dry + [a])
-            self.assertEqual(r.returncode, 2, dry)
+            self.assertEqual(r.returncode, 1 if dry else 2, dry)  # a preview: left alone is reported, and nothing would change
             self.assertIn(f"elvis: {a}: backup a.orig exists already; left as it is".encode(), r.stderr)
             self.assertIn(b"1 left alone for safety", r.stderr)
         self.assertEqual(self.read(a + ".orig"), b"precious\n")
@@ -580,6 +580,31 @@ class InPlace(Base):
         r = run(["count", "--hidden", root])
         self.assertEqual(r.stdout, b"elvis\t4\n", r.stderr)
 
+    def test_exit_status_for_scripts(self):
+        # --must-match: 1 when nothing was replaced; a preview: 0 or 1 by whether anything would
+        # change, a read-only file reported but not an error; 2 only on a real error.
+        root = os.path.join(self.dir, "t")
+        os.mkdir(root)
+        self.write("t/a.txt", b"nothing here\n")
+        self.write("t/ro.txt", b"elvis\n")
+        os.chmod(os.path.join(root, "ro.txt"), 0o444)
+        for preview in (["--dry-run"], ["--diff"]):
+            r = run(["--in-place"] + preview + [root])
+            self.assertEqual(r.returncode, 1, (preview, r.stderr))
+            self.assertIn(b"ro.txt: read-only file", r.stderr)
+        self.write("t/b.txt", b"elvis\n")
+        for preview in (["--dry-run"], ["--diff"]):
+            self.assertEqual(run(["--in-place"] + preview + [root]).returncode, 0, preview)
+        os.unlink(os.path.join(root, "ro.txt"))
+        self.assertEqual(run(["--in-place", "--must-match", root]).returncode, 0)
+        self.assertEqual(self.read(os.path.join(root, "b.txt")), b"Elvis\n")
+        r = run(["--in-place", "--must-match", root])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(run(["--in-place", root]).returncode, 0)
+        self.assertEqual(run(["--must-match"], b"nothing").returncode, 1)
+        self.assertEqual(run(["--must-match"], b"elvis").returncode, 0)
+        self.assertEqual(run(["--must-match", os.path.join(self.dir, "missing")]).returncode, 2)
+
     def test_sigint_and_sigterm_remove_temporaries(self):
         for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
             root, original, rewritten = self.make_batch(n=400)
@@ -588,8 +613,9 @@ class InPlace(Base):
             time.sleep(0.15)
             p.send_signal(sig)
             _, err = p.communicate(timeout=60)
-            if p.returncode == 0:
-                continue  # finished before the signal: nothing to check
+            if p.returncode == 0:  # finished before the signal: nothing to check
+                subprocess.run(["rm", "-rf", root])
+                continue
             self.assertEqual(p.returncode, status, err)
             self.assert_no_temporaries(root)
             self.assert_each_file_whole(root, original, rewritten)
