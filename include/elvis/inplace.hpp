@@ -26,7 +26,7 @@ namespace elvis {
 enum class HardLinkPolicy {
     refuse,  // report it and leave it alone (exit 2)
     skip,    // leave it alone quietly (a note)
-    split,   // rewrite this name as a new file; the other names keep the original content
+    split,   // each name reached becomes a file of its own, rewritten; names not reached keep the old content
 };
 
 // The default number of workers for rewriting in place. A rewrite spends most of its time

@@ -74,7 +74,7 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --force            also rewrite read-only files, and files whose owner, group or extended
                          attributes cannot be carried over
       --hard-links POLICY  files with other hard links: refuse (default: report, leave alone),
-                         skip (quietly), or split (rewrite this name; other names keep the old text)
+                         skip (quietly), or split (each name reached becomes its own file)
       --binary           also rewrite files with a NUL byte in their first 8 KiB
       --hidden           include hidden files and directories (but never .git, .hg or .svn)
       --follow           follow symbolic links met while walking (never out of the tree)

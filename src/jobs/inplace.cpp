@@ -13,6 +13,7 @@
 #include <ctime>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "elvis/errors.hpp"
@@ -35,6 +36,7 @@ namespace {
 constexpr std::size_t binary_probe = 8192;  // bytes searched for a NUL, as grep and git do
 
 struct Interrupted {};
+struct Deferred {};
 
 using detail::Fd;
 
@@ -46,7 +48,14 @@ struct Shared {
     InPlaceProgress& progress;
     InPlaceReport& report;
     std::mutex mutex;
-    std::set<std::pair<dev_t, ino_t>> seen;  // files already taken: each is rewritten once
+    // Names already taken, by their directory's device and inode: a name reached twice (overlapping
+    // paths, a link and its target) is rewritten and counted once; each hard link is its own name.
+    std::set<std::tuple<dev_t, ino_t, std::string>> seen;
+    // --hard-links=split: hard-linked names, rewritten one at a time once the others are done.
+    // Each split changes the link count (and so the ctime) of the names still sharing the
+    // inode, which would fail their re-check if they were in flight meanwhile.
+    std::vector<FileEntry> deferred;
+    bool splitting = false;  // rewriting `deferred`
 
     void record(const std::string& path, Outcome outcome, std::uint64_t replacements, std::string_view reason) {
         std::lock_guard lock(mutex);
@@ -61,10 +70,11 @@ struct Shared {
         }
         if (callbacks.on_file) callbacks.on_file(FileEvent{path, outcome, replacements, reason});
     }
-    bool first_visit(const struct stat& st) {
+    bool first_visit(const struct stat& dir, const std::string& name) {
         std::lock_guard lock(mutex);
-        ++report.scanned;
-        return seen.insert({st.st_dev, st.st_ino}).second;
+        const bool first = seen.insert({dir.st_dev, dir.st_ino, name}).second;
+        report.scanned += first;
+        return first;
     }
 };
 
@@ -84,6 +94,8 @@ public:
         if (shared_.progress.stop) return;
         try {
             process_file(entry);
+        } catch (const Deferred&) {
+            return;  // not done yet
         } catch (const Interrupted&) {
             shared_.record(entry.path, Outcome::interrupted, 0, "interrupted");
         } catch (const ReplaceRefused& e) {
@@ -109,7 +121,19 @@ private:
         struct stat st;
         if (::fstat(file.get(), &st) != 0) throw IoError("cannot stat", errno);
         if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file; skipped");
-        if (!shared_.first_visit(st)) return;  // reached twice (links, overlapping paths)
+        if (st.st_nlink > 1 && shared_.settings.hard_links == HardLinkPolicy::split && !shared_.splitting) {
+            std::lock_guard lock(shared_.mutex);
+            shared_.deferred.push_back(entry);
+            throw Deferred{};
+        }
+        struct stat dir_st;
+        if (entry.dir != nullptr && !entry.via_symlink) {
+            dir_st.st_dev = entry.dir->dev;
+            dir_st.st_ino = entry.dir->ino;
+        } else if (::fstat(dir.get(), &dir_st) != 0) {
+            throw IoError("cannot stat its directory", errno);
+        }
+        if (!shared_.first_visit(dir_st, name)) return;  // reached twice (links, overlapping paths)
 
         const InPlaceSettings& s = shared_.settings;
         bool binary = false;
@@ -120,7 +144,7 @@ private:
         if (st.st_nlink > 1) {
             if (s.hard_links == HardLinkPolicy::refuse)
                 throw ReplaceRefused("has " + std::to_string(st.st_nlink) +
-                                     " hard links; left as it is (--hard-links=split rewrites this name only)");
+                                     " hard links; left as it is (--hard-links=split rewrites each name as a file of its own)");
             if (s.hard_links == HardLinkPolicy::skip)
                 return shared_.record(entry.path, Outcome::skipped, 0, "has other hard links; skipped");
         }
@@ -324,7 +348,7 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
                                const InPlaceCallbacks& callbacks, InPlaceProgress& progress) {
     const Matcher matcher(RuleSet(settings.rules, settings.match));
     InPlaceReport report;
-    Shared shared{settings, {settings.fsync, settings.force, settings.backup_suffix}, matcher, callbacks, progress, report, {}, {}};
+    Shared shared{settings, {settings.fsync, settings.force, settings.backup_suffix}, matcher, callbacks, progress, report, {}, {}, {}, false};
     TreeWalker walker(settings.walk, [&](const std::string& path, const std::string& reason) {
         std::lock_guard lock(shared.mutex);
         ++report.walk_errors;
@@ -358,6 +382,14 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         std::lock_guard lock(shared.mutex);
         report.bytes_read += worker.bytes_read();
     });
+    if (!shared.deferred.empty() && !progress.stop) {
+        shared.splitting = true;
+        Worker worker(shared, 1);  // each swapped in before the next is opened
+        for (const FileEntry& entry : shared.deferred) worker.process(entry);
+        if (progress.stop) worker.abandon_pending();
+        else worker.finish_pending();
+        report.bytes_read += worker.bytes_read();
+    }
     report.new_files = new_file_naming();
     report.special_files_skipped = walker.special_files_skipped();
     return report;

@@ -605,6 +605,36 @@ class InPlace(Base):
         self.assertEqual(run(["--must-match"], b"elvis").returncode, 0)
         self.assertEqual(run(["--must-match", os.path.join(self.dir, "missing")]).returncode, 2)
 
+    def test_hard_links_every_name_and_a_summary_that_adds_up(self):
+        root = os.path.join(self.dir, "h")
+        os.makedirs(os.path.join(root, "src"))
+        a = self.write("h/a", b"elvis\n")
+        os.link(a, os.path.join(root, "b"))
+        os.link(a, os.path.join(root, "src", "c"))
+        self.write("h/src/x", b"elvis\n")
+
+        def summary(stderr):
+            m = re.search(rb"(\d+) files? scanned, (\d+) changed .*?, (\d+) unchanged.*?; (\d+) left alone for safety, (\d+) errors?",
+                          stderr)
+            return [int(g) for g in m.groups()]
+        # The default reports every hard-linked name it leaves alone; overlapping paths count once.
+        r = run(["--in-place", a, os.path.join(root, "b"), os.path.join(root, "src"), root])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr.count(b"has 3 hard links; left as it is"), 3, r.stderr)
+        scanned, changed, unchanged, left, errors = summary(r.stderr)
+        self.assertEqual((scanned, changed, left), (4, 1, 3), r.stderr)
+        self.assertEqual(scanned, changed + unchanged + left + errors)
+        # split: every name, given or met, becomes its own file with the new text.
+        self.write("h/src/x", b"elvis\n")
+        r = run(["--in-place", "--hard-links=split", a, os.path.join(root, "src"), root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ["a", "b", "src/c", "src/x"]:
+            self.assertEqual(self.read(os.path.join(root, name)), b"Elvis\n", name)
+            self.assertEqual(os.stat(os.path.join(root, name)).st_nlink, 1, name)
+        scanned, changed, unchanged, left, errors = summary(r.stderr)
+        self.assertEqual((scanned, changed), (4, 4), r.stderr)
+        self.assertEqual(scanned, changed + unchanged + left + errors)
+
     def test_sigint_and_sigterm_remove_temporaries(self):
         for sig, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
             root, original, rewritten = self.make_batch(n=400)
