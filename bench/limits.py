@@ -10,8 +10,8 @@ cheap (the peers' output, or a count worked out from how the input was made).
 """
 import gzip
 import os
-import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,22 +24,25 @@ work = tempfile.mkdtemp(prefix="elvis-limits-")
 rows = []
 
 
-def run_isolated(label, argv, **kw):
-    """Runs argv in a fresh Python child, so that RUSAGE_CHILDREN's maximum is this run's own."""
-    code = ("import resource,subprocess,sys,time,json;a=json.loads(sys.argv[1]);"
-            "i=open(a['stdin'],'rb') if a['stdin'] else subprocess.DEVNULL;"
-            "o=open(a['stdout'],'wb') if a['stdout'] else subprocess.DEVNULL;"
-            "t=time.monotonic();p=subprocess.Popen(a['argv'],stdin=i,stdout=o,stderr=subprocess.PIPE,shell=a['shell'])\n"
-            "try:\n e=p.communicate(timeout=a['limit'])[1];s=p.returncode\n"
-            "except subprocess.TimeoutExpired:\n p.kill();p.communicate();s='killed';e=b''\n"
-            "print(json.dumps([time.monotonic()-t,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024,s,"
-            "e.decode(errors='replace')[-300:]]))")
-    import json
-    args = {"argv": argv, "stdin": kw.get("stdin"), "stdout": kw.get("stdout"), "shell": kw.get("shell", False),
-            "limit": kw.get("limit", LIMIT)}
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, check=True).stdout
-    seconds, rss, status, err = json.loads(out)
-    shown = "killed after %.0f s" % args["limit"] if status == "killed" else "%.2f s" % seconds
+def run_isolated(label, argv, stdin=None, stdout=None, shell=False, limit=LIMIT):
+    """(seconds, peak RSS MiB, exit status or 'killed', stderr tail) of one run, under GNU time
+    (a small C parent: no copy of this Python process is counted as the child's memory)."""
+    command = ["/usr/bin/time", "-f", "%e %M", "-o", path("time.out")] + (["sh", "-c", argv] if shell else argv)
+    stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    stdout_file = open(stdout, "wb") if stdout else subprocess.DEVNULL
+    proc = subprocess.Popen(command, stdin=stdin_file, stdout=stdout_file, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        err = proc.communicate(timeout=limit)[1].decode(errors="replace")[-300:]
+        status = proc.returncode
+        seconds, kib = open(path("time.out")).read().split()[-2:]
+        seconds, rss = float(seconds), int(kib) / 1024
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # time, and the command under it
+        proc.communicate()
+        status, err, seconds, rss = "killed", "", limit, float("nan")
+    err = "\n".join(line for line in err.splitlines() if not line.startswith("Command "))
+    shown = "killed after %.0f s" % limit if status == "killed" else "%.2f s" % seconds
     print(f"[limits] {label}: {shown}, {rss:.0f} MiB, exit {status} {err.strip()[:200]}", file=sys.stderr)
     return seconds, rss, status, err
 
@@ -47,7 +50,8 @@ def run_isolated(label, argv, **kw):
 def row(case, tool, result, note=""):
     seconds, rss, status, _ = result
     shown = f"killed at {LIMIT:.0f} s" if status == "killed" else f"{seconds:.2f}"
-    rows.append(f"| {case} | {tool} | {shown} | {rss:.0f} | {status} | {note} |")
+    memory = "" if status == "killed" else f"{rss:.0f}" if rss >= 10 else f"{rss:.1f}"
+    rows.append(f"| {case} | {tool} | {shown} | {memory} | {status} | {note} |")
 
 
 def have(command):
