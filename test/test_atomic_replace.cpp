@@ -236,3 +236,34 @@ TEST_CASE("the form of a temporary's name") {
     CHECK_FALSE(is_temporary_name(".a.txt.elvis-K1R34IZA0A5A2FAC"));  // capitals
     CHECK_FALSE(is_temporary_name(".elvis-k1r34iza0a5a2fac"));        // no original name
 }
+
+TEST_CASE("a temporary still being written is never taken for a stale one") {
+    Dir dir;
+    dir.write("f", "old");
+    const int original = ::openat(dir.fd, "f", O_RDONLY);
+    struct stat st;
+    REQUIRE(::fstat(original, &st) == 0);
+    const sys::ScopedCalls named([] {  // no O_TMPFILE: the temporary has its name from the start
+        sys::Calls calls;
+        calls.openat = [](int dir_fd, const char* path, int flags, mode_t mode) {
+            if ((flags & O_TMPFILE) == O_TMPFILE) {
+                errno = EOPNOTSUPP;
+                return -1;
+            }
+            return sys::open_at(dir_fd, path, flags, mode);
+        };
+        return calls;
+    }());
+    AtomicReplacement replacement(dir.fd, "f", st, {});
+    put(replacement.fd(), "new");
+    std::string temp;
+    for (const auto& e : fs::directory_iterator(dir.path))
+        if (is_temporary_name(e.path().filename().string())) temp = e.path().filename().string();
+    REQUIRE(!temp.empty());
+    ::usleep(10000);
+    CHECK_FALSE(remove_stale_temporary(dir.fd, temp, now()));  // its writer holds the lock
+    CHECK(dir.entries() == 2);
+    replacement.commit(original);
+    CHECK(dir.read("f") == "new");
+    ::close(original);
+}

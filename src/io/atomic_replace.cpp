@@ -61,6 +61,24 @@ enum class Naming : int { unknown, proc, empty_path, impossible };
 std::atomic<Naming> naming{Naming::unknown};
 std::atomic<bool> used_unnamed{false}, used_named{false};
 
+// A live new file is locked (an open file description lock, released when its process dies),
+// so a later run can tell a temporary that is still being written from one a crash left.
+bool lock_as_live(int fd) {
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
+}
+
+bool locked_by_a_live_writer(int dir_fd, const std::string& name) {
+    const detail::Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), true);
+    if (fd.get() < 0) return true;  // cannot tell: leave it
+    struct flock lock = {};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;
+    return ::fcntl(fd.get(), F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
+}
+
 int link_unnamed(Naming via, int fd, int dir_fd, const char* name) {
     const int result = via == Naming::proc
                            ? ::linkat(AT_FDCWD, ("/proc/self/fd/" + std::to_string(fd)).c_str(), dir_fd, name,
@@ -120,6 +138,7 @@ AtomicReplacement::AtomicReplacement(int dir_fd, std::string name, const struct 
             if (naming == Naming::unknown) naming = probe_naming(dir_fd_, name_, original_);
             if (naming != Naming::impossible) {
                 used_unnamed = true;
+                lock_as_live(fd_);
                 return;
             }
             ::close(fd_);
@@ -142,6 +161,7 @@ AtomicReplacement::AtomicReplacement(int dir_fd, std::string name, const struct 
         temp_name_.clear();
         throw IoError("cannot create a temporary file in its directory", EEXIST);
     }
+    lock_as_live(fd_);
 }
 
 AtomicReplacement::~AtomicReplacement() { discard(); }
@@ -262,10 +282,11 @@ bool remove_stale_temporary(int dir_fd, const std::string& name, const struct ti
         return false;
     if (name.substr(name.size() - check_length) != check_digits(nonce, original)) return false;
     if (temp.st_uid != original.st_uid && temp.st_uid != ::geteuid()) return false;
-    // A run still going links and renames within microseconds; older than this process, it is not.
+    // A run still writing it holds its lock; a file made after this process started may be a
+    // run's that has not locked it yet.
     const bool older = temp.st_ctim.tv_sec < started.tv_sec ||
                        (temp.st_ctim.tv_sec == started.tv_sec && temp.st_ctim.tv_nsec < started.tv_nsec);
-    return older && ::unlinkat(dir_fd, name.c_str(), 0) == 0;
+    return older && !locked_by_a_live_writer(dir_fd, name) && ::unlinkat(dir_fd, name.c_str(), 0) == 0;
 }
 
 std::vector<int> sync_all(Uring* ring, const std::vector<int>& fds) {

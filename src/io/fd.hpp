@@ -21,6 +21,11 @@ public:
         if (owned_ && fd_ >= 0) ::close(fd_);
     }
     int get() const { return fd_; }
+    // Hands the descriptor over: the caller closes it now.
+    int release() {
+        owned_ = false;
+        return std::exchange(fd_, -1);
+    }
     bool owned() const { return owned_; }
 
 private:

@@ -166,8 +166,7 @@ private:
                         shared_.fail(entry.path, IoError::shrank(size, r.data.size()).what());
                     } else {
                         io_.source->open_range(r.file.get(), r.data.size(), UINT64_MAX);
-                        feed_source(*io_.source, entry.path);
-                        check_size(bytes_ - before, size, entry.path);
+                        if (feed_source(*io_.source, entry.path)) check_size(bytes_ - before, size, entry.path);
                     }
                 }
             }
@@ -189,8 +188,7 @@ private:
         if (regular) source.open_range(fd, 0, UINT64_MAX);
         else source.open(fd);
         const std::uint64_t before = bytes_, size = regular && !gzip_ ? size_of(fd) : 0;
-        feed_source(source, path);
-        check_size(bytes_ - before, size, path);
+        if (feed_source(source, path)) check_size(bytes_ - before, size, path);
     }
 
     // The size of a regular file as it starts to be read (0 when unknown).
@@ -208,7 +206,8 @@ private:
 
     void begin_file() { std::copy(counter_.counts().begin(), counter_.counts().end(), before_.begin()); }
 
-    void feed_source(ByteSource& source, const std::string& path) {
+    // False when reading failed (reported).
+    bool feed_source(ByteSource& source, const std::string& path) {
         try {
             for_each_traced_chunk(source, trace_, [&](std::span<char> chunk) {
                 counter_.feed({chunk.data(), chunk.size()});
@@ -217,8 +216,11 @@ private:
             });
         } catch (const IoError& e) {
             shared_.fail(path, e.what());
+            source.close();
+            return false;
         }
         source.close();
+        return true;
     }
 
     void end_file(const std::string& path) {

@@ -55,6 +55,7 @@ struct Shared {
     // Each split changes the link count (and so the ctime) of the names still sharing the
     // inode, which would fail their re-check if they were in flight meanwhile.
     std::vector<FileEntry> deferred;
+    static constexpr std::size_t max_deferred = 64;
     bool splitting = false;  // rewriting `deferred`
 
     void record(const std::string& path, Outcome outcome, std::uint64_t replacements, std::string_view reason) {
@@ -123,8 +124,12 @@ private:
         if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file; skipped");
         if (st.st_nlink > 1 && shared_.settings.hard_links == HardLinkPolicy::split && !shared_.splitting) {
             std::lock_guard lock(shared_.mutex);
-            shared_.deferred.push_back(entry);
-            throw Deferred{};
+            // Each waiting name keeps its directory open: past the cap, rewritten at once (a
+            // name whose inode another split changes meanwhile is then refused, never lost).
+            if (shared_.deferred.size() < Shared::max_deferred) {
+                shared_.deferred.push_back(entry);
+                throw Deferred{};
+            }
         }
         struct stat dir_st;
         if (entry.dir != nullptr && !entry.via_symlink) {

@@ -115,42 +115,71 @@ void TreeWalker::add(const std::string& path) {
 }
 
 void TreeWalker::add_listed(const std::string& path) {
+    Item item;
+    item.entry.path = path;
+    item.listed = true;
+    stack_.push_back(std::move(item));
+}
+
+void TreeWalker::resolve_listed(const std::string& path) {
     const std::string_view relative = std::string_view(path).substr(path.starts_with("./") ? 2 : 0);
     const std::size_t slash = relative.rfind('/');
     const std::string name(slash == std::string_view::npos ? relative : relative.substr(slash + 1));
     if (options_.follow || path == "-") {
         struct stat st;
-        if (included(name, relative, path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) add(path);
+        if (path != "-" && ::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+            error(path, "not a regular file; skipped");  // never opened: a FIFO would block
+            return;
+        }
+        if (!included(name, relative, path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) return;
+        std::lock_guard lock(mutex_);
+        add(path);
         return;
     }
+    const std::string parent = slash == std::string_view::npos ? std::string(".") : std::string(path, 0, path.size() - name.size());
+    std::shared_ptr<DirHandle> dir;
     detail::Location where;
-    if (int failure = detail::resolve(AT_FDCWD, path, where, 0)) {
-        on_error_(path, failure == ELOOP ? "a symbolic link on its way; not followed (--follow follows it)"
-                                         : std::strerror(failure));
+    if (name != "." && name != ".." && !name.empty()) {
+        std::lock_guard lock(mutex_);
+        if (parent == listed_parent_) dir = listed_dir_.lock();
+    }
+    if (dir != nullptr) {
+        where = {detail::Fd(dir->fd, false), name};
+    } else if (int failure = detail::resolve(AT_FDCWD, path, where, 0)) {
+        error(path, failure == ELOOP ? "a symbolic link on its way; not followed (--follow follows it)"
+                                     : std::strerror(failure));
         return;
     }
-    auto dir = std::make_shared<DirHandle>();
-    struct stat st;
-    if (::fstat(where.dir.get(), &st) != 0) {
-        on_error_(path, std::strerror(errno));
-        return;
-    }
-    dir->fd = ::dup(where.dir.get());
-    dir->dev = st.st_dev;
-    dir->ino = st.st_ino;
-    const unsigned char type = type_at(dir->fd, where.name, path);
+    const unsigned char type = type_at(where.dir.get(), where.name, path);
     if (type == DT_UNKNOWN) return;  // reported
     if (type != DT_DIR && type != DT_REG) {
-        on_error_(path, "not a regular file; skipped");
+        error(path, "not a regular file; skipped");
         return;
     }
     if (!included(name, relative, type == DT_DIR)) return;
+    if (dir == nullptr) {
+        dir = std::make_shared<DirHandle>();
+        struct stat st;
+        if (::fstat(where.dir.get(), &st) != 0) {
+            error(path, std::strerror(errno));
+            return;
+        }
+        dir->dev = st.st_dev;
+        dir->ino = st.st_ino;
+        dir->fd = where.dir.release();
+        if (where.name == name) {  // the path's last component, in the directory `parent` names
+            std::lock_guard lock(mutex_);
+            listed_parent_ = parent;
+            listed_dir_ = dir;
+        }
+    }
     Item item;
     item.entry.dir = dir;
     item.entry.name = where.name;
     item.entry.path = path;
     item.directory = type == DT_DIR;
     if (!item.directory) item.entry.root = dir;
+    std::lock_guard lock(mutex_);
     stack_.push_back(std::move(item));
 }
 
@@ -160,6 +189,15 @@ bool TreeWalker::next(FileEntry& entry) {
         if (!stack_.empty()) {
             Item item = std::move(stack_.back());
             stack_.pop_back();
+            if (item.listed) {
+                ++listing_;
+                lock.unlock();
+                resolve_listed(item.entry.path);
+                lock.lock();
+                --listing_;
+                wake_.notify_all();
+                continue;
+            }
             if (!item.directory) {
                 entry = std::move(item.entry);
                 return true;

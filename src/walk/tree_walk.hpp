@@ -122,8 +122,16 @@ private:
         FileEntry entry;
         bool directory = false;
         std::string relative;  // path below the root, for globs with '/'
+        bool listed = false;   // from add_listed(), not resolved yet
     };
     void list_directory(Item item);
+    // Resolves a listed path (add_listed) and pushes what it is, or reports why not. Done as it
+    // is handed out, so that a list of a million paths holds no descriptors while it waits.
+    void resolve_listed(const std::string& path);
+    // The directory of the last listed path resolved, shared by the next ones in it (a list from
+    // find names a directory's files one after the other): one descriptor for all of them.
+    std::string listed_parent_;
+    std::weak_ptr<DirHandle> listed_dir_;
     // The DT_ type of an entry, or DT_UNKNOWN once an error is reported; special files are DT_FIFO.
     unsigned char type_at(int dir_fd, const std::string& name, const std::string& path);
     unsigned char link_target_type(const FileEntry& link);

@@ -320,6 +320,23 @@ class Count(Base):
         self.assertIn(b"fifo: not a regular file; skipped", r.stderr)
         r = self.count(["--follow", "--glob", "!in.txt", "--files-from", "-"], listed.rsplit(b"\n", 1)[0])
         self.assertEqual((r.returncode, r.stdout), (0, b"elvis\t2\n"), r.stderr)
+        # A FIFO listed is not opened with --follow either (it would block).
+        r = self.count(["--follow", "--files-from", "-"], os.path.join(self.dir, "fifo").encode())
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"fifo: not a regular file; skipped", r.stderr)
+        # A long list holds no descriptor per path while it waits: 300 files under ulimit -n 64.
+        many = os.path.join(self.dir, "many")
+        os.mkdir(many)
+        for i in range(300):
+            self.write(f"many/f{i}", b"elvis")
+
+        def limited():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        listing = "\n".join(os.path.join(many, f"f{i}") for i in range(300)).encode()
+        r = self.count(["--files-from", "-"], listing, preexec_fn=limited)
+        self.assertEqual((r.returncode, r.stdout), (0, b"elvis\t300\n"), r.stderr[-300:])
+        r = run(["--in-place", "--files-from", "-"], listing, preexec_fn=limited)
+        self.assertEqual(r.returncode, 0, r.stderr[-300:])
 
     def test_unreadable_path_list_or_rules_file_is_an_error(self):
         # A read error (a directory, a closed stdin) once read as an empty list: "elvis 0", exit 1.
