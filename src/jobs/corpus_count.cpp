@@ -2,6 +2,7 @@
 #include "elvis/corpus_count.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,6 +74,15 @@ private:
     std::optional<RecordCounter> records_;
 };
 
+// Files a batch opens at once: 32, fewer under a low descriptor limit (each worker's batch is
+// open at the same time; the walker's directories, rings and stdio need the rest).
+std::size_t files_per_batch(unsigned threads) {
+    struct rlimit limit;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return SmallFileBatch::max_files;
+    const rlim_t spare = limit.rlim_cur > 48 ? limit.rlim_cur - 48 : 1;
+    return static_cast<std::size_t>(std::clamp<rlim_t>(spare / (2 * std::max(1u, threads)), 1, SmallFileBatch::max_files));
+}
+
 // One per pool thread: its own ring, buffers and counters; merged into the report once.
 class Worker {
 public:
@@ -101,7 +111,7 @@ public:
             if (shard && !entry.named && !in_shard(entry.path, *shard)) continue;
             if (batch_ && !entry.named && !entry.via_symlink && !(gzip_ && has_gzip_suffix(entry.path))) {
                 pending_.push_back(std::move(entry));
-                if (pending_.size() == SmallFileBatch::max_files) count_batch();
+                if (pending_.size() == batch_files_) count_batch();
             } else {
                 count_file(entry);
             }
@@ -263,6 +273,7 @@ private:
     std::unique_ptr<SmallFileBatch> batch_;  // null without io_uring
     std::unique_ptr<GzipSource> gzip_;       // over io_.source; null unless decompressing
     std::vector<FileEntry> pending_;         // walked files waiting for the next batch
+    std::size_t batch_files_ = files_per_batch(shared_.settings.threads);
 };
 
 // ---- One huge file, split into ranges (ranges.hpp) -------------------------------------------
