@@ -46,6 +46,7 @@ struct CountCommand {
     std::vector<std::string> paths;
     bool json = false;
     bool doc_freq = false;
+    bool list_files = false;  // --files
     bool stats = false;
     std::string trace_path;
 };

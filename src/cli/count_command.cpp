@@ -53,6 +53,11 @@ Options:
                           and other files or standard input starting with gzip's bytes 1f 8b
       --hidden            search hidden files and directories (and .git, .hg, .svn)
       --follow            follow symbolic links met while walking (never out of the tree)
+      --no-ignore         also search what ignore files name: by default, as ripgrep does,
+                          .gitignore files, .git/info/exclude and core.excludesFile inside a git
+                          work tree, and .ignore files anywhere, are obeyed with git's semantics
+      --no-ignore-vcs     obey .ignore files only, not git's
+      --files             print the files that would be searched, one per line, and search nothing
   -g, --glob PATTERN      only files matching PATTERN ('**/' spans directories, {a,b} either);
                           '!PATTERN' excludes; the last matching one decides (repeatable)
       --iglob PATTERN     the same, regardless of case (taken after every -g)
@@ -83,7 +88,9 @@ constexpr Flag count_flags[] = {
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
     {"format", 0, Takes::value},       {"files-from", 0, Takes::value},   {"null", '0'},
     {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
-    {"follow"},                        {"glob", 'g', Takes::values},        {"iglob", 0, Takes::values},        {"threads", 'j', Takes::value},
+    {"follow"},                        {"glob", 'g', Takes::values},      {"iglob", 0, Takes::values},
+    {"no-ignore"},                     {"no-ignore-vcs"},                 {"files"},
+    {"threads", 'j', Takes::value},
     {"buffer-size", 0, Takes::value},  {"split-threshold", 0, Takes::value}, {"io", 0, Takes::value},
     {"stats"},                         {"trace", 0, Takes::value},        {"help", 'h'},
     {"version", 'V'},
@@ -100,6 +107,24 @@ void print_stats(const CountReport& result, double seconds) {
                  static_cast<unsigned long long>(result.files_searched),
                  static_cast<unsigned long long>(result.bytes_read), seconds,
                  seconds > 0 ? static_cast<double>(result.bytes_read) / seconds / 1e6 : 0.0, backend.c_str());
+}
+
+// --files: the walk alone, as rg --files.
+int list_files_command(const CountCommand& command) {
+    bool failed = false;
+    const std::optional<Shard> shard = command.settings.shard;
+    list_files(
+        command.paths, command.settings.walk,
+        [&](const std::string& path) {
+            if (shard && !in_shard(path, *shard)) return;
+            std::fwrite(path.data(), 1, path.size(), stdout);
+            std::fputc('\n', stdout);
+        },
+        [&](const std::string& path, const std::string& reason) {
+            failed = true;
+            report(path, reason);
+        });
+    return failed ? exit_trouble : exit_ok;
 }
 
 }  // namespace
@@ -131,6 +156,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         if (s.records_tag.empty()) throw UsageError("--records needs a tag name, such as item");
     }
     command.doc_freq = vm["doc-freq"].as<bool>();
+    command.list_files = vm["files"].as<bool>();
     s.per_file = vm["per-file"].as<bool>();
     if (vm.count("format")) {
         const std::string format = vm["format"].as<std::string>();
@@ -176,7 +202,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     if (command.paths.empty() && !vm.count("files-from")) {
         struct stat st;
         const bool stdin_has_data = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));
-        command.paths.push_back(stdin_has_data ? "-" : ".");
+        command.paths.push_back(stdin_has_data && !command.list_files ? "-" : ".");
     }
     return command;
 }
@@ -191,6 +217,7 @@ int count_command(int argc, char** argv) {
         std::fputs("Try 'elvis count --help' for more information.\n", stderr);
         return exit_trouble;
     }
+    if (command->list_files) return list_files_command(*command);
     TraceFile trace_file;
     if (!command->trace_path.empty() && !open_trace_file(command->trace_path, trace_file)) return exit_trouble;
     std::optional<Trace> trace;

@@ -78,6 +78,8 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --binary           also rewrite files with a NUL byte in their first 8 KiB
       --hidden           include hidden files and directories (but never .git, .hg or .svn)
       --follow           follow symbolic links met while walking (never out of the tree)
+      --no-ignore        also rewrite what ignore files name (.gitignore, .ignore, ...)
+      --no-ignore-vcs    also rewrite what git's ignore files name (.ignore still applies)
   -g, --glob PATTERN     only files matching PATTERN ('**/' spans directories, {a,b} either);
                          '!PATTERN' excludes; the last matching one decides (repeatable)
       --iglob PATTERN    the same, regardless of case (taken after every -g)
@@ -107,6 +109,7 @@ constexpr Flag filter_flags[] = {
     {"force", 0, Takes::nothing, true},       {"hard-links", 0, Takes::value, true},
     {"binary", 0, Takes::nothing, true},      {"hidden", 0, Takes::nothing, true},
     {"follow", 0, Takes::nothing, true},      {"glob", 'g', Takes::values, true},
+    {"no-ignore", 0, Takes::nothing, true},   {"no-ignore-vcs", 0, Takes::nothing, true},
     {"iglob", 0, Takes::values, true},
     {"files-from", 0, Takes::value, true},    {"null", '0', Takes::nothing, true},
     {"threads", 'j', Takes::value, true},     {"shard", 0, Takes::value, true},

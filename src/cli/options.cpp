@@ -303,6 +303,8 @@ WalkOptions walk_options(const boost::program_options::variables_map& vm) {
     WalkOptions walk;
     walk.hidden = vm["hidden"].as<bool>();
     walk.follow = vm["follow"].as<bool>();
+    walk.ignore_files = !vm["no-ignore"].as<bool>();
+    walk.ignore_vcs = !vm["no-ignore-vcs"].as<bool>();
     walk.globs = values_of(vm, "glob");
     walk.iglobs = values_of(vm, "iglob");
     walk.listed = listed_paths(vm);

@@ -312,9 +312,11 @@ bool GlobPattern::matches(const std::string& name, std::string_view relative, bo
     return segments_match(segments_, 0, split_at_slashes(relative), 0, ignore_case_);
 }
 
-bool TreeWalker::included(const std::string& name, std::string_view relative, bool directory) const {
+bool TreeWalker::included(const std::string& name, std::string_view relative, bool directory,
+                          const detail::IgnoreLevel* ignore) const {
     for (auto glob = globs_.rbegin(); glob != globs_.rend(); ++glob)
         if (glob->matches(name, relative, directory)) return !glob->excludes();
+    if (ignore != nullptr && detail::is_ignored(*ignore, relative, name, directory, options_.ignore_vcs)) return false;
     return directory || !has_includes_;
 }
 
@@ -372,6 +374,11 @@ void TreeWalker::list_directory(Item item) {
         }
     }
     dir->identity = std::make_shared<const DirIdentity>(DirIdentity{dir->dev, dir->ino, std::move(ancestors)});
+    if (options_.ignore_files) {
+        // A named or listed directory starts with the rules of the directories above it.
+        auto above = at.root != nullptr ? at.dir->ignore : detail::levels_above(at.path, options_.ignore_vcs);
+        dir->ignore = detail::enter_directory(std::move(above), fd, item.relative, {}, true, true, true, options_.ignore_vcs);
+    }
     // A named or listed directory is the root of what is met in it.
     const std::shared_ptr<const DirHandle> root = at.root != nullptr ? at.root : dir;
 
@@ -411,7 +418,7 @@ void TreeWalker::list_directory(Item item) {
                 continue;
             }
             child.relative = join_path(item.relative, name);
-            if (!included(child.entry.name, child.relative, type == DT_DIR)) continue;
+            if (!included(child.entry.name, child.relative, type == DT_DIR, dir->ignore.get())) continue;
             child.directory = type == DT_DIR;
             found.push_back(std::move(child));
         }
@@ -423,6 +430,17 @@ void TreeWalker::list_directory(Item item) {
     for (bool directories : {true, false})
         for (auto it = found.rbegin(); it != found.rend(); ++it)
             if (it->directory == directories) stack_.push_back(std::move(*it));
+}
+
+std::uint64_t list_files(const std::vector<std::string>& paths, const WalkOptions& options,
+                         const std::function<void(const std::string& path)>& on_file,
+                         const std::function<void(const std::string& path, const std::string& reason)>& on_error) {
+    TreeWalker walker(options, on_error);
+    // The walker hands out what was added last first.
+    for (auto path = options.listed.rbegin(); path != options.listed.rend(); ++path) walker.add_listed(*path);
+    for (auto path = paths.rbegin(); path != paths.rend(); ++path) walker.add(*path);
+    for (FileEntry entry; walker.next(entry);) on_file(entry.path);
+    return walker.special_files_skipped();
 }
 
 }  // namespace elvis

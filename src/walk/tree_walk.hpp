@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "elvis/walk.hpp"
+#include "walk/ignore.hpp"
 
 namespace elvis {
 
@@ -64,6 +65,7 @@ struct DirHandle {
     dev_t dev = 0;
     ino_t ino = 0;
     std::shared_ptr<const DirIdentity> identity;  // this directory and its ancestors
+    std::shared_ptr<const detail::IgnoreLevel> ignore;  // the ignore rules for its entries
     DirHandle() = default;
     DirHandle(const DirHandle&) = delete;
     DirHandle& operator=(const DirHandle&) = delete;
@@ -136,8 +138,9 @@ private:
     unsigned char type_at(int dir_fd, const std::string& name, const std::string& path);
     unsigned char link_target_type(const FileEntry& link);
     // The last glob that matches decides; none matching: taken unless there are including globs
-    // (a directory always is).
-    bool included(const std::string& name, std::string_view relative, bool directory) const;
+    // (a directory always is). With `ignore`, what the ignore files say comes before that rule.
+    bool included(const std::string& name, std::string_view relative, bool directory,
+                  const detail::IgnoreLevel* ignore = nullptr) const;
     void error(const std::string& path, const std::string& reason);
 
     WalkOptions options_;
