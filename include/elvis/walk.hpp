@@ -37,7 +37,7 @@ struct WalkOptions {
     std::vector<std::string> iglobs;
     // Paths read from a list (--files-from), taken as if met while walking: no symbolic link on
     // their way is followed unless `follow`, special files are reported, the globs apply and
-    // directories are walked; the hidden rule does not apply (the list named them). A list from
+    // directories are walked; the hidden and ignore rules do not apply (the list named them). A list from
     // `find /` run as root cannot lead a rewrite through a user's link to /etc/passwd.
     std::vector<std::string> listed;
 };

@@ -2,9 +2,10 @@
 // with getdents64 and openat, shared by any number of worker threads.
 //
 // Rules (as ripgrep users expect): paths named explicitly are always taken (a symlink named is
-// followed; a FIFO named is read); inside directories only regular files are taken, hidden entries
-// and .git/.hg/.svn are skipped unless `hidden`, symlinks are skipped unless `follow` (then loops
-// and dangling links are reported), --glob filters apply, and special files are reported.
+// followed; a FIFO named is read); inside directories only regular files are taken, what ignore
+// files name is skipped (walk/ignore.hpp), hidden entries and .git/.hg/.svn are skipped unless
+// `hidden`, symlinks are skipped unless `follow` (then loops and dangling links are reported),
+// --glob filters apply, and special files are reported.
 //
 // A walk never leaves the directory it was named: every entry is opened in the descriptor of the
 // directory it was listed in, never through a final symbolic link, and a followed link is resolved
