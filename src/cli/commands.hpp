@@ -46,7 +46,8 @@ struct CountCommand {
     std::vector<std::string> paths;
     bool json = false;
     bool doc_freq = false;
-    bool list_files = false;  // --files
+    bool list_files = false;          // --files
+    bool files_with_matches = false;  // -l
     bool stats = false;
     std::string trace_path;
 };

@@ -40,6 +40,8 @@ Options:
   -w, --word              count only whole-word occurrences
       --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
       --doc-freq          add a column: files (or records) containing the term
+  -l, --files-with-matches
+                          print only the paths of the files where a term occurs, sorted
       --per-file          also print PATH<TAB>TERM<TAB>COUNT for files with a count, sorted by path
                           (not with --doc-freq in tsv: 'elvis merge' could not tell the lines apart)
       --format FORMAT     tsv (default) or json
@@ -90,6 +92,7 @@ constexpr Flag count_flags[] = {
     {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
     {"follow"},                        {"glob", 'g', Takes::values},      {"iglob", 0, Takes::values},
     {"no-ignore"},                     {"no-ignore-vcs"},                 {"files"},
+    {"files-with-matches", 'l'},
     {"threads", 'j', Takes::value},
     {"buffer-size", 0, Takes::value},  {"split-threshold", 0, Takes::value}, {"io", 0, Takes::value},
     {"stats"},                         {"trace", 0, Takes::value},        {"help", 'h'},
@@ -157,7 +160,11 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     }
     command.doc_freq = vm["doc-freq"].as<bool>();
     command.list_files = vm["files"].as<bool>();
-    s.per_file = vm["per-file"].as<bool>();
+    command.files_with_matches = vm["files-with-matches"].as<bool>();
+    if (command.files_with_matches && (vm["per-file"].as<bool>() || command.doc_freq || vm.count("format")))
+        throw UsageError("-l/--files-with-matches prints paths only; it cannot be combined with --per-file, "
+                         "--doc-freq or --format");
+    s.per_file = vm["per-file"].as<bool>() || command.files_with_matches;
     if (vm.count("format")) {
         const std::string format = vm["format"].as<std::string>();
         if (format != "tsv" && format != "json")
@@ -234,9 +241,16 @@ int count_command(int argc, char** argv) {
         return exit_trouble;
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    const std::string out = command->json ? count_json(command->settings, result)
-                                          : count_tsv(command->settings, result, command->doc_freq);
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (command->files_with_matches) {
+        for (const FileCounts& file : result.per_file) {
+            std::fwrite(file.path.data(), 1, file.path.size(), stdout);
+            std::fputc('\n', stdout);
+        }
+    } else {
+        const std::string out = command->json ? count_json(command->settings, result)
+                                              : count_tsv(command->settings, result, command->doc_freq);
+        std::fwrite(out.data(), 1, out.size(), stdout);
+    }
     if (command->stats) print_stats(result, elapsed.count());
     if (trace && !finish_trace(*trace, command->stats, trace_file)) return exit_trouble;
     if (!result.errors.empty()) return exit_trouble;

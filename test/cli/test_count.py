@@ -428,5 +428,19 @@ class Count(Base):
         self.assertLessEqual(set(seen), allowed, seen)
 
 
+    def test_files_with_matches_prints_the_paths_with_a_count_and_exits_1_with_none(self):
+        root = self.make_tree()
+        r = run(["count", "-l", "-t", "president", root])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode().splitlines(),
+                         [f"{root}/a/b/c/three.rss", f"{root}/a/one.txt", f"{root}/top.txt"])
+        r = run(["count", "--files-with-matches", "-t", "president", "--records", "item", root])
+        self.assertEqual(r.stdout.decode().splitlines(), [f"{root}/a/b/c/three.rss"])
+        r = run(["count", "-l", "-t", "nowhere-to-be-found", root])
+        self.assertEqual((r.returncode, r.stdout), (1, b""))
+        r = run(["count", "-l", "--format", "json", root])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"cannot be combined", r.stderr)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
