@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "elvis/byte_source.hpp"
@@ -43,7 +44,8 @@ struct InPlaceSettings {
     IoMode io = IoMode::automatic;
     WalkOptions walk;
     bool dry_run = false;  // count what would change, write nothing
-    bool diff = false;     // hand each would-be rewrite to on_preview, write nothing
+    bool diff = false;     // hand a unified diff of each would-be rewrite to on_diff, write nothing
+    bool diff_color = false;  // the diff in git's colours
     bool binary = false;   // rewrite files that look binary too
     // Rewrite read-only files too, and files whose owner, group or extended attributes cannot be
     // carried over to the new file (set-id bits are then dropped).
@@ -85,8 +87,9 @@ struct InPlaceProgress {
 struct InPlaceCallbacks {
     // Called once per file (serialized), as it is finished.
     std::function<void(const FileEvent&)> on_file;
-    // With `diff`: the original and the rewrite as open descriptors (serialized).
-    std::function<void(const std::string& path, int original_fd, int rewritten_fd)> on_preview;
+    // With `diff`: the file's unified diff, headers naming it a/PATH and b/PATH as git does
+    // (serialized).
+    std::function<void(const std::string& path, std::string_view diff)> on_diff;
     // A temporary file an interrupted run left (a crash between naming a new file and renaming
     // it), proven to be one and removed (serialized).
     std::function<void(const std::string& path)> on_stale_temporary;

@@ -68,7 +68,9 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --in-place         rewrite each file under the PATHs (directories are walked) instead of
                          writing to standard output; each changed file is replaced atomically
       --dry-run          write nothing; list PATH<TAB>MATCHES for each file that would change
-      --diff             write nothing; print a unified diff of what would change
+      --diff             write nothing; print a unified diff of what would change (as git
+                         writes one: patch -p1 and git apply take it)
+      --color WHEN       colour the diff: auto (on a terminal, the default), always, never
       --backup SUFFIX    keep each original as NAME+SUFFIX (an existing one is never overwritten)
       --no-fsync         do not sync new files and directories to disk (faster, less safe)
       --force            also rewrite read-only files, and files whose owner, group or extended
@@ -105,6 +107,7 @@ constexpr Flag filter_flags[] = {
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
     {"in-place"},
     {"dry-run", 0, Takes::nothing, true},     {"diff", 0, Takes::nothing, true},
+    {"color", 0, Takes::value, true},
     {"backup", 0, Takes::value, true},        {"no-fsync", 0, Takes::nothing, true},
     {"force", 0, Takes::nothing, true},       {"hard-links", 0, Takes::value, true},
     {"binary", 0, Takes::nothing, true},      {"hidden", 0, Takes::nothing, true},
@@ -123,6 +126,10 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     s.dry_run = vm["dry-run"].as<bool>();
     s.diff = vm["diff"].as<bool>();
     if (s.dry_run && s.diff) throw UsageError("--dry-run and --diff cannot be combined");
+    const std::string color = vm.count("color") ? vm["color"].as<std::string>() : "auto";
+    if (color != "auto" && color != "always" && color != "never")
+        throw UsageError("invalid value '" + color + "' for --color (expected auto, always or never)");
+    s.diff_color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
     if (vm.count("backup")) {
         s.backup_suffix = vm["backup"].as<std::string>();
         if (s.backup_suffix.empty() || s.backup_suffix.find('/') != std::string::npos)

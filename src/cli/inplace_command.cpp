@@ -1,10 +1,8 @@
 // `elvis --in-place`: runs the rewrite on a worker thread while the main thread handles
 // SIGINT/SIGTERM and the progress line with Boost.Asio, then prints the summary.
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,8 +25,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-extern char** environ;
-
 namespace elvis::cli {
 
 namespace {
@@ -42,39 +38,21 @@ public:
         if (fd_ >= 0) ::close(fd_);
     }
 
-    // Appends a unified diff of the original and the rewrite, labelled with the path
-    // (diffutils). False, reported, when it cannot be shown.
-    bool add(const std::string& path, int original_fd, int rewritten_fd) {
+    // Appends a file's diff. False, reported, when it cannot be kept.
+    bool add(const std::string& path, std::string_view diff) {
         if (fd_ < 0 && !open(path)) return false;
-        // The child sees our descriptors through /proc/<our pid>/fd, since /proc/self is the child.
-        const std::string pid = std::to_string(::getpid());
-        const std::string a = "/proc/" + pid + "/fd/" + std::to_string(original_fd);
-        const std::string b = "/proc/" + pid + "/fd/" + std::to_string(rewritten_fd);
-        const std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? 0 : path.find_first_not_of('/'));
-        const std::string label_a = "a/" + relative, label_b = "b/" + relative;
-        const char* argv[] = {"diff", "-u", "--label", label_a.c_str(), "--label", label_b.c_str(), a.c_str(), b.c_str(), nullptr};
-        posix_spawn_file_actions_t actions;
-        ::posix_spawn_file_actions_init(&actions);
-        ::posix_spawn_file_actions_adddup2(&actions, fd_, STDOUT_FILENO);  // writes at our end
-        pid_t child;
-        const int spawned = ::posix_spawnp(&child, "diff", &actions, nullptr, const_cast<char**>(argv), environ);
-        ::posix_spawn_file_actions_destroy(&actions);
-        if (spawned != 0) {
-            report(path, "cannot run diff to show the change");
-            return false;
+        for (std::size_t done = 0; done < diff.size();) {
+            const ssize_t n = ::pwrite(fd_, diff.data() + done, diff.size() - done, end_ + static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                report(path, std::string("cannot show the change: ") + std::strerror(n < 0 ? errno : EIO));
+                return false;
+            }
+            done += static_cast<std::size_t>(n);
         }
-        int status = 0;
-        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-        }
-        const off_t end = ::lseek(fd_, 0, SEEK_CUR);
-        if (end >= end_ && WIFEXITED(status) && WEXITSTATUS(status) <= 1) {  // 1: the files differ
-            entries_.push_back({path, end_, end - end_});
-            end_ = end;
-            return true;
-        }
-        ::lseek(fd_, end_, SEEK_SET);  // a failed diff's output is dropped
-        report(path, "diff failed to show the change");
-        return false;
+        entries_.push_back({path, end_, static_cast<off_t>(diff.size())});
+        end_ += static_cast<off_t>(diff.size());
+        return true;
     }
 
     // Copies the diffs to stdout in the order of their paths; false, reported, when one could not
@@ -203,8 +181,8 @@ int in_place_command(const InPlaceRun& run) {
     };
     DiffSpool diffs;
     bool diff_failed = false;
-    callbacks.on_preview = [&](const std::string& path, int original_fd, int rewritten_fd) {
-        if (!diffs.add(path, original_fd, rewritten_fd)) diff_failed = true;
+    callbacks.on_diff = [&](const std::string& path, std::string_view diff) {
+        if (!diffs.add(path, diff)) diff_failed = true;
     };
     callbacks.on_stale_temporary = [](const std::string& path) {
         report(path, "removed: a temporary file an interrupted elvis run left");

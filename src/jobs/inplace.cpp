@@ -2,7 +2,6 @@
 #include "elvis/inplace.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "elvis/matcher.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/scanner.hpp"
+#include "jobs/unified_diff.hpp"
 #include "elvis/sink.hpp"
 #include "io/atomic_replace.hpp"
 #include "io/fd.hpp"
@@ -163,17 +163,7 @@ private:
         if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
 
         const std::uint64_t before = rewriter_.replacements();
-        if (s.diff) {
-            Fd preview(::memfd_create("elvis-preview", MFD_CLOEXEC), true);
-            if (preview.get() < 0) throw IoError("memfd_create", errno);
-            rewrite(file.get(), preview.get());
-            {
-                std::lock_guard lock(shared_.mutex);
-                if (shared_.callbacks.on_preview) shared_.callbacks.on_preview(entry.path, file.get(), preview.get());
-            }
-            shared_.record(entry.path, Outcome::changed, rewriter_.replacements() - before, {});
-            return;
-        }
+        if (s.diff) return preview(entry.path, file.get());
         auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, shared_.replace);
         rewrite(file.get(), replacement->fd(), static_cast<std::uint64_t>(st.st_size));
         pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement),
@@ -232,6 +222,29 @@ public:
     }
 
 private:
+    // --diff: the file is read whole and its diff made from the matches in it (unified_diff.hpp).
+    void preview(const std::string& path, int fd) {
+        std::string before;
+        char buffer[64 * 1024];
+        for (ssize_t n; (n = sys::calls().pread(fd, buffer, sizeof buffer, static_cast<off_t>(before.size()))) != 0;) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw IoError("cannot read", errno);
+            if (shared_.progress.stop) throw Interrupted{};
+            before.append(buffer, static_cast<std::size_t>(n));
+        }
+        std::vector<Match> matches;
+        scanner_.reset();
+        scanner_.feed(before);
+        for (Match match; scanner_.next(match);) matches.push_back(match);
+        for (Match match; scanner_.finish(match);) matches.push_back(match);
+        const std::string diff =
+            detail::unified_diff(path, before, matches, shared_.matcher.rules(), {3, shared_.settings.diff_color});
+        {
+            std::lock_guard lock(shared_.mutex);
+            if (shared_.callbacks.on_diff) shared_.callbacks.on_diff(path, diff);
+        }
+        shared_.record(path, Outcome::changed, matches.size(), {});
+    }
 
     // Counts matches (stopping at the first unless `count_all`) and looks for a NUL byte.
     std::uint64_t scan(int fd, bool count_all, bool& binary) {

@@ -232,11 +232,8 @@ class InPlace(Base):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual([line + b"\n" for line in r.stdout.split(b"\n") if line.startswith(b"--- a/") and
                               b"/f" in line], labels)
-        # Without diff(1) each change is reported as not shown, and nothing is written.
+        # Made in-process: no diff(1) needed.
         r = run(["--in-place", "--diff", plain], env={"PATH": os.path.join(self.dir, "no-bin")})
-        self.assertEqual((r.returncode, r.stdout), (2, b""))
-        self.assertIn(f"elvis: {plain}: cannot run diff to show the change\n".encode(), r.stderr)
-        r = run(["--in-place", "--diff", plain])
         self.assertEqual(r.returncode, 0, r.stderr)
         label = plain.lstrip("/")
         self.assertIn(f"--- a/{label}\n+++ b/{label}\n".encode(), r.stdout)
@@ -247,6 +244,69 @@ class InPlace(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.read(plain + ".orig"), b"elvis is here\nand elvis again\n")
         self.assertEqual(self.read(plain), b"Elvis is here\nand Elvis again\n")
+
+    def diff_applies(self, files, find_args, tools):
+        """--diff of a tree, applied by each of `tools` to a copy, gives what --in-place writes."""
+        root = os.path.join(self.dir, "src")
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(root)
+        for name, data in files.items():
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(data)
+        r = run(["--in-place", "--diff", *find_args, "."], cwd=root)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        diff = r.stdout
+        rewritten = os.path.join(self.dir, "rewritten")
+        shutil.rmtree(rewritten, ignore_errors=True)
+        shutil.copytree(root, rewritten)
+        r = run(["--in-place", "--no-fsync", *find_args, "."], cwd=rewritten)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for tool in tools if diff else []:  # git apply refuses an empty patch
+            applied = os.path.join(self.dir, "applied-" + tool[0])
+            shutil.rmtree(applied, ignore_errors=True)
+            shutil.copytree(root, applied)
+            p = subprocess.run(tool, input=diff, cwd=applied, capture_output=True)
+            self.assertEqual(p.returncode, 0, (tool, p.stdout, p.stderr, diff))
+            for name in files:
+                self.assertEqual(self.read(os.path.join(applied, name)), self.read(os.path.join(rewritten, name)),
+                                 (tool, name, diff))
+        return diff
+
+    def test_diff_is_what_patch_and_git_apply_take(self):
+        tools = [t for t in (["patch", "-p1", "-s", "-f"], ["git", "apply", "--unsafe-paths", "-"])
+                 if shutil.which(t[0])]
+        if not tools:
+            self.skipTest("needs patch or git")
+        names = {"plain.txt": b"a\nelvis\nb\n", "sp ace.txt": b"elvis", "tab\there": b"x elvis\n",
+                 "new\nline": b"elvis\n", 'quo"te': b"elvis\n", "back\\slash": b"elvis\n",
+                 "\u00e9l\u00e8ve.txt": "élève elvis\n".encode(), "ctrl\x01": b"elvis\n"}
+        diff = self.diff_applies(names, [], tools)
+        self.assertIn(b'--- "a/tab\\there"\n+++ "b/tab\\there"\n', diff)
+        self.assertIn(b'--- "a/new\\nline"\n', diff)
+        self.assertIn(b'--- "a/ctrl\\001"\n', diff)
+        self.assertIn(b"--- a/sp ace.txt\t\n", diff)
+        self.assertIn(b"@@ -1 +1 @@\n-elvis\n\\ No newline at end of file\n+Elvis\n\\ No newline at end of file\n", diff)
+        # Matches near each other share a hunk, far apart they do not; lines joined, split, deleted.
+        rng = random.Random(7)
+        for trial in range(40):
+            lines = [rng.choice([b"elvis", b"x", b"y elvis z", b"", b"elvis elvis", b"el", b"vis"]) for _ in range(rng.randint(1, 30))]
+            data = b"\n".join(lines) + rng.choice([b"", b"\n"])
+            rules = rng.choice([[], ["-E", "-f", "elvis\\n", "-r", "E "], ["-E", "-f", "elvis", "-r", "E\\nL"],
+                                ["-E", "-f", "elvis\\n", "-r", ""], ["-f", "x", "-r", "xx", "-f", "elvis", "-r", ""]])
+            with self.subTest(trial=trial, data=data, rules=rules):
+                self.diff_applies({"f.txt": data, "g.txt": data[::-1]}, rules, tools)
+
+    def test_diff_color_only_when_asked_or_on_a_terminal(self):
+        self.write("f.txt", b"elvis\n")
+        plain = run(["--in-place", "--diff", "."], cwd=self.dir).stdout
+        self.assertNotIn(b"\x1b[", plain)
+        self.assertEqual(run(["--in-place", "--diff", "--color=never", "."], cwd=self.dir).stdout, plain)
+        coloured = run(["--in-place", "--diff", "--color=always", "."], cwd=self.dir).stdout
+        self.assertIn(b"\x1b[31m-elvis\x1b[m\n\x1b[32m+Elvis\x1b[m\n", coloured)
+        self.assertEqual(re.sub(rb"\x1b\[[0-9;]*m", b"", coloured), plain)
+        r = run(["--in-place", "--diff", "--color=sometimes", "."], cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"invalid value 'sometimes' for --color", r.stderr)
 
     def test_binary_guard_sees_the_first_8k_whatever_the_buffer_size(self):
         # A match at the start and a NUL at byte 5000: binary for every --buffer-size, and
