@@ -54,3 +54,25 @@ TEST_CASE("rules file") {
     CHECK(commented[1].find == "#x");
     CHECK_THROWS_AS(parse_rules("\n\n", "r"), RuleError);
 }
+
+TEST_CASE("preserve_case: each rule stands for its lower, Capitalized and UPPER variants") {
+    const RuleSet set({{"elvis", "presley"}, {"ELVIS", "KING"}, {"McD", "bk"}}, {false, false, true});
+    CHECK(set.terms() == 3);
+    std::vector<std::pair<std::string, std::string>> pairs;
+    std::vector<std::uint32_t> terms;
+    for (std::uint32_t i = 0; i < set.rules().size(); ++i) {
+        pairs.emplace_back(set.rules()[i].find, set.rules()[i].replace);
+        terms.push_back(set.term(i));
+    }
+    // ELVIS is a rule of its own, so elvis's UPPER variant is left to it; McD keeps its own case.
+    CHECK(pairs[3] == std::pair<std::string, std::string>{"Elvis", "Presley"});
+    CHECK(pairs.size() == 7);  // elvis: Elvis; ELVIS: none new; McD: mcd, Mcd, MCD
+    CHECK(pairs[4] == std::pair<std::string, std::string>{"mcd", "bk"});
+    CHECK(pairs[5] == std::pair<std::string, std::string>{"Mcd", "Bk"});
+    CHECK(pairs[6] == std::pair<std::string, std::string>{"MCD", "BK"});
+    CHECK(terms == std::vector<std::uint32_t>{0, 1, 2, 0, 2, 2, 2});
+    CHECK_THROWS_AS(RuleSet({{"a", "b"}}, {true, false, true}), RuleError);
+    const RuleSet plain({{"elvis", "presley"}}, {});
+    CHECK(plain.rules().size() == 1);
+    CHECK(plain.term(0) == 0);
+}

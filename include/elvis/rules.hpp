@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -19,6 +20,11 @@ struct Rule {
 struct MatchOptions {
     bool ignore_case = false;  // ASCII letters only; other bytes compare exactly
     bool whole_word = false;   // the match must not touch an ASCII letter, digit or '_' on either side
+    // Each rule also stands for its case variants: all lower case, Capitalized and UPPER CASE,
+    // each replaced by the same variant of the replacement (elvis -> presley also rewrites Elvis
+    // -> Presley and ELVIS -> PRESLEY). A variant equal to a rule given is left to that rule.
+    // Counted, the variants add up under the rule they come from. Not with ignore_case.
+    bool preserve_case = false;
 };
 
 // An ordered, validated list of rules. Order matters only for reporting (counts are listed in
@@ -28,10 +34,15 @@ public:
     // Throws RuleError if any find text is empty or two find texts are equal under `options`.
     RuleSet(std::vector<Rule> rules, MatchOptions options);
 
+    // The rules matched: those given and, with preserve_case, their variants after them.
+    const std::vector<Rule>& rules() const { return rules_; }
+    // The rules as given, which counts are reported by, and the one a matched rule stands for.
+    std::size_t terms() const { return terms_; }
+    std::uint32_t term(std::uint32_t rule) const { return rule < terms_ ? rule : variant_of_[rule - terms_]; }
+
     // The default rule set: elvis → Elvis.
     static RuleSet default_rules(MatchOptions options = {});
 
-    const std::vector<Rule>& rules() const { return rules_; }
     const MatchOptions& options() const { return options_; }
     std::size_t size() const { return rules_.size(); }
     std::size_t longest_find() const { return longest_find_; }
@@ -40,6 +51,8 @@ public:
 
 private:
     std::vector<Rule> rules_;
+    std::size_t terms_ = 0;
+    std::vector<std::uint32_t> variant_of_;  // per variant (rules_[terms_ + k]), its rule given
     MatchOptions options_;
     std::size_t longest_find_ = 0;
     bool same_length_ = true;

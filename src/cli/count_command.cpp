@@ -37,6 +37,7 @@ Options:
                           \\ \t \n \r \0 \xHH; lines starting with '#' are comments; repeatable)
       --rules FILE        more terms: the FIND column of a filter's rules file (repeatable)
   -i, --ignore-case       match ASCII letters regardless of case
+      --preserve-case     also count each term's lower, Capitalized and UPPER variants, under it
   -w, --word              count only whole-word occurrences
       --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
       --doc-freq          add a column: files (or records) containing the term
@@ -86,6 +87,7 @@ Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 using Takes = Flag::Takes;
 constexpr Flag count_flags[] = {
     {"term", 't', Takes::values},      {"ignore-case", 'i'},              {"word", 'w'},
+    {"preserve-case"},
     {"terms-file", 0, Takes::values},  {"rules", 0, Takes::values},
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
     {"format", 0, Takes::value},       {"files-from", 0, Takes::value},   {"null", '0'},
@@ -153,6 +155,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     const bool terms_given = !s.terms.empty();
     if (!terms_given) s.terms.push_back({"elvis", {}});
     s.match.ignore_case = vm["ignore-case"].as<bool>();
+    s.match.preserve_case = vm["preserve-case"].as<bool>();
     s.match.whole_word = vm["word"].as<bool>();
     if (vm.count("records")) {
         s.records_tag = vm["records"].as<std::string>();

@@ -48,6 +48,8 @@ Options:
                          FIND<TAB>REPLACE per line (escapes: \\ \t \n \r \0 \xHH;
                          '#' starts a comment line)
   -i, --ignore-case      match ASCII letters regardless of case
+      --preserve-case    each pair also rewrites its lower, Capitalized and UPPER variants
+                         (-f elvis -r presley: Elvis -> Presley, ELVIS -> PRESLEY)
   -w, --word             match only where the find text is not preceded or followed by
                          an ASCII letter, digit or '_'
   -z, --decompress       inflate gzip input (output stays uncompressed): *.gz FILEs, which
@@ -103,6 +105,7 @@ using Takes = Flag::Takes;
 constexpr Flag filter_flags[] = {
     {"find", 'f', Takes::values},     {"escapes", 'E'},     {"must-match"},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
     {"ignore-case", 'i'},             {"word", 'w'},                   {"decompress", 'z'},
+    {"preserve-case"},
     {"buffer-size", 0, Takes::value}, {"io", 0, Takes::value},         {"stats"},
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
     {"in-place"},
@@ -215,6 +218,7 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     if (settings.rules.empty()) settings.rules.push_back({"elvis", "Elvis"});
     settings.match.ignore_case = vm["ignore-case"].as<bool>();
     settings.match.whole_word = vm["word"].as<bool>();
+    settings.match.preserve_case = vm["preserve-case"].as<bool>();
     settings.buffer_size = vm["in-place"].as<bool>() ? default_buffer_size : default_filter_buffer_size;
     if (vm.count("buffer-size"))
         settings.buffer_size = settings.ranges_buffer_size =

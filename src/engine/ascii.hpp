@@ -7,6 +7,7 @@
 namespace elvis::ascii {
 
 constexpr unsigned char lower(unsigned char b) { return (b >= 'A' && b <= 'Z') ? b + 32 : b; }
+constexpr unsigned char upper(unsigned char b) { return (b >= 'a' && b <= 'z') ? b - 32 : b; }
 constexpr bool is_alpha(unsigned char b) { return lower(b) >= 'a' && lower(b) <= 'z'; }
 constexpr bool is_word(unsigned char b) { return is_alpha(b) || (b >= '0' && b <= '9') || b == '_'; }
 

@@ -6,17 +6,17 @@
 namespace elvis {
 
 StreamCounter::StreamCounter(const Matcher& matcher)
-    : scanner_(matcher), counts_(matcher.rules().size(), 0) {}
+    : scanner_(matcher), counts_(matcher.rules().terms(), 0) {}
 
 void StreamCounter::feed(std::string_view chunk) {
     scanner_.feed(chunk);
     Match match;
-    while (scanner_.next(match)) ++counts_[match.rule], ++stream_matches_;
+    while (scanner_.next(match)) ++counts_[scanner_.matcher().rules().term(match.rule)], ++stream_matches_;
 }
 
 void StreamCounter::finish() {
     Match match;
-    while (scanner_.finish(match)) ++counts_[match.rule], ++stream_matches_;
+    while (scanner_.finish(match)) ++counts_[scanner_.matcher().rules().term(match.rule)], ++stream_matches_;
     scanner_.reset();
 }
 
@@ -39,11 +39,11 @@ RecordCounter::RecordCounter(const Matcher& terms, const Matcher& markers)
     : terms_(terms),
       markers_(markers),
       open_rules_(markers.rules().size() - 1),
-      counts_(terms.rules().size(), 0),
-      seen_(new bool[terms.rules().size()]()),
+      counts_(terms.rules().terms(), 0),
+      seen_(new bool[terms.rules().terms()]()),
       term_queue_(markers.rules().longest_find() + 1),
       marker_queue_(terms.rules().longest_find() + 1) {
-    seen_list_.reserve(terms.rules().size());
+    seen_list_.reserve(terms.rules().terms());
 }
 
 void RecordCounter::feed(std::string_view chunk) {
@@ -102,9 +102,10 @@ void RecordCounter::drain(bool final) {
 }
 
 void RecordCounter::on_term(const Match& term) {
-    if (in_record_ && term.start >= record_start_ && !seen_[term.rule]) {
-        seen_[term.rule] = true;
-        seen_list_.push_back(term.rule);
+    const std::uint32_t counted = terms_.matcher().rules().term(term.rule);
+    if (in_record_ && term.start >= record_start_ && !seen_[counted]) {
+        seen_[counted] = true;
+        seen_list_.push_back(counted);
     }
 }
 

@@ -7,6 +7,22 @@
 
 namespace elvis {
 
+namespace {
+
+std::string uppercased(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(ascii::upper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string capitalized(std::string_view s) {
+    std::string out = ascii::lowered(s);
+    if (!out.empty()) out[0] = static_cast<char>(ascii::upper(static_cast<unsigned char>(out[0])));
+    return out;
+}
+
+}  // namespace
+
 RuleSet::RuleSet(std::vector<Rule> rules, MatchOptions options)
     : rules_(std::move(rules)), options_(options) {
     if (rules_.empty()) throw RuleError("no rules given");
@@ -19,6 +35,21 @@ RuleSet::RuleSet(std::vector<Rule> rules, MatchOptions options)
         if (!inserted)
             throw RuleError("duplicate find text '" + rule.find + "' (rules " +
                             std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+    }
+    terms_ = rules_.size();
+    if (options_.preserve_case) {
+        if (options_.ignore_case)
+            throw RuleError("--preserve-case cannot be combined with -i/--ignore-case (which already matches every case)");
+        for (std::uint32_t i = 0; i < terms_; ++i)
+            for (auto variant : {ascii::lowered, capitalized, uppercased}) {
+                Rule r{variant(rules_[i].find), variant(rules_[i].replace)};
+                if (seen.emplace(r.find, rules_.size()).second) {
+                    rules_.push_back(std::move(r));
+                    variant_of_.push_back(i);
+                }
+            }
+    }
+    for (const Rule& rule : rules_) {
         longest_find_ = std::max(longest_find_, rule.find.size());
         same_length_ = same_length_ && rule.find.size() == rule.replace.size();
     }

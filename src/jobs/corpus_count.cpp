@@ -91,8 +91,8 @@ public:
           trace_(shared.settings.trace ? shared.settings.trace->add_thread("count worker " + std::to_string(index)) : nullptr),
           io_(choose_source(shared.settings.io, shared.settings.buffer_size, SmallFileBatch::ring_entries)),
           counter_(shared.terms, shared.markers),
-          documents_(shared.terms.rules().size(), 0),
-          before_(shared.terms.rules().size(), 0) {
+          documents_(shared.terms.rules().terms(), 0),
+          before_(shared.terms.rules().terms(), 0) {
         shared_.note_backend(io_);
         if (io_.ring) {
             batch_ = std::make_unique<SmallFileBatch>(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
@@ -280,7 +280,8 @@ private:
 
 void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint64_t size) {
     const unsigned n = shared.settings.threads;
-    const std::size_t rules = shared.terms.rules().size();
+    const RuleSet& rule_set = shared.terms.rules();
+    const std::size_t rules = rule_set.terms();
     const bool whole_word = shared.settings.match.whole_word;
     std::vector<RangeScan> ranges = split_into_ranges(0, size, n);
     std::vector<std::vector<std::uint64_t>> counts(ranges.size(), std::vector<std::uint64_t>(rules, 0));
@@ -293,7 +294,7 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
         TraceRecorder* recorder = range_track(shared.settings.trace, k, n, r, shared.settings.buffer_size, 2);
         scan_range(*io.source, scanner, fd, r.begin, r.end, size, whole_word, recorder,
                    [&](const Match& m, std::span<char>, std::uint64_t) {
-                       ++counts[k][m.rule];
+                       ++counts[k][rule_set.term(m.rule)];
                        r.add(m);
                        return true;
                    },
@@ -308,14 +309,14 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
         [&](std::size_t k, std::uint64_t from, auto&& on_true) {
             scan_range(*source, rescanner, fd, from, ranges[k].end, size, whole_word, nullptr,
                        [&](const Match& m, std::span<char>, std::uint64_t) {
-                           ++totals[m.rule];
+                           ++totals[rule_set.term(m.rule)];
                            return on_true(m);
                        },
                        keep_scanning);
         },
         [&](std::size_t k, std::size_t skipped) {
             for (std::size_t t = 0; t < rules; ++t) totals[t] += counts[k][t];
-            for (std::size_t i = 0; i < skipped; ++i) --totals[ranges[k].first[i].rule];
+            for (std::size_t i = 0; i < skipped; ++i) --totals[rule_set.term(ranges[k].first[i].rule)];
         });
 
     std::lock_guard lock(shared.mutex);

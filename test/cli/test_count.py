@@ -442,5 +442,18 @@ class Count(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"cannot be combined", r.stderr)
 
+    def test_preserve_case_counts_the_variants_under_their_term(self):
+        text = b"elvis Elvis ELVIS eLvis <item>Elvis</item><item>ELVIS elvis</item>\n" * 1000
+        path = self.write("big.txt", text)
+        for extra in [[], ["-j", "2", "--split-threshold", "4K"]]:
+            r = run(["count", "--preserve-case", "-t", "elvis", *extra, path])
+            self.assertEqual(r.stdout, b"elvis\t6000\n", (extra, r.stderr))
+        r = run(["count", "--preserve-case", "-t", "elvis", "--records", "item", "--doc-freq", path])
+        self.assertEqual(r.stdout, b"elvis\t2000\t2000\n", r.stderr)  # both items, once each
+        r = run(["count", "-t", "elvis", "--records", "item", path])
+        self.assertEqual(r.stdout, b"elvis\t1000\n", r.stderr)
+        r = run(["count", "-t", "elvis", path])
+        self.assertEqual(r.stdout, b"elvis\t2000\n")
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

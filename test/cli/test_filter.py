@@ -618,5 +618,20 @@ class LargeFileToFile(Base):
             self.assertEqual(os.path.getsize(os.path.join(mnt, "out")), 0)
 
 
+    def test_preserve_case_rewrites_lower_capitalized_and_upper_variants(self):
+        text = b"elvis Elvis ELVIS eLvis; the Elvisian ELVISes\n"
+        r = run(["-f", "elvis", "-r", "presley", "--preserve-case"], text)
+        self.assertEqual((r.returncode, r.stdout), (0, b"presley Presley PRESLEY eLvis; the Presleyian PRESLEYes\n"))
+        # A rule given decides over another's variant; -w applies to the variants too.
+        r = run(["-f", "elvis", "-r", "presley", "-f", "ELVIS", "-r", "KING", "-w", "--preserve-case"], text)
+        self.assertEqual(r.stdout, b"presley Presley KING eLvis; the Elvisian ELVISes\n")
+        path = self.write("f.txt", text)
+        r = run(["--in-place", "--preserve-case", "-f", "elvis", "-r", "presley", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(path), b"presley Presley PRESLEY eLvis; the Presleyian PRESLEYes\n")
+        r = run(["--preserve-case", "-i"], b"x")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--preserve-case cannot be combined with -i", r.stderr)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
