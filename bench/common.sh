@@ -32,3 +32,28 @@ record_result() {
     mkdir -p "$dir" && cp "$report" "$dir/$name-$version.md" &&
         printf '[%s] result kept as %s\n' "$(basename "$0")" "${dir#"$here/../"}/$name-$version.md" >&2
 }
+
+# kernel_tree: prints the path of the Linux source of Debian's linux-source-6.1, unpacked into
+# bench/out/ and made a git work tree (git init, so that its .gitignore files apply as in a clone
+# of linux.git), or KERNEL_TREE when set. Installs the package when root and it is missing.
+kernel_tree() {
+    local tree=${KERNEL_TREE:-} tarball
+    if [[ -z $tree ]]; then
+        tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
+        if [[ -z $tarball && $(id -u) == 0 ]]; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-source-6.1 >>bench/out/apt.log 2>&1 || true
+            tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
+        fi
+        [[ -n $tarball ]] || { echo "$(basename "$0"): /usr/src/linux-source-6.1.tar.xz is missing (apt-get install linux-source-6.1)" >&2; return 1; }
+        tree=bench/out/linux-source-6.1
+        if [[ ! -d $tree ]]; then
+            echo "$(basename "$0"): unpacking $tarball" >&2
+            tar -C bench/out -xaf "$tarball"
+        fi
+    fi
+    [[ -d $tree/.git ]] || git -C "$tree" init -q
+    # Debian's package adds "/*" and "!/debian/" to the top .gitignore (its own repository holds
+    # only debian/); without them the rules are upstream's.
+    sed -i '/^# Debian packaging/,$d' "$tree/.gitignore"
+    echo "$tree"
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/walk.sh: walking a real source tree with its ignore rules on. The Linux kernel source of
 # Debian's linux-source-6.1 package, unpacked into bench/out/ and made a git work tree (git init,
-# so that its ~400 .gitignore files apply, as for a clone): `elvis count --files` against
+# so that its ~300 .gitignore files apply, as for a clone): `elvis count --files` against
 # `rg --files` (and `fdfind --type f` when fd-find is installed) in one hyperfine invocation, warm
 # cache; the lists are compared too. Target: elvis within 1.2x of rg --files.
 # ELVIS=build/elvis; KERNEL_TREE=DIR to use a tree already unpacked; RUNS=10.
@@ -15,24 +15,7 @@ source bench/common.sh
 install_peers bench/out/apt.log ripgrep:rg hyperfine:hyperfine git:git xz-utils:xz
 for tool in rg hyperfine git; do have "$tool" || { echo "walk.sh: $tool is missing; not measured" >&2; exit 1; }; done
 
-tree=${KERNEL_TREE:-}
-if [[ -z $tree ]]; then
-    tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
-    if [[ -z $tarball && $(id -u) == 0 ]]; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-source-6.1 >>bench/out/apt.log 2>&1 || true
-        tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
-    fi
-    [[ -n $tarball ]] || { echo "walk.sh: /usr/src/linux-source-6.1.tar.xz is missing (apt-get install linux-source-6.1)" >&2; exit 1; }
-    tree=bench/out/linux-source-6.1
-    if [[ ! -d $tree ]]; then
-        echo "walk.sh: unpacking $tarball" >&2
-        tar -C bench/out -xaf "$tarball"
-    fi
-fi
-[[ -d $tree/.git ]] || git -C "$tree" init -q
-# Debian's package adds "/*" and "!/debian/" to the top .gitignore (its own repository holds only
-# debian/); without them the rules are upstream's, as in a clone of linux.git.
-sed -i '/^# Debian packaging/,$d' "$tree/.gitignore"
+tree=$(kernel_tree)
 
 files=$(find "$tree" -name .git -prune -o -type f -print | wc -l)
 gitignores=$(find "$tree" -name .gitignore | wc -l)
@@ -41,7 +24,7 @@ trap 'rm -f "$elvis_list" "$rg_list" "$git_list"' EXIT
 (cd "$tree" && "$repo/$ELVIS" count --files | sort >"$elvis_list")
 (cd "$tree" && rg --files | sort >"$rg_list")
 # git lists symbolic links too; a walk without --follow skips them, as rg does.
-(cd "$tree" && comm -23 <(git ls-files --others --exclude-standard | sort) <(find . -type l -printf '%P\n' | sort) >"$git_list")
+(cd "$tree" && comm -23 <(git ls-files --cached --others --exclude-standard | sort) <(find . -type l -printf '%P\n' | sort) >"$git_list")
 differ=$(comm -3 "$elvis_list" "$rg_list" | wc -l)
 differ_git=$(comm -3 "$elvis_list" "$git_list" | wc -l)
 
@@ -59,7 +42,7 @@ results = {r["command"]: r for r in json.load(open("bench/out/walk.json"))["resu
 rg = results["rg --files"]["median"]
 lines = [f"# Walking {tree} with its ignore rules (bench/walk.sh)", "",
          f"{files} files, {gitignores} .gitignore files; elvis lists {elvis_n}, rg {rg_n}, "
-         f"{differ} paths in one list only; against git ls-files --others --exclude-standard (symbolic links left out), {differ_git}.", "",
+         f"{differ} paths in one list only; against git ls-files --cached --others --exclude-standard (symbolic links left out), {differ_git}.", "",
          "| command | median s | min s | vs rg --files |", "|---|---:|---:|---:|"]
 for name, r in results.items():
     lines.append(f"| {name} | {r['median']:.3f} | {r['min']:.3f} | {r['median'] / rg:.2f}x |")
