@@ -51,7 +51,7 @@ eval "$restore"
 
 previews=(-n "elvis --in-place --diff" "'$ELVIS' --in-place --diff -f $find -r $replace '$tree' >/dev/null 2>&1"
           -n "rg -l | sed | diff -u (one diff per file)"
-          "rg -l -F $find '$tree' | while IFS= read -r f; do sed 's/$find/$replace/g' \"\$f\" | diff -u \"\$f\" - ; done >/dev/null")
+          "rg -l -F $find '$tree' | while IFS= read -r f; do sed 's/$find/$replace/g' \"\$f\" | diff -u \"\$f\" - ; done >/dev/null; true")
 [[ -n ${PREV_ELVIS:-} ]] && previews+=(-n "previous elvis --diff (diff(1) per file)"
                                        "'$PREV_ELVIS' --in-place --diff -f $find -r $replace '$tree' >/dev/null 2>&1")
 hyperfine -S bash -w 1 -r "$RUNS" --style basic --export-json bench/out/repo-diff.json "${previews[@]}" >&2

@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "elvis/byte_source.hpp"
 #include "elvis/rules.hpp"
+#include "elvis/scanner.hpp"
 #include "elvis/shard.hpp"
 #include "elvis/walk.hpp"
 
@@ -90,6 +92,13 @@ struct InPlaceCallbacks {
     // With `diff`: the file's unified diff, headers naming it a/PATH and b/PATH as git does
     // (serialized).
     std::function<void(const std::string& path, std::string_view diff)> on_diff;
+    // When set (--interactive), each file with matches is offered to it whole, one file at a time
+    // in the order they are reached: it returns, per match, whether to make that replacement
+    // (missing entries: no). Only the chosen ones are written, with the same atomic replace; a
+    // file with none chosen is left as it was and counts as unchanged.
+    std::function<std::vector<bool>(const std::string& path, std::string_view content, std::span<const Match> matches,
+                                    const RuleSet& rules)>
+        choose;
     // A temporary file an interrupted run left (a crash between naming a new file and renaming
     // it), proven to be one and removed (serialized).
     std::function<void(const std::string& path)> on_stale_temporary;

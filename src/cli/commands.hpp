@@ -24,6 +24,7 @@ struct InPlaceRun {
     bool progress = false;
     bool stats = false;  // how the new files were made, after the summary
     bool must_match = false;  // exit 1 when nothing was replaced
+    bool interactive = false;  // each hunk asked on the terminal
 };
 int in_place_command(const InPlaceRun& run);
 

@@ -73,6 +73,9 @@ Rewriting files in place (elvis --in-place [OPTIONS] PATH...):
       --diff             write nothing; print a unified diff of what would change (as git
                          writes one: patch -p1 and git apply take it)
       --color WHEN       colour the diff: auto (on a terminal, the default), always, never
+      --interactive      show each change as a hunk and ask: y (rewrite it), n (leave it), a (it
+                         and the rest of the file), d (none of the rest of the file), A (all that
+                         follow, every file), q (stop asking; what was accepted is written)
       --backup SUFFIX    keep each original as NAME+SUFFIX (an existing one is never overwritten)
       --no-fsync         do not sync new files and directories to disk (faster, less safe)
       --force            also rewrite read-only files, and files whose owner, group or extended
@@ -110,7 +113,7 @@ constexpr Flag filter_flags[] = {
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
     {"in-place"},
     {"dry-run", 0, Takes::nothing, true},     {"diff", 0, Takes::nothing, true},
-    {"color", 0, Takes::value, true},
+    {"color", 0, Takes::value, true},         {"interactive", 0, Takes::nothing, true},
     {"backup", 0, Takes::value, true},        {"no-fsync", 0, Takes::nothing, true},
     {"force", 0, Takes::nothing, true},       {"hard-links", 0, Takes::value, true},
     {"binary", 0, Takes::nothing, true},      {"hidden", 0, Takes::nothing, true},
@@ -164,6 +167,13 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     run.stats = vm["stats"].as<bool>();
     run.must_match = vm["must-match"].as<bool>();
     run.progress = vm["progress"].as<bool>() || (!vm["no-progress"].as<bool>() && is_terminal(STDERR_FILENO));
+    run.interactive = vm["interactive"].as<bool>();
+    if (run.interactive) {
+        if (s.dry_run || s.diff) throw UsageError("--interactive cannot be combined with --dry-run or --diff");
+        if (!is_terminal(STDIN_FILENO)) throw UsageError("--interactive needs a terminal on standard input to ask on");
+        s.threads = 1;  // one question at a time, files in the order they are reached
+        run.progress = false;
+    }
     if (paths.empty() && !vm.count("files-from")) throw UsageError("--in-place needs at least one PATH (standard input cannot be rewritten in place)");
     for (const std::vector<std::string>* list : {&paths, &s.walk.listed})
         for (const std::string& path : *list)

@@ -1,6 +1,7 @@
 // `elvis --in-place`: runs the rewrite on a worker thread while the main thread handles
 // SIGINT/SIGTERM and the progress line with Boost.Asio, then prints the summary.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 
 #include "commands.hpp"
 #include "elvis/count_format.hpp"
+#include "jobs/unified_diff.hpp"
 #include "options.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -139,6 +141,77 @@ void raise_open_file_limit() {
     }
 }
 
+// --interactive: each file's hunks shown on the terminal, and asked about one at a time.
+class Review {
+public:
+    Review(bool color, const InPlaceProgress& progress) : style_{3, color}, progress_(progress) {}
+
+    std::vector<bool> choose(const std::string& path, std::string_view content, std::span<const Match> matches,
+                             const RuleSet& rules) {
+        std::vector<bool> chosen(matches.size(), all_);
+        if (quit_ || all_) return chosen;
+        const std::vector<detail::DiffHunk> hunks = detail::diff_hunks(content, matches, rules, style_);
+        std::fputs(detail::diff_header(path, style_).c_str(), stdout);
+        for (std::size_t k = 0; k < hunks.size(); ++k) {
+            auto take = [&](std::size_t from, std::size_t to) {
+                for (std::size_t h = from; h < to; ++h)
+                    std::fill(chosen.begin() + static_cast<std::ptrdiff_t>(hunks[h].first_match),
+                              chosen.begin() + static_cast<std::ptrdiff_t>(hunks[h].end_match), true);
+            };
+            std::fputs(hunks[k].text.c_str(), stdout);
+            switch (ask(k + 1, hunks.size())) {
+                case 'y': take(k, k + 1); break;
+                case 'n': break;
+                case 'a': take(k, hunks.size()); return chosen;
+                case 'd': return chosen;
+                case 'A':
+                    all_ = true;
+                    take(k, hunks.size());
+                    return chosen;
+                default: quit_ = true; return chosen;  // 'q', end of input, or a stop
+            }
+        }
+        return chosen;
+    }
+
+private:
+    // One answer, asked until it is one of the letters; 'q' at the end of input or on a stop.
+    char ask(std::size_t hunk, std::size_t hunks) {
+        for (;;) {
+            std::fprintf(stdout, "(%zu/%zu) Rewrite this hunk [y,n,a,d,A,q,?]? ", hunk, hunks);
+            std::fflush(stdout);
+            const std::string answer = read_line();
+            if (answer.size() == 1 && std::strchr("ynadAq", answer[0]) != nullptr) return answer[0];
+            if (answer == "\x04") return 'q';
+            std::fputs("y - rewrite this hunk\nn - leave this hunk as it is\na - rewrite this hunk and the rest of "
+                       "the file\nd - leave this hunk and the rest of the file\nA - rewrite this hunk and all that "
+                       "follow, in every file\nq - quit: rewrite nothing more (what was accepted is written)\n",
+                       stdout);
+        }
+    }
+
+    // A line from standard input, "\x04" at its end; polled, so that SIGINT (handled on the main
+    // thread, which sets progress.stop) ends the question too.
+    std::string read_line() {
+        std::string line;
+        for (;;) {
+            if (progress_.stop) return "\x04";
+            struct pollfd in = {STDIN_FILENO, POLLIN, 0};
+            if (::poll(&in, 1, 100) <= 0) continue;
+            char c;
+            const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n <= 0) return line.empty() ? "\x04" : line;
+            if (c == '\n') return line;
+            if (c != '\r') line.push_back(c);
+        }
+    }
+
+    detail::DiffStyle style_;
+    const InPlaceProgress& progress_;
+    bool all_ = false, quit_ = false;
+};
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -184,6 +257,10 @@ int in_place_command(const InPlaceRun& run) {
     callbacks.on_diff = [&](const std::string& path, std::string_view diff) {
         if (!diffs.add(path, diff)) diff_failed = true;
     };
+    Review review(run.settings.diff_color, progress);
+    if (run.interactive)
+        callbacks.choose = [&](const std::string& path, std::string_view content, std::span<const Match> matches,
+                               const RuleSet& rules) { return review.choose(path, content, matches, rules); };
     callbacks.on_stale_temporary = [](const std::string& path) {
         report(path, "removed: a temporary file an interrupted elvis run left");
     };

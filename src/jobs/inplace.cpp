@@ -164,10 +164,39 @@ private:
 
         const std::uint64_t before = rewriter_.replacements();
         if (s.diff) return preview(entry.path, file.get());
+        if (shared_.callbacks.choose) return review(entry, std::move(dir), std::move(file), st, name);
         auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, shared_.replace);
         rewrite(file.get(), replacement->fd(), static_cast<std::uint64_t>(st.st_size));
         pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement),
                             rewriter_.replacements() - before});
+        if (pending_.size() == batch_) finish_pending();
+    }
+
+    // --interactive: the file is offered to the chooser whole, and only the replacements chosen
+    // are written, from memory, with the same atomic replace.
+    void review(const FileEntry& entry, Fd dir, Fd file, const struct stat& st, const std::string& name) {
+        const std::string original = read_whole(file.get());
+        const std::vector<Match> found = matches_in(original);
+        std::vector<bool> chosen;
+        {
+            std::lock_guard lock(shared_.mutex);
+            chosen = shared_.callbacks.choose(entry.path, original, found, shared_.matcher.rules());
+        }
+        chosen.resize(found.size(), false);
+        const auto made = static_cast<std::uint64_t>(std::count(chosen.begin(), chosen.end(), true));
+        if (made == 0) return shared_.record(entry.path, Outcome::unchanged, 0, {});
+        auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, shared_.replace);
+        FdSink sink(replacement->fd());
+        std::size_t copied = 0;
+        for (std::size_t i = 0; i < found.size(); ++i) {
+            if (!chosen[i]) continue;
+            sink.put(std::string_view(original).substr(copied, found[i].start - copied));
+            sink.put(shared_.matcher.rules().rules()[found[i].rule].replace);
+            copied = found[i].end;
+        }
+        sink.put(std::string_view(original).substr(copied));
+        sink.flush();
+        pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement), made});
         if (pending_.size() == batch_) finish_pending();
     }
 
@@ -222,21 +251,32 @@ public:
     }
 
 private:
-    // --diff: the file is read whole and its diff made from the matches in it (unified_diff.hpp).
-    void preview(const std::string& path, int fd) {
-        std::string before;
+    // A file read whole, for a preview or a review (which need every match at once).
+    std::string read_whole(int fd) {
+        std::string text;
         char buffer[64 * 1024];
-        for (ssize_t n; (n = sys::calls().pread(fd, buffer, sizeof buffer, static_cast<off_t>(before.size()))) != 0;) {
+        for (ssize_t n; (n = sys::calls().pread(fd, buffer, sizeof buffer, static_cast<off_t>(text.size()))) != 0;) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw IoError("cannot read", errno);
             if (shared_.progress.stop) throw Interrupted{};
-            before.append(buffer, static_cast<std::size_t>(n));
+            text.append(buffer, static_cast<std::size_t>(n));
         }
+        return text;
+    }
+
+    std::vector<Match> matches_in(std::string_view text) {
         std::vector<Match> matches;
         scanner_.reset();
-        scanner_.feed(before);
+        scanner_.feed(text);
         for (Match match; scanner_.next(match);) matches.push_back(match);
         for (Match match; scanner_.finish(match);) matches.push_back(match);
+        return matches;
+    }
+
+    // --diff: the file is read whole and its diff made from the matches in it (unified_diff.hpp).
+    void preview(const std::string& path, int fd) {
+        const std::string before = read_whole(fd);
+        const std::vector<Match> matches = matches_in(before);
         const std::string diff =
             detail::unified_diff(path, before, matches, shared_.matcher.rules(), {3, shared_.settings.diff_color});
         {

@@ -31,6 +31,7 @@ struct Region {
     std::size_t old_begin = 0, old_end = 0;  // bytes of the original
     std::size_t old_line = 0;                // index of its first line
     std::string after;
+    std::size_t first_match = 0, end_match = 0;
 };
 
 std::vector<Region> changed_regions(std::string_view before, std::span<const Match> matches, const RuleSet& rules) {
@@ -38,6 +39,7 @@ std::vector<Region> changed_regions(std::string_view before, std::span<const Mat
     std::size_t counted_to = 0, lines_before = 0;
     for (std::size_t i = 0; i < matches.size();) {
         Region r;
+        r.first_match = i;
         r.old_begin = line_begin(before, matches[i].start);
         r.old_end = line_end(before, matches[i].end - 1);
         std::size_t copied = r.old_begin;
@@ -62,6 +64,7 @@ std::vector<Region> changed_regions(std::string_view before, std::span<const Mat
                                                             before.begin() + static_cast<std::ptrdiff_t>(r.old_begin), '\n'));
         counted_to = r.old_begin;
         r.old_line = lines_before;
+        r.end_match = i;
         regions.push_back(std::move(r));
     }
     return regions;
@@ -131,10 +134,7 @@ std::string git_quoted(std::string_view path) {
     return quoted + "\"";
 }
 
-std::string unified_diff(std::string_view path, std::string_view before, std::span<const Match> matches,
-                         const RuleSet& rules, const DiffStyle& style) {
-    if (matches.empty()) return {};
-    const std::vector<Region> regions = changed_regions(before, matches, rules);
+std::string diff_header(std::string_view path, const DiffStyle& style) {
     const std::string name(path.substr(std::min(path.find_first_not_of('/'), path.size())));
     const std::string a = git_quoted("a/" + name), b = git_quoted("b/" + name);
     Writer w{style, {}};
@@ -143,15 +143,21 @@ std::string unified_diff(std::string_view path, std::string_view before, std::sp
     const char* tab = name.find(' ') != std::string::npos ? "\t" : "";
     w.header("--- " + a + tab);
     w.header("+++ " + b + tab);
+    return std::move(w.out);
+}
+
+std::vector<DiffHunk> diff_hunks(std::string_view before, std::span<const Match> matches, const RuleSet& rules,
+                                 const DiffStyle& style) {
+    const std::vector<Region> regions = changed_regions(before, matches, rules);
+    auto old_lines = [&](const Region& r) { return count_lines(before.substr(r.old_begin, r.old_end - r.old_begin)); };
     const std::size_t context = style.context;
+    std::vector<DiffHunk> hunks;
     std::ptrdiff_t shift = 0;  // new line index minus old, before the hunk
     for (std::size_t first = 0; first < regions.size();) {
         // The regions of one hunk: those whose contexts touch.
         std::size_t last = first;
         while (last + 1 < regions.size() &&
-               regions[last + 1].old_line - (regions[last].old_line + count_lines(before.substr(regions[last].old_begin,
-                                                                       regions[last].old_end - regions[last].old_begin))) <=
-                   2 * context)
+               regions[last + 1].old_line - (regions[last].old_line + old_lines(regions[last])) <= 2 * context)
             ++last;
         // Up to `context` lines before the first region and after the last.
         std::size_t lead_begin = regions[first].old_begin, lead_lines = 0;
@@ -168,13 +174,13 @@ std::string unified_diff(std::string_view path, std::string_view before, std::sp
         for (std::size_t k = first; k <= last; ++k) {
             const std::size_t gap = k == first ? 0 : count_lines(before.substr(regions[k - 1].old_end,
                                                                                regions[k].old_begin - regions[k - 1].old_end));
-            old_count += gap + count_lines(before.substr(regions[k].old_begin, regions[k].old_end - regions[k].old_begin));
+            old_count += gap + old_lines(regions[k]);
             new_count += gap + count_lines(regions[k].after);
         }
         const std::size_t old_first = regions[first].old_line - lead_lines;
         const auto new_first = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(old_first) + shift);
         const std::string at = "@@ -" + range(old_first, old_count) + " +" + range(new_first, new_count) + " @@";
-        w.out.append(style.color ? "\x1b[36m" + at + "\x1b[m\n" : at + "\n");
+        Writer w{style, style.color ? "\x1b[36m" + at + "\x1b[m\n" : at + "\n"};
         w.lines(' ', before.substr(lead_begin, regions[first].old_begin - lead_begin));
         for (std::size_t k = first; k <= last; ++k) {
             if (k > first) w.lines(' ', before.substr(regions[k - 1].old_end, regions[k].old_begin - regions[k - 1].old_end));
@@ -183,9 +189,18 @@ std::string unified_diff(std::string_view path, std::string_view before, std::sp
         }
         w.lines(' ', before.substr(regions[last].old_end, trail_end - regions[last].old_end));
         shift += static_cast<std::ptrdiff_t>(new_count) - static_cast<std::ptrdiff_t>(old_count);
+        hunks.push_back({std::move(w.out), regions[first].first_match, regions[last].end_match});
         first = last + 1;
     }
-    return std::move(w.out);
+    return hunks;
+}
+
+std::string unified_diff(std::string_view path, std::string_view before, std::span<const Match> matches,
+                         const RuleSet& rules, const DiffStyle& style) {
+    if (matches.empty()) return {};
+    std::string out = diff_header(path, style);
+    for (const DiffHunk& hunk : diff_hunks(before, matches, rules, style)) out += hunk.text;
+    return out;
 }
 
 }  // namespace elvis::detail

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "elvis/rules.hpp"
 #include "elvis/scanner.hpp"
@@ -25,6 +26,18 @@ struct DiffStyle {
 // leading '/' is dropped.
 std::string unified_diff(std::string_view path, std::string_view before, std::span<const Match> matches,
                          const RuleSet& rules, const DiffStyle& style = {});
+
+// A diff's hunks one by one, for a review that accepts some of them (--interactive): each with
+// its text ("@@ ... @@" and its lines) and the matches it shows, [first_match, end_match).
+struct DiffHunk {
+    std::string text;
+    std::size_t first_match = 0, end_match = 0;
+};
+std::vector<DiffHunk> diff_hunks(std::string_view before, std::span<const Match> matches, const RuleSet& rules,
+                                 const DiffStyle& style = {});
+
+// The "diff --git", "---" and "+++" lines of a file's diff.
+std::string diff_header(std::string_view path, const DiffStyle& style = {});
 
 // A path as git writes it in a patch header: as it is, or in double quotes with C escapes
 // (\t, \n, \", \\, octal for other control bytes) when it needs them.

@@ -308,6 +308,81 @@ class InPlace(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"invalid value 'sometimes' for --color", r.stderr)
 
+    def review(self, root, answers, extra=()):
+        """Runs --interactive on a pseudo-terminal in `root`; answers[file] lists the answers for
+        that file's hunks (files come in walk order, so the header says which is asked). Returns
+        the exit status and everything shown, colours removed."""
+        import pty
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(root)
+            os.execv(ELVIS, [ELVIS, "--in-place", "--interactive", "--no-fsync", *extra, "."])
+        shown, current, asked = b"", None, 0
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], 1)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # the child is gone: EIO on Linux
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+                plain = re.sub(rb"\x1b\[[0-9;]*m", b"", shown)
+                prompts = plain.count(b"Rewrite this hunk [y,n,a,d,A,q,?]? ")
+                while asked < prompts:
+                    headers = re.findall(rb"diff --git a/(\S+)", plain)
+                    name = headers[-1].decode()
+                    if name != current:
+                        current, queue = name, list(answers[name])
+                    os.write(fd, (queue.pop(0) if queue else "q").encode() + b"\n")
+                    asked += 1
+        finally:
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+        return os.waitstatus_to_exitcode(status), re.sub(rb"\x1b\[[0-9;]*m", b"", shown).decode().replace("\r\n", "\n")
+
+    def test_interactive_writes_only_the_hunks_accepted(self):
+        root = os.path.join(self.dir, "tree")
+        os.makedirs(root)
+        two_hunks = b"elvis one\n" + b"".join(b"line %d\n" % k for k in range(10)) + b"elvis two\n"
+        for name in ["a.txt", "b.txt", "c.txt", "d.txt"]:
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(two_hunks)
+        untouched = os.stat(os.path.join(root, "c.txt"))
+        status, shown = self.review(root, {"a.txt": ["y", "n"], "b.txt": ["a"], "c.txt": ["d"], "d.txt": ["z", "n", "y"]})
+        self.assertEqual(status, 0, shown)
+        self.assertIn("-elvis one\n+Elvis one\n", shown)  # the hunk, as --diff shows it
+        self.assertIn("y - rewrite this hunk", shown)        # 'z' asked again, with the help
+        self.assertEqual(self.read(os.path.join(root, "a.txt")), two_hunks.replace(b"elvis one", b"Elvis one"))
+        self.assertEqual(self.read(os.path.join(root, "b.txt")), two_hunks.replace(b"elvis", b"Elvis"))
+        self.assertEqual(self.read(os.path.join(root, "c.txt")), two_hunks)
+        after = os.stat(os.path.join(root, "c.txt"))
+        self.assertEqual((untouched.st_ino, untouched.st_mtime_ns), (after.st_ino, after.st_mtime_ns))
+        self.assertEqual(self.read(os.path.join(root, "d.txt")), two_hunks.replace(b"elvis two", b"Elvis two"))
+        self.assertIn("4 files scanned, 3 changed (4 replacements), 1 unchanged", shown)
+
+    def test_interactive_all_and_quit(self):
+        root = os.path.join(self.dir, "tree")
+        os.makedirs(root)
+        for name in ["a.txt", "b.txt", "c.txt"]:
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(b"elvis\n")
+        status, shown = self.review(root, {n: ["A"] for n in ["a.txt", "b.txt", "c.txt"]})
+        self.assertEqual((status, shown.count("Rewrite this hunk")), (0, 1), shown)
+        for name in ["a.txt", "b.txt", "c.txt"]:
+            self.assertEqual(self.read(os.path.join(root, name)), b"Elvis\n")
+        status, shown = self.review(root, {n: ["q"] for n in ["a.txt", "b.txt", "c.txt"]}, ["-f", "Elvis", "-r", "x"])
+        self.assertEqual((status, shown.count("Rewrite this hunk")), (0, 1), shown)
+        for name in ["a.txt", "b.txt", "c.txt"]:
+            self.assertEqual(self.read(os.path.join(root, name)), b"Elvis\n")
+        r = run(["--in-place", "--interactive", root])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--interactive needs a terminal", r.stderr)
+
     def test_binary_guard_sees_the_first_8k_whatever_the_buffer_size(self):
         # A match at the start and a NUL at byte 5000: binary for every --buffer-size, and
         # --dry-run says so too.
