@@ -39,7 +39,7 @@ _elvis() {
 
     case $command in
         help)
-            ((COMP_CWORD == 2)) && mapfile -t COMPREPLY < <(compgen -W 'count' -- "$cur")
+            ((COMP_CWORD == 2)) && mapfile -t COMPREPLY < <(compgen -W 'count merge' -- "$cur")
             return ;;
         merge)
             if [[ $cur == -* ]]; then

@@ -19,12 +19,13 @@
 #include "elvis/matcher.hpp"
 #include "elvis/rewriter.hpp"
 #include "elvis/scanner.hpp"
-#include "jobs/unified_diff.hpp"
 #include "elvis/sink.hpp"
+#include "engine/ascii.hpp"
 #include "io/atomic_replace.hpp"
 #include "io/fd.hpp"
 #include "io/syscalls.hpp"
 #include "io/uring.hpp"
+#include "jobs/unified_diff.hpp"
 #include "pipeline/worker_pool.hpp"
 #include "walk/resolve.hpp"
 #include "walk/tree_walk.hpp"
@@ -57,6 +58,14 @@ struct Shared {
     std::vector<FileEntry> deferred;
     static constexpr std::size_t max_deferred = 64;
     bool splitting = false;  // rewriting `deferred`
+    // Some rule can give back the very bytes it matched (elvis -> elvis; -i with elvis -> elvis):
+    // such matches change nothing, and a file with only those is left as it is.
+    const bool may_keep_bytes = std::any_of(matcher.rules().rules().begin(), matcher.rules().rules().end(),
+                                            [&](const Rule& r) {
+                                                return settings.match.ignore_case
+                                                           ? ascii::lowered(r.find) == ascii::lowered(r.replace)
+                                                           : r.find == r.replace;
+                                            });
 
     void record(const std::string& path, Outcome outcome, std::uint64_t replacements, std::string_view reason) {
         std::lock_guard lock(mutex);
@@ -160,6 +169,8 @@ private:
         struct stat backup;
         if (!backup_suffix.empty() && ::fstatat(dir.get(), (name + backup_suffix).c_str(), &backup, AT_SYMLINK_NOFOLLOW) == 0)
             throw ReplaceRefused(backup_exists(name, backup_suffix));
+        if (shared_.may_keep_bytes && changing_matches(file.get()) == 0)
+            return shared_.record(entry.path, Outcome::unchanged, 0, {});
         if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
 
         const std::uint64_t before = rewriter_.replacements();
@@ -262,6 +273,15 @@ private:
             text.append(buffer, static_cast<std::size_t>(n));
         }
         return text;
+    }
+
+    // The matches whose replacement differs from the bytes matched.
+    std::uint64_t changing_matches(int fd) {
+        const std::string text = read_whole(fd);
+        std::uint64_t changing = 0;
+        for (const Match& m : matches_in(text))
+            changing += shared_.matcher.rules().rules()[m.rule].replace != std::string_view(text).substr(m.start, m.end - m.start);
+        return changing;
     }
 
     std::vector<Match> matches_in(std::string_view text) {

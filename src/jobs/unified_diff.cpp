@@ -37,7 +37,15 @@ struct Region {
 std::vector<Region> changed_regions(std::string_view before, std::span<const Match> matches, const RuleSet& rules) {
     std::vector<Region> regions;
     std::size_t counted_to = 0, lines_before = 0;
+    // A replacement that gives back the bytes it matched changes nothing to show.
+    auto gives_back = [&](const Match& m) {
+        return rules.rules()[m.rule].replace == before.substr(m.start, m.end - m.start);
+    };
     for (std::size_t i = 0; i < matches.size();) {
+        if (gives_back(matches[i])) {
+            ++i;
+            continue;
+        }
         Region r;
         r.first_match = i;
         r.old_begin = line_begin(before, matches[i].start);
@@ -46,7 +54,9 @@ std::vector<Region> changed_regions(std::string_view before, std::span<const Mat
         for (;;) {
             // A match on the line after the region joins it: changed lines are one block, the
             // old ones first, as diff(1) writes them.
-            for (; i < matches.size() && line_begin(before, matches[i].start) <= r.old_end; ++i) {
+            for (; i < matches.size() && line_begin(before, matches[i].start) <= r.old_end &&
+                   !(matches[i].start >= r.old_end && gives_back(matches[i]));
+                 ++i) {
                 r.after.append(before.substr(copied, matches[i].start - copied));
                 r.after.append(rules.rules()[matches[i].rule].replace);
                 copied = matches[i].end;
@@ -65,7 +75,7 @@ std::vector<Region> changed_regions(std::string_view before, std::span<const Mat
         counted_to = r.old_begin;
         r.old_line = lines_before;
         r.end_match = i;
-        regions.push_back(std::move(r));
+        if (r.after != before.substr(r.old_begin, r.old_end - r.old_begin)) regions.push_back(std::move(r));
     }
     return regions;
 }

@@ -383,6 +383,27 @@ class InPlace(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--interactive needs a terminal", r.stderr)
 
+    def test_a_file_whose_new_bytes_equal_the_old_is_not_written(self):
+        same = self.write("same.txt", b"elvis and elvis\n")
+        cased = self.write("cased.txt", b"elvis\nElvis\n")
+        before = {p: os.stat(p) for p in (same, cased)}
+        r = run(["--in-place", "-f", "elvis", "-r", "elvis", self.dir])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"2 files scanned, 0 changed (0 replacements), 2 unchanged", r.stderr)
+        # -i: elvis -> elvis changes Elvis only; a file without it is not touched.
+        args = ["--in-place", "-i", "-f", "elvis", "-r", "elvis"]
+        r = run(args + ["--dry-run", self.dir])
+        self.assertEqual(r.stdout, f"{cased}\t2\n".encode(), r.stderr)
+        r = run(args + ["--diff", self.dir])
+        self.assertIn(b"@@ -1,2 +1,2 @@\n elvis\n-Elvis\n+elvis\n", r.stdout)
+        self.assertNotIn(b"same.txt", r.stdout)
+        r = run(args + [self.dir])
+        self.assertIn(b"2 files scanned, 1 changed", r.stderr)
+        self.assertEqual(self.read(cased), b"elvis\nelvis\n")
+        after = os.stat(same)
+        self.assertEqual((before[same].st_ino, before[same].st_mtime_ns), (after.st_ino, after.st_mtime_ns))
+        self.assertNotEqual(before[cased].st_ino, os.stat(cased).st_ino)
+
     def test_binary_guard_sees_the_first_8k_whatever_the_buffer_size(self):
         # A match at the start and a NUL at byte 5000: binary for every --buffer-size, and
         # --dry-run says so too.
