@@ -65,9 +65,10 @@ lines = ["# A bulk rename in the Linux source (bench/repo.sh)", "",
 for title, name, base in [("Rewrite", "repo-rewrite", "rg -l | xargs sed -i"),
                           ("Preview", "repo-diff", "rg -l | sed | diff -u (one diff per file)")]:
     results = {r["command"]: r for r in json.load(open(f"bench/out/{name}.json"))["results"]}
-    lines += [f"## {title}", "", f"| command | median s | min s | vs {base} |", "|---|---:|---:|---:|"]
+    cell = lambda text: text.replace("|", "\\|")  # a pipe inside a table cell
+    lines += [f"## {title}", "", f"| command | median s | min s | vs {cell(base)} |", "|---|---:|---:|---:|"]
     for command, r in results.items():
-        lines.append(f"| {command} | {r['median']:.2f} | {r['min']:.2f} | {r['median'] / results[base]['median']:.2f}x |")
+        lines.append(f"| {cell(command)} | {r['median']:.2f} | {r['min']:.2f} | {r['median'] / results[base]['median']:.2f}x |")
     lines.append("")
 open(report, "w").write("\n".join(lines))
 print("\n".join(lines))
