@@ -350,47 +350,26 @@ unsigned char TreeWalker::link_target_type(const FileEntry& link) {
 }
 
 void TreeWalker::list_directory(Item item) {
+    if (item.listing == nullptr) {
+        item.listing = open_directory(item);
+        if (item.listing == nullptr) return;  // reported
+    }
+    const std::shared_ptr<DirHandle> dir = item.listing;
     const FileEntry& at = item.entry;
-    const int fd = open_entry(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        error(at.path, describe_open_error(at, errno));
-        return;
-    }
-    auto dir = std::make_shared<DirHandle>();
-    dir->fd = fd;
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-        error(at.path, std::strerror(errno));
-        return;
-    }
-    dir->dev = st.st_dev;
-    dir->ino = st.st_ino;
-    // A named or listed directory starts the chain.
-    std::shared_ptr<const DirIdentity> ancestors = at.root != nullptr ? at.dir->identity : nullptr;
-    for (const DirIdentity* up = ancestors.get(); up != nullptr; up = up->parent.get()) {
-        if (up->dev == dir->dev && up->ino == dir->ino) {
-            error(at.path, "symbolic link loop (leads back to a parent directory); not followed");
-            return;
-        }
-    }
-    dir->identity = std::make_shared<const DirIdentity>(DirIdentity{dir->dev, dir->ino, std::move(ancestors)});
-    if (options_.ignore_files) {
-        // A named or listed directory starts with the rules of the directories above it.
-        auto above = at.root != nullptr ? at.dir->ignore : detail::levels_above(at.path, options_.ignore_vcs);
-        dir->ignore = detail::enter_directory(std::move(above), fd, item.relative, {}, true, true, true, options_.ignore_vcs);
-    }
+    const int fd = dir->fd;
     // A named or listed directory is the root of what is met in it.
     const std::shared_ptr<const DirHandle> root = at.root != nullptr ? at.root : dir;
 
     std::vector<Item> found;
+    bool finished = false;
     alignas(8) char buffer[32 * 1024];
-    for (;;) {
+    while (found.size() < entries_per_listing) {
         long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
-        if (n < 0) {
-            error(at.path, std::strerror(errno));
+        if (n < 0) error(at.path, std::strerror(errno));
+        if (n <= 0) {
+            finished = true;
             break;
         }
-        if (n == 0) break;
         for (long offset = 0; offset < n;) {
             auto* d = reinterpret_cast<struct dirent64*>(buffer + offset);
             offset += d->d_reclen;
@@ -424,12 +403,49 @@ void TreeWalker::list_directory(Item item) {
         }
     }
     std::lock_guard lock(mutex_);
-    ++directories_;
+    if (finished) ++directories_;
     // The LIFO stack hands out the files in directory order, then the subdirectories in directory
-    // order: a directory's descriptor is then held only while subdirectories of it wait.
-    for (bool directories : {true, false})
-        for (auto it = found.rbegin(); it != found.rend(); ++it)
-            if (it->directory == directories) stack_.push_back(std::move(*it));
+    // order: a directory's descriptor is then held only while subdirectories of it wait. A wide
+    // directory is listed a part at a time: the rest of it waits under the files found so far,
+    // its subdirectories under that, so memory does not grow with its width.
+    for (auto it = found.rbegin(); it != found.rend(); ++it)
+        if (it->directory) stack_.push_back(std::move(*it));
+    if (!finished) stack_.push_back(std::move(item));
+    for (auto it = found.rbegin(); it != found.rend(); ++it)
+        if (!it->directory) stack_.push_back(std::move(*it));
+}
+
+std::shared_ptr<DirHandle> TreeWalker::open_directory(const Item& item) {
+    const FileEntry& at = item.entry;
+    const int fd = open_entry(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        error(at.path, describe_open_error(at, errno));
+        return nullptr;
+    }
+    auto dir = std::make_shared<DirHandle>();
+    dir->fd = fd;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        error(at.path, std::strerror(errno));
+        return nullptr;
+    }
+    dir->dev = st.st_dev;
+    dir->ino = st.st_ino;
+    // A named or listed directory starts the chain.
+    std::shared_ptr<const DirIdentity> ancestors = at.root != nullptr ? at.dir->identity : nullptr;
+    for (const DirIdentity* up = ancestors.get(); up != nullptr; up = up->parent.get()) {
+        if (up->dev == dir->dev && up->ino == dir->ino) {
+            error(at.path, "symbolic link loop (leads back to a parent directory); not followed");
+            return nullptr;
+        }
+    }
+    dir->identity = std::make_shared<const DirIdentity>(DirIdentity{dir->dev, dir->ino, std::move(ancestors)});
+    if (options_.ignore_files) {
+        // A named or listed directory starts with the rules of the directories above it.
+        auto above = at.root != nullptr ? at.dir->ignore : detail::levels_above(at.path, options_.ignore_vcs);
+        dir->ignore = detail::enter_directory(std::move(above), fd, item.relative, {}, true, true, true, options_.ignore_vcs);
+    }
+    return dir;
 }
 
 std::uint64_t list_files(const std::vector<std::string>& paths, const WalkOptions& options,

@@ -126,8 +126,13 @@ private:
         bool directory = false;
         std::string relative;  // path below the root, for globs with '/'
         bool listed = false;   // from add_listed(), not resolved yet
+        std::shared_ptr<DirHandle> listing;  // a directory listed in part, to go on with
     };
+    // Lists up to entries_per_listing entries of a directory (opening it first), and leaves the
+    // rest to a later call (DESIGN.md, "Descriptors while walking").
+    static constexpr std::size_t entries_per_listing = 4096;
     void list_directory(Item item);
+    std::shared_ptr<DirHandle> open_directory(const Item& item);
     // Resolves a listed path (add_listed) and pushes what it is, or reports why not. Done as it
     // is handed out, so that a list of a million paths holds no descriptors while it waits.
     void resolve_listed(const std::string& path);
