@@ -118,4 +118,8 @@ TEST_CASE("IgnoreFile: comments, negation, directories only, anchoring, trailing
     CHECK(file.decide("!bang", "!bang", false) == true);
     CHECK_FALSE(file.decide("# a comment", "# a comment", false).has_value());
     CHECK(IgnoreFile("# nothing\n\n").empty());
+    // CRLF lines, as git reads them: the CR goes before trailing spaces are trimmed.
+    const IgnoreFile crlf("build\r\nfoo \r\n");
+    CHECK(crlf.decide("build", "build", false) == true);
+    CHECK(crlf.decide("foo", "foo", false) == true);
 }

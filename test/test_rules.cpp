@@ -66,12 +66,17 @@ TEST_CASE("preserve_case: each rule stands for its lower, Capitalized and UPPER 
     }
     // ELVIS is a rule of its own, so elvis's UPPER variant is left to it; McD keeps its own case.
     CHECK(pairs[3] == std::pair<std::string, std::string>{"Elvis", "Presley"});
-    CHECK(pairs.size() == 7);  // elvis: Elvis; ELVIS: none new; McD: mcd, Mcd, MCD
+    CHECK(pairs.size() == 6);  // elvis: Elvis; ELVIS: none new; McD (its own capitals kept): mcd, MCD
     CHECK(pairs[4] == std::pair<std::string, std::string>{"mcd", "bk"});
-    CHECK(pairs[5] == std::pair<std::string, std::string>{"Mcd", "Bk"});
-    CHECK(pairs[6] == std::pair<std::string, std::string>{"MCD", "BK"});
-    CHECK(terms == std::vector<std::uint32_t>{0, 1, 2, 0, 2, 2, 2});
+    CHECK(pairs[5] == std::pair<std::string, std::string>{"MCD", "BK"});
+    CHECK(terms == std::vector<std::uint32_t>{0, 1, 2, 0, 2, 2});
     CHECK_THROWS_AS(RuleSet({{"a", "b"}}, {true, false, true}), RuleError);
+    // A replacement with its own inner capitals keeps them when Capitalized.
+    const RuleSet inner({{"elvis", "McCartney"}}, {false, false, true});
+    REQUIRE(inner.rules().size() == 3);
+    CHECK(inner.rules()[1].find == "Elvis");
+    CHECK(inner.rules()[1].replace == "McCartney");
+    CHECK(inner.rules()[2].replace == "MCCARTNEY");
     const RuleSet plain({{"elvis", "presley"}}, {});
     CHECK(plain.rules().size() == 1);
     CHECK(plain.term(0) == 0);

@@ -151,14 +151,15 @@ public:
         std::vector<bool> chosen(matches.size(), all_);
         if (quit_ || all_) return chosen;
         const std::vector<detail::DiffHunk> hunks = detail::diff_hunks(content, matches, rules, style_);
-        std::fputs(detail::diff_header(path, style_).c_str(), stdout);
+        const std::string header = detail::diff_header(path, style_);
+        std::fwrite(header.data(), 1, header.size(), stdout);
         for (std::size_t k = 0; k < hunks.size(); ++k) {
             auto take = [&](std::size_t from, std::size_t to) {
                 for (std::size_t h = from; h < to; ++h)
                     std::fill(chosen.begin() + static_cast<std::ptrdiff_t>(hunks[h].first_match),
                               chosen.begin() + static_cast<std::ptrdiff_t>(hunks[h].end_match), true);
             };
-            std::fputs(hunks[k].text.c_str(), stdout);
+            std::fwrite(hunks[k].text.data(), 1, hunks[k].text.size(), stdout);  // may hold NULs (--binary)
             switch (ask(k + 1, hunks.size())) {
                 case 'y': take(k, k + 1); break;
                 case 'n': break;
@@ -181,7 +182,7 @@ private:
             std::fprintf(stdout, "(%zu/%zu) Rewrite this hunk [y,n,a,d,A,q,?]? ", hunk, hunks);
             std::fflush(stdout);
             const std::string answer = read_line();
-            if (answer.size() == 1 && std::strchr("ynadAq", answer[0]) != nullptr) return answer[0];
+            if (answer.size() == 1 && answer[0] != '\0' && std::strchr("ynadAq", answer[0]) != nullptr) return answer[0];
             if (answer == "\x04") return 'q';
             std::fputs("y - rewrite this hunk\nn - leave this hunk as it is\na - rewrite this hunk and the rest of "
                        "the file\nd - leave this hunk and the rest of the file\nA - rewrite this hunk and all that "

@@ -15,8 +15,11 @@ std::string uppercased(std::string_view s) {
     return out;
 }
 
+// "elvis", "ELVIS" -> "Elvis"; a word with its own inner capitals keeps them ("McCartney",
+// "gitHub" -> "GitHub").
 std::string capitalized(std::string_view s) {
-    std::string out = ascii::lowered(s);
+    const bool one_case = ascii::lowered(s) == s || uppercased(s) == s;
+    std::string out = one_case ? ascii::lowered(s) : std::string(s);
     if (!out.empty()) out[0] = static_cast<char>(ascii::upper(static_cast<unsigned char>(out[0])));
     return out;
 }

@@ -58,14 +58,16 @@ struct Shared {
     std::vector<FileEntry> deferred;
     static constexpr std::size_t max_deferred = 64;
     bool splitting = false;  // rewriting `deferred`
-    // Some rule can give back the very bytes it matched (elvis -> elvis; -i with elvis -> elvis):
-    // such matches change nothing, and a file with only those is left as it is.
-    const bool may_keep_bytes = std::any_of(matcher.rules().rules().begin(), matcher.rules().rules().end(),
-                                            [&](const Rule& r) {
-                                                return settings.match.ignore_case
-                                                           ? ascii::lowered(r.find) == ascii::lowered(r.replace)
-                                                           : r.find == r.replace;
-                                            });
+    // Per rule: whether a match of it can give back the very bytes it matched (elvis -> elvis;
+    // -i with elvis -> elvis). Such matches change nothing and are not counted, so a file with
+    // only those is left as it is.
+    const std::vector<bool> may_give_back = [this] {
+        std::vector<bool> out;
+        for (const Rule& r : matcher.rules().rules())
+            out.push_back(settings.match.ignore_case ? ascii::lowered(r.find) == ascii::lowered(r.replace)
+                                                     : r.find == r.replace);
+        return out;
+    }();
 
     void record(const std::string& path, Outcome outcome, std::uint64_t replacements, std::string_view reason) {
         std::lock_guard lock(mutex);
@@ -169,8 +171,6 @@ private:
         struct stat backup;
         if (!backup_suffix.empty() && ::fstatat(dir.get(), (name + backup_suffix).c_str(), &backup, AT_SYMLINK_NOFOLLOW) == 0)
             throw ReplaceRefused(backup_exists(name, backup_suffix));
-        if (shared_.may_keep_bytes && changing_matches(file.get()) == 0)
-            return shared_.record(entry.path, Outcome::unchanged, 0, {});
         if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
 
         const std::uint64_t before = rewriter_.replacements();
@@ -194,7 +194,8 @@ private:
             chosen = shared_.callbacks.choose(entry.path, original, found, shared_.matcher.rules());
         }
         chosen.resize(found.size(), false);
-        const auto made = static_cast<std::uint64_t>(std::count(chosen.begin(), chosen.end(), true));
+        std::uint64_t made = 0;
+        for (std::size_t i = 0; i < found.size(); ++i) made += chosen[i] && changes(found[i], original);
         if (made == 0) return shared_.record(entry.path, Outcome::unchanged, 0, {});
         auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, shared_.replace);
         FdSink sink(replacement->fd());
@@ -208,7 +209,7 @@ private:
         sink.put(std::string_view(original).substr(copied));
         sink.flush();
         pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement), made});
-        if (pending_.size() == batch_) finish_pending();
+        finish_pending();  // now: a SIGINT at a later question must not drop what was accepted
     }
 
 public:
@@ -275,13 +276,20 @@ private:
         return text;
     }
 
-    // The matches whose replacement differs from the bytes matched.
-    std::uint64_t changing_matches(int fd) {
-        const std::string text = read_whole(fd);
-        std::uint64_t changing = 0;
-        for (const Match& m : matches_in(text))
-            changing += shared_.matcher.rules().rules()[m.rule].replace != std::string_view(text).substr(m.start, m.end - m.start);
-        return changing;
+    // Whether a match changes the file: its replacement differs from the bytes it matched (read
+    // back from `fd` only when -i leaves that open).
+    bool changes(const Match& m, int fd) {
+        if (!shared_.may_give_back[m.rule]) return true;
+        if (!shared_.settings.match.ignore_case) return false;  // the bytes are the find text itself
+        const std::string& replace = shared_.matcher.rules().rules()[m.rule].replace;
+        std::string matched(replace.size(), '\0');
+        const ssize_t n = sys::calls().pread(fd, matched.data(), matched.size(), static_cast<off_t>(m.start));
+        return n != static_cast<ssize_t>(matched.size()) || matched != replace;
+    }
+
+    // The same, for a file in memory.
+    bool changes(const Match& m, std::string_view text) const {
+        return shared_.matcher.rules().rules()[m.rule].replace != text.substr(m.start, m.end - m.start);
     }
 
     std::vector<Match> matches_in(std::string_view text) {
@@ -303,7 +311,8 @@ private:
             std::lock_guard lock(shared_.mutex);
             if (shared_.callbacks.on_diff) shared_.callbacks.on_diff(path, diff);
         }
-        shared_.record(path, Outcome::changed, matches.size(), {});
+        shared_.record(path, Outcome::changed,
+                       std::count_if(matches.begin(), matches.end(), [&](const Match& m) { return changes(m, before); }), {});
     }
 
     // Counts matches (stopping at the first unless `count_all`) and looks for a NUL byte.
@@ -322,13 +331,13 @@ private:
                 bytes_ += chunk.size();
                 shared_.progress.bytes_done += chunk.size();
                 scanner_.feed({chunk.data(), chunk.size()});
-                while (scanner_.next(match)) ++matches;
+                while (scanner_.next(match)) matches += changes(match, fd);
                 // Not before the binary probe's bytes were seen, so that the guard looks at the
                 // same bytes whatever the buffer size (and --dry-run agrees with the real run).
                 if ((matches > 0 && !count_all && offset >= binary_probe) || (binary && !shared_.settings.binary)) break;
             }
             if (matches == 0 || count_all)
-                while (scanner_.finish(match)) ++matches;
+                while (scanner_.finish(match)) matches += changes(match, fd);
         } catch (...) {
             io_.source->close();
             throw;

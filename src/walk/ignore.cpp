@@ -166,6 +166,7 @@ IgnoreFile::IgnoreFile(std::string_view text) {
         const std::size_t end = std::min(text.find('\n'), text.size());
         std::string_view line = text.substr(0, end);
         text.remove_prefix(std::min(end + 1, text.size()));
+        if (line.ends_with('\r')) line.remove_suffix(1);  // as git: CRLF files work
         if (line.empty() || line.front() == '#') continue;
         line = trim_trailing_spaces(line);
         Pattern pattern;

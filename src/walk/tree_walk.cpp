@@ -402,15 +402,18 @@ void TreeWalker::list_directory(Item item) {
             found.push_back(std::move(child));
         }
     }
+    for (Item& found_item : found)
+        if (found_item.directory) item.subdirectories.push_back(std::move(found_item));
     std::lock_guard lock(mutex_);
     if (finished) ++directories_;
     // The LIFO stack hands out the files in directory order, then the subdirectories in directory
     // order: a directory's descriptor is then held only while subdirectories of it wait. A wide
     // directory is listed a part at a time: the rest of it waits under the files found so far,
-    // its subdirectories under that, so memory does not grow with its width.
-    for (auto it = found.rbegin(); it != found.rend(); ++it)
-        if (it->directory) stack_.push_back(std::move(*it));
-    if (!finished) stack_.push_back(std::move(item));
+    // keeping its subdirectories until it is done, so memory grows with its subdirectories only.
+    if (finished)
+        for (auto it = item.subdirectories.rbegin(); it != item.subdirectories.rend(); ++it) stack_.push_back(std::move(*it));
+    else
+        stack_.push_back(std::move(item));
     for (auto it = found.rbegin(); it != found.rend(); ++it)
         if (!it->directory) stack_.push_back(std::move(*it));
 }

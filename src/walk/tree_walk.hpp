@@ -127,6 +127,7 @@ private:
         std::string relative;  // path below the root, for globs with '/'
         bool listed = false;   // from add_listed(), not resolved yet
         std::shared_ptr<DirHandle> listing;  // a directory listed in part, to go on with
+        std::vector<Item> subdirectories;    // its subdirectories found so far, in order
     };
     // Lists up to entries_per_listing entries of a directory (opening it first), and leaves the
     // rest to a later call (DESIGN.md, "Descriptors while walking").

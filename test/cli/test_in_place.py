@@ -311,7 +311,8 @@ class InPlace(Base):
     def review(self, root, answers, extra=()):
         """Runs --interactive on a pseudo-terminal in `root`; answers[file] lists the answers for
         that file's hunks (files come in walk order, so the header says which is asked). Returns
-        the exit status and everything shown, colours removed."""
+        the exit status and everything shown, colours removed. A list instead of a dict answers
+        the questions in turn whatever the file; "SIGINT" sends one instead of an answer."""
         import pty
         pid, fd = pty.fork()
         if pid == 0:
@@ -336,9 +337,16 @@ class InPlace(Base):
                 while asked < prompts:
                     headers = re.findall(rb"diff --git a/(\S+)", plain)
                     name = headers[-1].decode()
-                    if name != current:
+                    if isinstance(answers, list):  # one list for the whole run
+                        if current is None:
+                            current, queue = name, answers
+                    elif name != current:
                         current, queue = name, list(answers[name])
-                    os.write(fd, (queue.pop(0) if queue else "q").encode() + b"\n")
+                    answer = queue.pop(0) if queue else "q"
+                    if answer == "SIGINT":
+                        os.kill(pid, signal.SIGINT)
+                    else:
+                        os.write(fd, answer.encode() + b"\n")
                     asked += 1
         finally:
             _, status = os.waitpid(pid, 0)
@@ -379,6 +387,14 @@ class InPlace(Base):
         self.assertEqual((status, shown.count("Rewrite this hunk")), (0, 1), shown)
         for name in ["a.txt", "b.txt", "c.txt"]:
             self.assertEqual(self.read(os.path.join(root, name)), b"Elvis\n")
+        # SIGINT at a later question keeps the files already accepted.
+        for name in ["a.txt", "b.txt", "c.txt"]:
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(b"elvis\n")
+        status, shown = self.review(root, ["y", "SIGINT"], ["-f", "elvis\\n", "-E", "-r", "x\\ny\\n"])
+        self.assertEqual(status, 130, shown)
+        first = re.findall(r"diff --git a/(\S+)", shown)[0]
+        self.assertEqual(self.read(os.path.join(root, first)), b"x\ny\n", shown)
         r = run(["--in-place", "--interactive", root])
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--interactive needs a terminal", r.stderr)
@@ -393,7 +409,7 @@ class InPlace(Base):
         # -i: elvis -> elvis changes Elvis only; a file without it is not touched.
         args = ["--in-place", "-i", "-f", "elvis", "-r", "elvis"]
         r = run(args + ["--dry-run", self.dir])
-        self.assertEqual(r.stdout, f"{cased}\t2\n".encode(), r.stderr)
+        self.assertEqual(r.stdout, f"{cased}\t1\n".encode(), r.stderr)  # Elvis only: elvis stays
         r = run(args + ["--diff", self.dir])
         self.assertIn(b"@@ -1,2 +1,2 @@\n elvis\n-Elvis\n+elvis\n", r.stdout)
         self.assertNotIn(b"same.txt", r.stdout)
@@ -403,6 +419,12 @@ class InPlace(Base):
         after = os.stat(same)
         self.assertEqual((before[same].st_ino, before[same].st_mtime_ns), (after.st_ino, after.st_mtime_ns))
         self.assertNotEqual(before[cased].st_ino, os.stat(cased).st_ino)
+        # Nothing to change is not a refusal either: a read-only file of only Elvis, with -i.
+        readonly = self.write("ro.txt", b"Elvis\n")
+        os.chmod(readonly, 0o444)
+        r = run(["--in-place", "-i", readonly])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"1 file scanned, 0 changed (0 replacements), 1 unchanged; 0 left alone", r.stderr)
 
     def test_binary_guard_sees_the_first_8k_whatever_the_buffer_size(self):
         # A match at the start and a NUL at byte 5000: binary for every --buffer-size, and
