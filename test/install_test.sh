@@ -63,6 +63,8 @@ version=$("$elvis" --version)
 
 # Long options named by a help text.
 options_of() { grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
+# The options a help text defines: those its option lines start with ("  -t, --term", "      --io").
+defined_options_of() { grep -oE -- '^ {2,}(-[A-Za-z0-9], )?--[a-z][a-z0-9-]*' | options_of; }
 help_options=$({ "$elvis" --help; "$elvis" count --help; "$elvis" merge --help; } | options_of)
 [[ -n $help_options ]] || fail "no options found in --help"
 
@@ -92,12 +94,37 @@ completed=$(bash -c 'source "$1"
 for option in $help_options count merge help auto uring posix tsv json; do
     grep -qx -- "$option" <<<"$completed" || fail "bash completion does not offer $option"
 done
+# Each option a --help defines is one its parser knows.
+for command in filter count merge; do
+    words=(); [[ $command != filter ]] && words+=("$command")
+    for option in $("$elvis" "${words[@]}" --help | defined_options_of); do
+        ! (mkdir -p "$tmp/empty" && cd "$tmp/empty" && "$elvis" "${words[@]}" "$option" </dev/null 2>&1 >/dev/null) |
+            grep -q "unrecognised option" ||
+            fail "elvis ${words[*]} --help names $option, which its parser does not know"
+    done
+done
+# Exactly each command's options, none missing and none stale: diffed, per command.
+for command in filter count merge; do
+    words=(elvis); [[ $command != filter ]] && words+=("$command")
+    help=$("$elvis" "${words[@]:1}" --help | defined_options_of)
+    offered=$(bash -c 'source "$1"; shift; COMP_WORDS=("$@" --); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()
+        _elvis; printf "%s\n" "${COMPREPLY[@]}"' _ "$bash_completion" "${words[@]}" | options_of)
+    differ=$(diff <(echo "$help") <(echo "$offered")) ||
+        fail "bash completion of elvis ${words[*]:1} differs from its --help (< help only, > completion only): $differ"
+done
 
 step "zsh completion"
 if command -v zsh >/dev/null; then
     zsh -n "$zsh_completion" || fail "zsh completion has a syntax error"
     for option in $help_options; do
         grep -qE -- "$option([^a-z0-9-]|\$)" "$zsh_completion" || fail "zsh completion does not offer $option"
+    done
+    for command in filter count; do
+        words=(); [[ $command != filter ]] && words+=("$command")
+        help=$("$elvis" "${words[@]}" --help | defined_options_of)
+        offered=$(sed -n "/^_elvis_$command() {/,/^}/p" "$zsh_completion" | options_of)
+        differ=$(diff <(echo "$help") <(echo "$offered")) ||
+            fail "zsh completion of elvis ${words[*]} differs from its --help (< help only, > completion only): $differ"
     done
 else
     echo "zsh not installed: zsh completion not checked"
