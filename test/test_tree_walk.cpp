@@ -1,4 +1,5 @@
-// --glob patterns (GlobPattern) and the resolution of followed links; the walk itself is tested
+// --glob patterns (GlobPattern), the resolution of followed links, and the walk itself (wide
+// directories, shared workers, ignore files); its rules for links and special files are tested
 // through the command line.
 #include <doctest/doctest.h>
 
@@ -6,10 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "walk/resolve.hpp"
 #include "walk/tree_walk.hpp"
@@ -152,4 +159,82 @@ TEST_CASE("resolve follows links by hand to the directory holding the last compo
     CHECK(elvis::detail::resolve(tree, "self", where) == ELOOP);
     CHECK(elvis::detail::resolve(tree, "a/b/file.txt/x", where) == ENOTDIR);
     ::close(tree);
+}
+
+// The walk itself: what a walk takes, once each, in the order one thread takes it.
+namespace {
+
+std::vector<std::string> walked(const std::vector<std::string>& paths, elvis::WalkOptions options = {}) {
+    std::vector<std::string> files;
+    elvis::list_files(
+        paths, options, [&](const std::string& path) { files.push_back(path); },
+        [](const std::string& path, const std::string& reason) { FAIL_CHECK(path << ": " << reason); });
+    return files;
+}
+
+}  // namespace
+
+TEST_CASE("a wide directory is listed in parts: every file once, its files first, then its subdirectories in order") {
+    TempTree t;
+    const std::size_t files = 3 * elvis::TreeWalker::entries_per_listing + 17;
+    for (std::size_t k = 0; k < files; ++k) std::ofstream(t.at(std::to_string(k) + ".f"));
+    for (const char* sub : {"s1", "s2", "s3"}) {
+        std::filesystem::create_directories(t.at(sub));
+        std::ofstream(t.at(std::string(sub) + "/inside"));
+    }
+    const std::vector<std::string> got = walked({t.root});
+    REQUIRE(got.size() == files + 3);
+    CHECK(std::set<std::string>(got.begin(), got.end()).size() == got.size());
+    // The subdirectories come after every file of the directory, in the order it lists them.
+    std::vector<std::string> listed_subdirectories;
+    for (const auto& entry : std::filesystem::directory_iterator(t.root))
+        if (entry.is_directory()) listed_subdirectories.push_back(entry.path().string() + "/inside");
+    CHECK(std::vector<std::string>(got.end() - 3, got.end()) == listed_subdirectories);
+}
+
+TEST_CASE("workers sharing a walk take each file exactly once") {
+    TempTree t;
+    std::set<std::string> expected;
+    for (int d = 0; d < 20; ++d)
+        for (int f = 0; f < 300; ++f) {
+            const std::string relative = (std::filesystem::path(std::to_string(d)) / std::to_string(d % 3) / std::to_string(f)).string();
+            std::filesystem::create_directories(std::filesystem::path(t.at(relative)).parent_path());
+            std::ofstream(t.at(relative));
+            expected.insert(t.at(relative));
+        }
+    elvis::TreeWalker walker({}, [](const std::string& path, const std::string& reason) { FAIL_CHECK(path << reason); });
+    walker.add(t.root);
+    std::mutex mutex;
+    std::vector<std::string> got;
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 4; ++w)
+        workers.emplace_back([&] {
+            for (elvis::FileEntry entry; walker.next(entry);) {
+                std::lock_guard lock(mutex);
+                got.push_back(entry.path);
+            }
+        });
+    for (std::thread& w : workers) w.join();
+    CHECK(got.size() == expected.size());
+    CHECK(std::set<std::string>(got.begin(), got.end()) == expected);
+}
+
+TEST_CASE("ignore files apply to the walk, and --no-ignore turns them off") {
+    TempTree t;
+    std::filesystem::create_directories(t.at("repo/.git"));
+    std::filesystem::create_directories(t.at("repo/build"));
+    std::filesystem::create_directories(t.at("repo/src"));
+    std::ofstream(t.at("repo/.gitignore")) << "build/\n*.log\n";
+    std::ofstream(t.at("repo/src/.ignore")) << "gen.c\n";
+    for (const char* name : {"repo/build/out.c", "repo/app.log", "repo/src/a.c", "repo/src/gen.c"}) std::ofstream(t.at(name));
+    CHECK(walked({t.at("repo")}) == std::vector<std::string>{t.at("repo/src/a.c")});
+    elvis::WalkOptions vcs_off;
+    vcs_off.ignore_vcs = false;
+    std::vector<std::string> got = walked({t.at("repo")}, vcs_off);
+    std::sort(got.begin(), got.end());
+    CHECK(got == std::vector<std::string>{t.at("repo/app.log"), t.at("repo/build/out.c"), t.at("repo/src/a.c")});
+    elvis::WalkOptions off;
+    off.ignore_files = false;
+    CHECK(walked({t.at("repo")}, off).size() == 4);
+    CHECK(walked({t.at("repo/app.log")}) == std::vector<std::string>{t.at("repo/app.log")});  // named: taken
 }

@@ -117,6 +117,8 @@ public:
     bool next(FileEntry& entry);
 
     std::size_t directories_walked() const { return directories_; }
+    // A directory is listed this many entries at a time, so that a wide one is never held whole.
+    static constexpr std::size_t entries_per_listing = 4096;
     // FIFOs, sockets and devices met while walking, skipped.
     std::size_t special_files_skipped() const { return specials_; }
 
@@ -131,7 +133,6 @@ private:
     };
     // Lists up to entries_per_listing entries of a directory (opening it first), and leaves the
     // rest to a later call (DESIGN.md, "Descriptors while walking").
-    static constexpr std::size_t entries_per_listing = 4096;
     void list_directory(Item item);
     std::shared_ptr<DirHandle> open_directory(const Item& item);
     // Resolves a listed path (add_listed) and pushes what it is, or reports why not. Done as it
