@@ -42,8 +42,11 @@ _elvis() {
             ((COMP_CWORD == 2)) && mapfile -t COMPREPLY < <(compgen -W 'count merge' -- "$cur")
             return ;;
         merge)
-            if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W '-h --help -V --version' -- "$cur")
+            if [[ $prev == -T || $prev == --temporary-directory ]]; then
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+            elif [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W '-T --temporary-directory -h --help -V --version' -- "$cur")
             else
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -88,7 +88,7 @@ bash -n "$bash_completion" || fail "bash completion has a syntax error"
 completed=$(bash -c 'source "$1"
     complete -p elvis >/dev/null || exit 1
     complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _elvis; printf "%s\n" "${COMPREPLY[@]}"; }
-    complete_line elvis --; complete_line elvis count --; complete_line elvis ""
+    complete_line elvis --; complete_line elvis count --; complete_line elvis merge --; complete_line elvis ""
     complete_line elvis --io ""; complete_line elvis count --format ""' _ "$bash_completion") ||
     fail "bash completion did not run"
 for option in $help_options count merge help auto uring posix tsv json; do

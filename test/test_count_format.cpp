@@ -2,9 +2,14 @@
 // every malformed line rejected with NAME:LINE).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 #include <random>
 
 #include "elvis/count_format.hpp"
+#include "io/syscalls.hpp"
 
 using namespace elvis;
 
@@ -206,4 +211,132 @@ TEST_CASE("count_json is one object; bytes outside UTF-8 become base64") {
           "\"documents\":1}],\"files_searched\":3,\"bytes_read\":100,\"skipped\":{\"special_files\":0},\"files\":[{\"path\":\"a\\nb.txt\",\"counts\":"
           "{\"elvis\":2}},{\"path\":\"c.txt\",\"counts\":{\"elvis\":3,\"tab\\there\":1}}],\"errors\":[{\"path\":"
           "{\"bytes\":\"YmFk/y50eHQ=\"},\"error\":\"Permission denied\"}],\"io_backend\":\"posix\"}\n");
+}
+
+// Bounded memory: past its budget the merger sorts and spills per-file lines (and the lines a
+// stream holds back) to temporary files, and merges them at the end.
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char pattern[] = "/tmp/elvis-merge-XXXXXX";
+        path = ::mkdtemp(pattern);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::size_t entries() const {
+        return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(path), {}));
+    }
+};
+
+// Count-like outputs: per-file lines of random paths (escapes, shared prefixes) and terms (some
+// numeric), in any order, repeated across streams, then one totals line per term.
+std::vector<std::string> random_streams(std::mt19937& rng, bool doc_freq) {
+    const std::vector<std::string> terms = {"elvis", "2024", "king", "a\\tb", "presley", "7"};
+    const std::vector<std::string> paths = {"a", "a/b", "a\\tb", "a b", "a\\\\b", "ab", "x/1", "x/10", "x/2", "\xc3\xa9"};
+    std::vector<std::string> streams(1 + rng() % 4);
+    for (std::string& stream : streams)
+        for (int output = 0, outputs = 1 + static_cast<int>(rng() % 3); output < outputs; ++output) {
+            std::vector<std::uint64_t> totals(terms.size());
+            if (!doc_freq)
+                for (int l = 0, lines = static_cast<int>(rng() % 200); l < lines; ++l) {
+                    const std::size_t t = rng() % terms.size();
+                    const std::uint64_t count = rng() % 1000;
+                    stream.append(paths[rng() % paths.size()]).append(std::to_string(rng() % 30));
+                    stream.append(1, '\t').append(terms[t]).append(1, '\t').append(std::to_string(count)).append(1, '\n');
+                    totals[t] += count + 1;
+                }
+            for (std::size_t t = 0; t < terms.size(); ++t)
+                if (totals[t] || rng() % 4) {  // a term with per-file lines has a totals line
+                    stream.append(terms[t]).append(1, '\t').append(std::to_string(totals[t] + rng() % 5));
+                    if (doc_freq) stream.append(1, '\t').append(std::to_string(rng() % 9));
+                    stream.append(1, '\n');
+                }
+        }
+    return streams;
+}
+
+std::string merged(const std::vector<std::string>& streams, const std::string& directory, std::size_t budget) {
+    TsvMerger m(directory, budget);
+    for (std::size_t s = 0; s < streams.size(); ++s) m.add(std::to_string(s), streams[s]);
+    return m.output();
+}
+
+ssize_t pwrite_no_space(int, const void*, size_t, off_t) {
+    errno = ENOSPC;
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("a merge spilled to temporary files gives the bytes of one merged in memory, and leaves no file") {
+    TempDir tmp;
+    std::mt19937 rng(11);
+    for (int round = 0; round < 40; ++round) {
+        const bool doc_freq = round % 5 == 4;
+        const std::vector<std::string> streams = random_streams(rng, doc_freq);
+        CAPTURE(round);
+        const std::string expected = merged(streams, tmp.path, TsvMerger::default_memory_budget);
+        // A budget of a few lines: many runs, merged in rounds of at most 16; the held-back lines
+        // of each stream spill too.
+        for (const std::size_t budget : {std::size_t{1} << 10, std::size_t{16} << 10})
+            CHECK(merged(streams, tmp.path, budget) == expected);
+        CHECK(tmp.entries() == 0);
+    }
+}
+
+TEST_CASE("a spilled merge still names the line of an error, and an overflow across runs is caught before output") {
+    TempDir tmp;
+    std::string many;
+    for (int i = 0; i < 500; ++i) many.append(std::to_string(i)).append(".p\t2024\t1\n");
+    // Lines held back past the budget are spilled; a bad one among them is still found at its line.
+    std::string bad = many + "p\t2024\tmany\n" + many + "2024\t1001\n";
+    TsvMerger held_back(tmp.path, 1024);
+    std::string error;
+    try {
+        held_back.add("in", bad);
+    } catch (const MergeError& e) {
+        error = e.what();
+    }
+    CHECK(error == "in:501: COUNT 'many' is not a non-negative decimal integer");
+    // The same (path, term) in two runs whose sum overflows: the error comes before any output.
+    TsvMerger runs(tmp.path, 1024);
+    runs.add("a", "f\tt\t18446744073709551615\n" + many + "t\t1\n2024\t500\n");
+    runs.add("b", "f\tt\t1\nt\t1\n");
+    std::string written;
+    error.clear();
+    try {
+        runs.write([&](std::string_view piece) { written += piece; });
+    } catch (const MergeError& e) {
+        error = e.what();
+    }
+    CHECK(error == "the COUNT of 't' in 'f' overflows 64 bits (summed over the inputs)");
+    CHECK(written.empty());
+}
+
+TEST_CASE("a temporary file that cannot be made or written is an IoError naming its directory") {
+    std::string many;
+    for (int i = 0; i < 500; ++i) many.append(std::to_string(i)).append(".p\tt\t1\n");
+    many += "t\t500\n";
+    auto error_of_merge = [&](const std::string& directory) {
+        try {
+            TsvMerger m(directory, 1024);
+            m.add("in", many);
+            m.output();
+        } catch (const IoError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    CHECK(error_of_merge("/nonexistent-dir") == "cannot create a temporary file in /nonexistent-dir: No such file or directory");
+    TempDir tmp;
+    {
+        sys::ScopedCalls seam({.pwrite = pwrite_no_space});
+        CHECK(error_of_merge(tmp.path) == "cannot write a temporary file in " + tmp.path + ": No space left on device");
+    }
+    CHECK(tmp.entries() == 0);
+    // Within the budget nothing is spilled, so no directory is needed.
+    TsvMerger m("/nonexistent-dir");
+    m.add("in", many);
+    CHECK(m.output().size() > many.size() / 2);
 }

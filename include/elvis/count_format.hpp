@@ -28,7 +28,8 @@
 // Sums are per TERM (and per PATH and TERM), in 64 bits; overflow is an error. Output: per-file
 // lines sorted by path (compared unescaped, as count sorts them), within a path in the order of
 // the totals lines; then the totals lines in first-seen order: the same bytes `elvis count` prints
-// when it counts everything at once.
+// when it counts everything at once. Memory is bounded: per-file lines past the budget are sorted
+// into temporary files and merged at the end, as sort(1) does (DESIGN.md, "Bounded merge").
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,11 @@
 
 namespace elvis {
 
+namespace detail {
+class PerFileSums;
+class SpillFile;
+}  // namespace detail
+
 // TEXT with tab, newline, CR and backslash escaped, as every TSV field elvis writes.
 std::string escape_tsv_field(std::string_view text);
 
@@ -59,6 +65,15 @@ class TsvMerger {
 public:
     // Longer lines are refused (MergeError) rather than held: no count output has one.
     static constexpr std::size_t max_line_bytes = 64 << 20;
+    // What the per-file lines may take in memory before they are sorted and spilled to temporary
+    // files in `temporary_directory` (empty: $TMPDIR, else /tmp), which are merged at the end;
+    // a quarter of it for the lines a stream holds back until its kind is known.
+    static constexpr std::size_t default_memory_budget = 32 << 20;
+
+    explicit TsvMerger(std::string temporary_directory = {}, std::size_t memory_budget = default_memory_budget);
+    ~TsvMerger();
+    TsvMerger(const TsvMerger&) = delete;
+    TsvMerger& operator=(const TsvMerger&) = delete;
 
     struct Total {
         std::string term;
@@ -67,9 +82,10 @@ public:
     };
     // Starts a stream; `name` is what errors print (a file name, or "(standard input)").
     void begin(std::string name);
-    // More text of the current stream, cut anywhere. Throws MergeError.
+    // More text of the current stream, cut anywhere. Throws MergeError, or IoError when a
+    // temporary file cannot be written.
     void feed(std::string_view text);
-    // Ends the current stream (its last line may lack a newline). Throws MergeError.
+    // Ends the current stream (its last line may lack a newline). Throws as feed().
     void end();
     // begin(), feed(), end() on a whole stream.
     void add(std::string name, std::string_view text);
@@ -77,34 +93,36 @@ public:
     const std::vector<Total>& totals() const { return totals_; }  // first-seen order
     bool has_docs() const { return totals_columns_ == 3; }
     // The merged TSV, handed to `write` in pieces (per-file lines sorted by path, then totals).
-    void write(const std::function<void(std::string_view)>& write) const;
+    // Spilled per-file lines are merged first, so a sum that overflows throws MergeError before
+    // anything is written. Once only: the per-file lines are consumed.
+    void write(const std::function<void(std::string_view)>& write);
     // The same, as one string.
-    std::string output() const;
+    std::string output();
 
 private:
-    struct Pending {  // a three-field line of a stream not yet known to be plain or --doc-freq
-        std::uint64_t line;
-        std::size_t at;             // its text in pending_text_: A '\t' B '\t' C
-        std::uint32_t a_size, b_size, c_size;
-    };
     void line(std::string_view text);
+    void hold_back(std::string_view a, std::string_view b, std::string_view c);
     void add_total(std::uint64_t line, std::string_view term, std::string_view count,
                    std::optional<std::string_view> docs);
     void add_file_line(std::uint64_t line, std::string_view path, std::string_view term, std::string_view count);
-    void flush_pending_as_file_lines();
-    // each(line, a, b, c) for every pending line, which are then dropped.
+    // each(line, a, b, c) for every held-back line, which are then dropped.
     template <typename Each>
-    void for_each_pending(Each each);
+    void for_each_held_back(Each each);
     std::uint64_t number(std::uint64_t line, std::string_view field, const char* what) const;
     [[noreturn]] void fail(std::uint64_t line, const std::string& reason) const;
+
+    std::string temporary_directory_;
+    std::size_t memory_budget_;
 
     // The current stream.
     std::string name_;
     std::uint64_t line_ = 0;
     std::string partial_;
     bool plain_ = false;  // has a two-field line
-    std::vector<Pending> pending_;
-    std::string pending_text_;
+    // Its three-field lines until it is known to be plain or --doc-freq: lines 1, 2, ... as
+    // A '\t' B '\t' C '\n', in memory up to a quarter of the budget, the rest spilled.
+    std::string held_back_;
+    std::unique_ptr<detail::SpillFile> held_back_spill_;
     std::unordered_set<std::string> stream_terms_;                         // its totals terms
     std::unordered_map<std::string, std::uint64_t> stream_file_terms_;     // its per-file terms: first line
 
@@ -113,31 +131,10 @@ private:
     std::string columns_origin_;
     std::vector<Total> totals_;
     std::unordered_map<std::string, std::size_t> total_index_;
-    // Per-file lines, compact (a million of them is the scale-out case): paths live in an arena of
-    // fixed blocks, so views of them stay valid; terms are numbered.
-    struct FileLine {
-        std::string_view path;
-        std::uint32_t term;  // index in file_terms_
-        std::uint64_t count;
-    };
-    struct FileKey {
-        std::string_view path;
-        std::uint32_t term;
-        bool operator==(const FileKey&) const = default;
-    };
-    struct FileKeyHash {
-        std::size_t operator()(const FileKey& k) const {
-            return std::hash<std::string_view>()(k.path) ^ (static_cast<std::size_t>(k.term) * 0x9e3779b97f4a7c15ull);
-        }
-    };
-    std::string_view keep(std::string_view text);  // a copy in the arena
-    std::vector<std::unique_ptr<char[]>> arena_;
-    char* arena_next_ = nullptr;
-    std::size_t arena_left_ = 0;
+    // Per-file lines, their terms numbered.
     std::vector<std::string> file_terms_;
     std::unordered_map<std::string, std::uint32_t> file_term_ids_;
-    std::vector<FileLine> files_;
-    std::unordered_map<FileKey, std::size_t, FileKeyHash> file_index_;
+    std::unique_ptr<detail::PerFileSums> files_;
 };
 
 }  // namespace elvis

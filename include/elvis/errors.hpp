@@ -63,6 +63,8 @@ class MergeError : public std::runtime_error {
 public:
     MergeError(const std::string& name, std::uint64_t line, const std::string& reason)
         : std::runtime_error(name + ":" + std::to_string(line) + ": " + reason) {}
+    // Found when the inputs are put together, at no one line.
+    explicit MergeError(const std::string& reason) : std::runtime_error(reason) {}
 };
 
 }  // namespace elvis

@@ -30,14 +30,17 @@ Input lines:
 
 Output: the per-file lines sorted by path, then one totals line per term in the order terms were
 first seen: what one 'elvis count' over all the files prints. Terms and paths are copied as they
-are (escaped as count escapes them).
+are (escaped as count escapes them). Memory is bounded: past 32 MiB the per-file lines are sorted
+into temporary files (deleted as they are made), merged at the end, as sort(1) does.
 
 Options:
-  -h, --help      show this help and exit
-  -V, --version   show the version and exit
+  -T, --temporary-directory=DIR  put temporary files in DIR (default: $TMPDIR, else /tmp)
+  -h, --help                     show this help and exit
+  -V, --version                  show the version and exit
 
-Exit status: 0 on success; 2 if a FILE cannot be read or a line is malformed (reported as
-'elvis: FILE:LINE: reason'), in which case nothing is printed.
+Exit status: 0 on success; 2 if a FILE cannot be read, a line is malformed (reported as
+'elvis: FILE:LINE: reason') or a temporary file cannot be written, in which case nothing is
+printed.
 )";
 
 constexpr const char* stdin_name = "(standard input)";
@@ -78,9 +81,23 @@ bool feed_input(TsvMerger& merger, const std::string& name, std::vector<char>& b
 
 int merge_command(int argc, char** argv) {
     std::vector<std::string> files;
+    std::string temporary_directory;
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
+        if (!options_done && (arg == "-T" || arg == "--temporary-directory")) {
+            if (i + 1 == argc) {
+                report("option '" + arg + "' requires an argument");
+                std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
+                return exit_trouble;
+            }
+            temporary_directory = argv[++i];
+            continue;
+        }
+        if (!options_done && (arg.starts_with("--temporary-directory=") || (arg.starts_with("-T") && arg.size() > 2))) {
+            temporary_directory = arg.substr(arg[1] == 'T' ? 2 : std::string_view("--temporary-directory=").size());
+            continue;
+        }
         if (!options_done && (arg == "-h" || arg == "--help")) {
             std::fputs(merge_usage, stdout);
             return exit_ok;
@@ -94,7 +111,7 @@ int merge_command(int argc, char** argv) {
             continue;
         }
         if (!options_done && arg.size() > 1 && arg[0] == '-') {
-            constexpr std::string_view known[] = {"help", "version"};
+            constexpr std::string_view known[] = {"help", "version", "temporary-directory"};
             report(unknown_option_message(arg, known));
             std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
             return exit_trouble;
@@ -103,17 +120,20 @@ int merge_command(int argc, char** argv) {
     }
     if (files.empty()) files.push_back("-");
 
-    TsvMerger merger;
+    TsvMerger merger(temporary_directory);
     std::vector<char> buffer(256 * 1024);
     try {
         for (const std::string& name : files)
             if (!feed_input(merger, name, buffer)) return exit_trouble;
+        // Output errors are checked with the rest in main.
+        merger.write([](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
     } catch (const MergeError& e) {
         report(e.what());
         return exit_trouble;
+    } catch (const IoError& e) {  // a temporary file
+        report(e.what());
+        return exit_trouble;
     }
-    // Checked with the rest in main.
-    merger.write([](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
     return exit_ok;
 }
 

@@ -8,6 +8,9 @@
 #include <charconv>
 #include <numeric>
 
+#include "io/spill_file.hpp"
+#include "jobs/per_file_sums.hpp"
+
 namespace elvis {
 
 std::string escape_tsv_field(std::string_view text) {
@@ -173,13 +176,20 @@ std::string quoted(std::string_view text) {
 
 void TsvMerger::fail(std::uint64_t line, const std::string& reason) const { throw MergeError(name_, line, reason); }
 
+TsvMerger::TsvMerger(std::string temporary_directory, std::size_t memory_budget)
+    : temporary_directory_(detail::temporary_directory(temporary_directory)),
+      memory_budget_(memory_budget),
+      files_(std::make_unique<detail::PerFileSums>(memory_budget, temporary_directory_)) {}
+
+TsvMerger::~TsvMerger() = default;
+
 void TsvMerger::begin(std::string name) {
     name_ = std::move(name);
     line_ = 0;
     partial_.clear();
     plain_ = false;
-    pending_.clear();
-    pending_text_.clear();
+    held_back_.clear();
+    held_back_spill_.reset();
     stream_terms_.clear();
     stream_file_terms_.clear();
 }
@@ -216,7 +226,7 @@ void TsvMerger::end() {
     }
     if (!plain_) {
         // Only three-field lines: a --doc-freq stream.
-        for_each_pending([&](std::uint64_t line, std::string_view a, std::string_view b, std::string_view c) {
+        for_each_held_back([&](std::uint64_t line, std::string_view a, std::string_view b, std::string_view c) {
             add_total(line, a, b, c);
         });
         return;
@@ -266,35 +276,58 @@ void TsvMerger::line(std::string_view text) {
     if (n == 2) {
         if (!plain_) {
             plain_ = true;
-            flush_pending_as_file_lines();
+            for_each_held_back([&](std::uint64_t line, std::string_view a, std::string_view b, std::string_view c) {
+                add_file_line(line, a, b, c);
+            });
         }
         add_total(line_, fields[0], fields[1], std::nullopt);
         stream_terms_.emplace(fields[0]);
         return;
     }
     if (plain_) add_file_line(line_, fields[0], fields[1], fields[2]);
-    else {
-        pending_.push_back({line_, pending_text_.size(), static_cast<std::uint32_t>(fields[0].size()),
-                            static_cast<std::uint32_t>(fields[1].size()), static_cast<std::uint32_t>(fields[2].size())});
-        pending_text_.append(fields[0]).append(fields[1]).append(fields[2]);
-    }
+    else hold_back(fields[0], fields[1], fields[2]);
+}
+
+void TsvMerger::hold_back(std::string_view a, std::string_view b, std::string_view c) {
+    held_back_.append(a).append(1, '\t').append(b).append(1, '\t').append(c).append(1, '\n');
+    if (held_back_.size() < memory_budget_ / 4) return;
+    if (!held_back_spill_) held_back_spill_ = std::make_unique<detail::SpillFile>(temporary_directory_);
+    held_back_spill_->append(held_back_);
+    held_back_.clear();
 }
 
 template <typename Each>
-void TsvMerger::for_each_pending(Each each) {
-    const std::string_view text = pending_text_;
-    for (const Pending& p : pending_)
-        each(p.line, text.substr(p.at, p.a_size), text.substr(p.at + p.a_size, p.b_size),
-             text.substr(p.at + p.a_size + p.b_size, p.c_size));
-    pending_.clear();
-    pending_text_.clear();
-    pending_text_.shrink_to_fit();
-}
-
-void TsvMerger::flush_pending_as_file_lines() {
-    for_each_pending([&](std::uint64_t line, std::string_view a, std::string_view b, std::string_view c) {
-        add_file_line(line, a, b, c);
-    });
+void TsvMerger::for_each_held_back(Each each) {
+    // The held-back lines are lines 1, 2, ... of the stream, each with exactly three fields.
+    std::uint64_t line = 0;
+    auto lines = [&](std::string_view text) {
+        for (std::size_t newline; (newline = text.find('\n')) != std::string_view::npos;) {
+            const std::string_view fields = text.substr(0, newline);
+            const std::size_t tab1 = fields.find('\t'), tab2 = fields.find('\t', tab1 + 1);
+            each(++line, fields.substr(0, tab1), fields.substr(tab1 + 1, tab2 - tab1 - 1), fields.substr(tab2 + 1));
+            text.remove_prefix(newline + 1);
+        }
+        return text;
+    };
+    if (held_back_spill_) {
+        detail::SpillFile::Reader reader(*held_back_spill_);
+        std::string carried;
+        for (std::string_view chunk; !(chunk = reader.next_chunk()).empty();) {
+            if (!carried.empty()) {
+                const std::size_t newline = chunk.find('\n');
+                carried.append(chunk.substr(0, newline + 1));
+                if (newline == std::string_view::npos) continue;
+                lines(carried);
+                carried.clear();
+                chunk.remove_prefix(newline + 1);
+            }
+            carried.assign(lines(chunk));
+        }
+        held_back_spill_.reset();
+    }
+    lines(held_back_);
+    held_back_.clear();
+    held_back_.shrink_to_fit();
 }
 
 void TsvMerger::add_total(std::uint64_t line, std::string_view term, std::string_view count,
@@ -318,21 +351,6 @@ void TsvMerger::add_total(std::uint64_t line, std::string_view term, std::string
     if (__builtin_add_overflow(t.docs, d, &t.docs)) fail(line, "the total DOCS of " + quoted(term) + " overflows 64 bits");
 }
 
-std::string_view TsvMerger::keep(std::string_view text) {
-    constexpr std::size_t block = 1 << 20;
-    if (text.size() > arena_left_) {
-        const std::size_t size = std::max(block, text.size());
-        arena_.push_back(std::make_unique<char[]>(size));
-        arena_next_ = arena_.back().get();
-        arena_left_ = size;
-    }
-    char* start = arena_next_;
-    std::copy(text.begin(), text.end(), start);
-    arena_next_ += text.size();
-    arena_left_ -= text.size();
-    return {start, text.size()};
-}
-
 void TsvMerger::add_file_line(std::uint64_t line, std::string_view path, std::string_view term, std::string_view count) {
     if (path.empty()) fail(line, "empty PATH field");
     if (term.empty()) fail(line, "empty TERM field");
@@ -340,66 +358,46 @@ void TsvMerger::add_file_line(std::uint64_t line, std::string_view path, std::st
     stream_file_terms_.try_emplace(std::string(term), line);
     auto [term_it, new_term] = file_term_ids_.try_emplace(std::string(term), static_cast<std::uint32_t>(file_terms_.size()));
     if (new_term) file_terms_.emplace_back(term);
-    const std::uint32_t term_id = term_it->second;
-    auto found = file_index_.find(FileKey{path, term_id});
-    if (found == file_index_.end()) {
-        const std::string_view kept = keep(path);
-        found = file_index_.emplace(FileKey{kept, term_id}, files_.size()).first;
-        files_.push_back({kept, term_id, 0});
-    }
-    FileLine& f = files_[found->second];
-    if (__builtin_add_overflow(f.count, c, &f.count))
+    if (!files_->add(path, term_it->second, c))
         fail(line, "the COUNT of " + quoted(term) + " in " + quoted(path) + " overflows 64 bits");
 }
 
-namespace {
-
-// The byte an escaped TSV field stands for at `i`, and where the next one starts.
-std::pair<unsigned char, std::size_t> unescaped_at(std::string_view field, std::size_t i) {
-    if (field[i] == '\\' && i + 1 < field.size()) {
-        const char c = field[i + 1];
-        const char byte = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '\\' ? '\\' : '\0';
-        if (byte != '\0') return {static_cast<unsigned char>(byte), i + 2};
-    }
-    return {static_cast<unsigned char>(field[i]), i + 1};
-}
-
-// Whether escaped field a sorts before b once unescaped (as count sorts paths), without copies.
-bool unescaped_less(std::string_view a, std::string_view b) {
-    std::size_t i = 0, j = 0;
-    while (i < a.size() && j < b.size()) {
-        const auto [x, next_i] = unescaped_at(a, i);
-        const auto [y, next_j] = unescaped_at(b, j);
-        if (x != y) return x < y;
-        i = next_i;
-        j = next_j;
-    }
-    return i == a.size() && j < b.size();
-}
-
-}  // namespace
-
-void TsvMerger::write(const std::function<void(std::string_view)>& write) const {
+void TsvMerger::write(const std::function<void(std::string_view)>& write) {
     // Within a path, terms in the order of the totals lines.
     std::vector<std::size_t> rank(file_terms_.size());
     for (std::size_t t = 0; t < file_terms_.size(); ++t) {
         auto it = total_index_.find(file_terms_[t]);
         rank[t] = it == total_index_.end() ? totals_.size() : it->second;
     }
-    std::vector<std::uint32_t> order(files_.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const FileLine &x = files_[a], &y = files_[b];
-        if (x.path != y.path) return unescaped_less(x.path, y.path);
-        return rank[x.term] < rank[y.term];
-    });
-    std::string line;
-    for (const std::uint32_t i : order) {
-        const FileLine& f = files_[i];
-        line.assign(f.path).append(1, '\t').append(file_terms_[f.term]).append(1, '\t');
-        line.append(std::to_string(f.count)).append(1, '\n');
-        write(line);
+    std::string line, path;
+    std::vector<std::pair<std::size_t, std::uint64_t>> path_counts;  // (rank, count) of the path's terms
+    std::vector<std::uint32_t> path_terms;
+    auto write_path = [&] {
+        std::vector<std::size_t> order(path_terms.size());
+        std::iota(order.begin(), order.end(), 0u);
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return path_counts[a].first < path_counts[b].first; });
+        for (const std::size_t i : order) {
+            line.assign(path).append(1, '\t').append(file_terms_[path_terms[i]]).append(1, '\t');
+            line.append(std::to_string(path_counts[i].second)).append(1, '\n');
+            write(line);
+        }
+        path_counts.clear();
+        path_terms.clear();
+    };
+    try {
+        files_->for_each([&](const detail::PerFileSums::Line& f) {
+            if (f.path != path) {
+                write_path();
+                path.assign(f.path);
+            }
+            path_counts.emplace_back(rank[f.term], f.count);
+            path_terms.push_back(f.term);
+        });
+    } catch (const detail::PerFileSums::Overflow& e) {
+        throw MergeError("the COUNT of " + quoted(file_terms_[e.term]) + " in " + quoted(e.path) +
+                         " overflows 64 bits (summed over the inputs)");
     }
+    write_path();
     for (const Total& t : totals_) {
         line.assign(t.term).append(1, '\t').append(std::to_string(t.count));
         if (totals_columns_ == 3) line.append(1, '\t').append(std::to_string(t.docs));
@@ -408,7 +406,7 @@ void TsvMerger::write(const std::function<void(std::string_view)>& write) const 
     }
 }
 
-std::string TsvMerger::output() const {
+std::string TsvMerger::output() {
     std::string out;
     write([&](std::string_view piece) { out.append(piece); });
     return out;

@@ -221,6 +221,42 @@ class ScaleOut(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"Is a directory", r.stderr)
 
+    def test_merge_of_a_million_per_file_lines_spills_to_temporary_files_and_stays_bounded(self):
+        # Three shards of one sharded count whose paths overlap (a retried shard), in random order.
+        rng = random.Random(25)
+        terms, sums, shards = ["elvis", "king"], {}, []
+        for shard in range(3):
+            lines, totals = [], dict.fromkeys(terms, 0)
+            for i in rng.sample(range(600_000), 333_334):
+                path, term, n = f"corpus/d{i % 97}/file-{i:07}.txt", terms[i % 3 == shard], rng.randrange(1, 1000)
+                lines.append(f"{path}\t{term}\t{n}\n")
+                totals[term] += n
+                sums[(path, term)] = sums.get((path, term), 0) + n
+            lines.sort()
+            shards.append(self.write(f"shard{shard}.tsv", "".join(lines + [f"{t}\t{c}\n" for t, c in totals.items()]).encode()))
+        expected = "".join(f"{p}\t{t}\t{n}\n" for (p, t), n in sorted(sums.items(), key=lambda kv: (kv[0][0], terms.index(kv[0][1]))))
+        expected += "".join(f"{t}\t{sum(n for (_, u), n in sums.items() if u == t)}\n" for t in terms)
+        spill = os.path.join(self.dir, "spill")
+        os.mkdir(spill)
+        peak = subprocess.run([sys.executable, "-c", "import resource, subprocess, sys; "
+                               "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE); sys.stdout.buffer.write(r.stdout); "
+                               "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)",
+                               ELVIS, "merge", "-T", spill] + shards, capture_output=True, timeout=300)
+        returncode, peak_kib = map(int, peak.stderr.split())
+        self.assertEqual(returncode, 0)
+        self.assertEqual(peak.stdout.decode(), expected)
+        self.assertEqual(os.listdir(spill), [])  # the temporary files were unlinked as they were made
+        if not os.environ.get("ELVIS_SANITIZED"):  # the sanitizers' shadow memory is not ours
+            # Held in memory, these 1,000,002 lines took ~140 MB; spilled, the merge stays near its
+            # 32 MiB budget whatever the number of lines.
+            self.assertLess(peak_kib, 80 * 1024, "peak RSS in KiB")
+        # Temporary files that cannot be made: exit 2 with the directory named, and no output.
+        for args, env in [(["-T", "/nonexistent"], None), (["--temporary-directory=/nonexistent"], None),
+                          ([], {"TMPDIR": "/nonexistent"})]:
+            r = run(["merge"] + args + shards, env=env)
+            self.assertEqual((r.returncode, r.stdout), (2, b""), args)
+            self.assertEqual(r.stderr, b"elvis: cannot create a temporary file in /nonexistent: No such file or directory\n")
+
     def test_merge_sums_doc_freq_and_per_file(self):
         a = self.write("a.tsv", b"elvis\t3\t2\nking\t0\t0\n")
         b = self.write("b.tsv", b"elvis\t1\t1\nking\t5\t1\n")
