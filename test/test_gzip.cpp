@@ -174,6 +174,19 @@ TEST_CASE("input that is not gzip, or trailing garbage, is invalid data") {
     CHECK(error_of(wrong_method) == "invalid gzip data: unknown compression method");
 }
 
+TEST_CASE("every optional header field is read, and a header CRC that does not match is an error") {
+    const std::string plain = text(20000, 9);
+    const std::string packed = gzip(plain);  // zlib writes a 10-byte header with no flags
+    // FEXTRA, FNAME, FCOMMENT and FHCRC (0x04 | 0x08 | 0x10 | 0x02), then the same deflate data.
+    std::string header("\x1f\x8b\x08\x1e\0\0\0\0\0\x03", 10);
+    header += std::string("\x05\0extra", 7) + std::string("name.txt\0", 9) + std::string("a comment\0", 10);
+    const auto hcrc = static_cast<std::uint16_t>(crc32(0, reinterpret_cast<const Bytef*>(header.data()), static_cast<uInt>(header.size())));
+    std::string with_fields = header + static_cast<char>(hcrc & 0xff) + static_cast<char>(hcrc >> 8) + packed.substr(10);
+    for (std::size_t in : {1, 2, 7, 4096}) CHECK(inflate_file(with_fields + packed, in, 100, GzipMode::always) == plain + plain);
+    with_fields[header.size()] ^= 1;
+    for (std::size_t in : {1, 4096}) CHECK(error_of(with_fields, in) == "invalid gzip data: incorrect header check");
+}
+
 TEST_CASE("corrupt data and checksums are errors") {
     const std::string plain = text(50000, 7);
     const std::string packed = gzip(plain);

@@ -1,41 +1,131 @@
-// GzipSource: zlib inflate over another byte source (see gzip_source.hpp).
+// GzipSource: ISA-L inflate over another byte source (see gzip_source.hpp).
 #include "io/gzip_source.hpp"
 
-#include <zlib.h>
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
 
 #include <algorithm>
 #include <climits>
-#include <new>
-#include <stdexcept>
+#include <cstring>
 #include <utility>
 
 namespace elvis {
 
 bool has_gzip_suffix(std::string_view path) { return path.size() > 3 && path.ends_with(".gz"); }
 
-struct GzipSource::Zlib {
-    z_stream stream{};
+namespace {
+
+constexpr unsigned char magic0 = 0x1f, magic1 = 0x8b;
+
+// A member's header (RFC 1952, 2.3), read here byte by byte in whatever pieces the input comes,
+// its optional CRC-16 checked: ISA-L 2.30's own header reader miscomputes that CRC when the
+// header arrives in more than one piece. Then ISA-L inflates the deflate data and checks the
+// trailer (ISAL_GZIP_NO_HDR_VER).
+class GzipHeader {
+public:
+    void reset() { *this = GzipHeader(); }
+    bool done() const { return step_ == Step::done; }
+    // Consumes header bytes from [data, data + size); returns how many. Throws GzipError.
+    std::size_t consume(const std::uint8_t* data, std::size_t size) {
+        std::size_t used = 0;
+        while (used < size && step_ != Step::done) {
+            const std::uint8_t byte = data[used];
+            if (step_ != Step::header_crc) crc_ = crc32_gzip_refl(crc_, &byte, 1);
+            ++used;
+            switch (step_) {
+                case Step::fixed:
+                    fixed_[have_++] = byte;
+                    if (have_ == 1 && byte != magic0) fail("incorrect header check");
+                    if (have_ == 2 && byte != magic1) fail("incorrect header check");
+                    if (have_ == 3 && byte != 8) fail("unknown compression method");
+                    if (have_ == 4 && (byte & 0xe0)) fail("unknown header flags set");
+                    if (have_ == 10) {
+                        flags_ = fixed_[3];
+                        have_ = 0;
+                        advance();
+                    }
+                    break;
+                case Step::extra_length:
+                    extra_left_ |= static_cast<std::size_t>(byte) << (8 * have_++);
+                    if (have_ == 2) {
+                        have_ = 0;
+                        step_ = Step::extra;
+                        if (extra_left_ == 0) advance();
+                    }
+                    break;
+                case Step::extra:
+                    if (--extra_left_ == 0) advance();
+                    break;
+                case Step::name:
+                case Step::comment:
+                    if (byte == 0) advance();
+                    break;
+                case Step::header_crc:
+                    stored_crc_ |= static_cast<std::uint16_t>(byte << (8 * have_++));
+                    if (have_ == 2) {
+                        if (stored_crc_ != (crc_ & 0xffff)) fail("incorrect header check");
+                        step_ = Step::done;
+                    }
+                    break;
+                case Step::done: break;
+            }
+        }
+        return used;
+    }
+
+private:
+    enum class Step { fixed, extra_length, extra, name, comment, header_crc, done };
+    static constexpr unsigned fextra = 4, fname = 8, fcomment = 16, fhcrc = 2;
+    // To the next field the flags ask for, after the current one (they come in this order).
+    void advance() {
+        static constexpr Step optional[] = {Step::extra_length, Step::name, Step::comment, Step::header_crc};
+        static constexpr unsigned flag[] = {fextra, fname, fcomment, fhcrc};
+        std::size_t i = step_ == Step::fixed ? 0 : step_ == Step::extra ? 1 : step_ == Step::name ? 2 : 3;
+        while (i < 4 && !(flags_ & flag[i])) ++i;
+        step_ = i < 4 ? optional[i] : Step::done;
+    }
+    [[noreturn]] static void fail(const char* reason) { throw GzipError(std::string("invalid gzip data: ") + reason); }
+
+    Step step_ = Step::fixed;
+    std::uint8_t fixed_[10] = {};
+    unsigned flags_ = 0;
+    std::size_t have_ = 0;
+    std::size_t extra_left_ = 0;
+    std::uint32_t crc_ = 0;
+    std::uint16_t stored_crc_ = 0;
 };
 
-namespace {
-constexpr unsigned char magic0 = 0x1f, magic1 = 0x8b;
-// 15: the largest window; +32: accept the gzip (or zlib) header, found automatically.
-constexpr int window_bits = 15 + 32;
 }  // namespace
+
+struct GzipSource::Inflater {
+    GzipHeader header;
+    inflate_state state;
+    // The last 8 bytes inflate consumed: after a member's deflate data, its trailer (CRC-32,
+    // ISIZE), read back to say which of the two did not match, as zlib did.
+    unsigned char consumed[8] = {};
+    unsigned long long consumed_count = 0;
+
+    void note_consumed(const std::uint8_t* from, const std::uint8_t* to) {
+        for (const std::uint8_t* p = std::max(from, to - 8); p < to; ++p) consumed[consumed_count++ % 8] = *p;
+    }
+    std::uint32_t trailer_word(int index) const {  // little-endian word `index` (0, 1) of the last 8 bytes
+        std::uint32_t word = 0;
+        for (int i = 3; i >= 0; --i) word = (word << 8) | consumed[(consumed_count - 8 + 4 * index + i) % 8];
+        return word;
+    }
+};
 
 GzipSource::GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode)
     : inner_(inner),
-      z_(std::make_unique<Zlib>()),
+      z_(std::make_unique<Inflater>()),
       out_size_(std::clamp<std::size_t>(buffer_size, 1, UINT_MAX)),
       mode_(mode) {
     out_.reset(new char[out_size_]);
-    const int rc = inflateInit2(&z_->stream, window_bits);
-    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-    if (rc != Z_OK) throw std::runtime_error("zlib: cannot set up inflate");
+    isal_inflate_init(&z_->state);
     start();
 }
 
-GzipSource::~GzipSource() { inflateEnd(&z_->stream); }
+GzipSource::~GzipSource() = default;
 
 void GzipSource::start() {
     phase_ = mode_ == GzipMode::always ? Phase::inflate : Phase::sniff;
@@ -43,8 +133,8 @@ void GzipSource::start() {
     input_ended_ = false;
     members_ = 0;
     pending_ = {};
-    z_->stream.next_in = nullptr;
-    z_->stream.avail_in = 0;
+    z_->state.next_in = nullptr;
+    z_->state.avail_in = 0;
 }
 
 void GzipSource::open(int fd) {
@@ -60,8 +150,8 @@ void GzipSource::open_range(int fd, std::uint64_t offset, std::uint64_t length) 
 void GzipSource::close() {
     inner_.close();
     pending_ = {};
-    z_->stream.next_in = nullptr;
-    z_->stream.avail_in = 0;
+    z_->state.next_in = nullptr;
+    z_->state.avail_in = 0;
 }
 
 std::span<char> GzipSource::next() {
@@ -97,8 +187,8 @@ std::span<char> GzipSource::sniff() {
     std::span<char> second = inner_.next();
     if (!second.empty() && static_cast<unsigned char>(second[0]) == magic1) {
         phase_ = Phase::inflate;
-        z_->stream.next_in = reinterpret_cast<Bytef*>(&held_);
-        z_->stream.avail_in = 1;
+        z_->state.next_in = reinterpret_cast<std::uint8_t*>(&held_);
+        z_->state.avail_in = 1;
         pending_ = second;
         return inflate_next();
     }
@@ -108,7 +198,7 @@ std::span<char> GzipSource::sniff() {
     return {&held_, 1};
 }
 
-// Points zlib at more input: what sniffing read ahead, else the next inner chunk.
+// Points the inflater at more input: what sniffing read ahead, else the next inner chunk.
 bool GzipSource::refill() {
     std::span<char> chunk = std::exchange(pending_, {});
     if (chunk.empty()) {
@@ -121,41 +211,73 @@ bool GzipSource::refill() {
     }
     const std::size_t n = std::min<std::size_t>(chunk.size(), UINT_MAX);
     if (n < chunk.size()) pending_ = chunk.subspan(n);
-    z_->stream.next_in = reinterpret_cast<Bytef*>(chunk.data());
-    z_->stream.avail_in = static_cast<uInt>(n);
+    z_->state.next_in = reinterpret_cast<std::uint8_t*>(chunk.data());
+    z_->state.avail_in = static_cast<std::uint32_t>(n);
     return true;
 }
 
+namespace {
+
+// zlib's words for ISA-L's error codes in deflate data, which users of gzip tools know.
+std::string inflate_error(int code) {
+    switch (code) {
+        case ISAL_INVALID_BLOCK: return "invalid gzip data: invalid block";
+        case ISAL_INVALID_SYMBOL: return "invalid gzip data: invalid code";
+        case ISAL_INVALID_LOOKBACK: return "invalid gzip data: invalid distance too far back";
+        case ISAL_NEED_DICT: return "invalid gzip data: needs a preset dictionary";
+        default: return "invalid gzip data: error " + std::to_string(code);
+    }
+}
+
+}  // namespace
+
 std::span<char> GzipSource::inflate_next() {
-    z_stream& z = z_->stream;
+    inflate_state& s = z_->state;
     for (;;) {
-        if (z.avail_in == 0 && !refill()) {
-            if (in_member_ || members_ == 0) throw GzipError("truncated gzip data");
+        if (s.avail_in == 0 && !input_ended_) refill();
+        if (s.avail_in == 0 && input_ended_ && !in_member_) {
+            if (members_ == 0) throw GzipError("truncated gzip data");
             phase_ = Phase::done_inflating;
             return {};
         }
         if (!in_member_) {  // a new member (the first, or one concatenated after the last)
-            inflateReset(&z);  // keeps the window: no allocation
+            z_->header.reset();
             in_member_ = true;
         }
-        z.next_out = reinterpret_cast<Bytef*>(out_.get());
-        z.avail_out = static_cast<uInt>(out_size_);
-        const int rc = ::inflate(&z, Z_NO_FLUSH);
-        const std::size_t produced = out_size_ - z.avail_out;
-        switch (rc) {
-            case Z_OK: break;
-            case Z_STREAM_END:
-                in_member_ = false;
-                ++members_;
-                break;
-            case Z_BUF_ERROR:  // no progress possible: only fine when it needs more input
-                if (z.avail_in != 0) throw GzipError("invalid gzip data");
-                break;
-            case Z_NEED_DICT: throw GzipError("invalid gzip data: needs a preset dictionary");
-            case Z_MEM_ERROR: throw std::bad_alloc();
-            default: throw GzipError(std::string("invalid gzip data: ") + (z.msg ? z.msg : "corrupt stream"));
+        if (!z_->header.done()) {
+            const std::size_t used = z_->header.consume(s.next_in, s.avail_in);
+            s.next_in += used;
+            s.avail_in -= static_cast<std::uint32_t>(used);
+            if (!z_->header.done()) {
+                if (input_ended_) throw GzipError("truncated gzip data");
+                continue;
+            }
+            std::uint8_t* next_in = s.next_in;
+            const std::uint32_t avail_in = s.avail_in;
+            isal_inflate_reset(&s);  // keeps the window and tables: no allocation
+            s.crc_flag = ISAL_GZIP_NO_HDR_VER;  // inflate, then check the trailer's CRC-32 and ISIZE
+            s.next_in = next_in;
+            s.avail_in = avail_in;
+        }
+        s.next_out = reinterpret_cast<std::uint8_t*>(out_.get());
+        s.avail_out = static_cast<std::uint32_t>(out_size_);
+        const std::uint8_t* before = s.next_in;
+        const std::uint32_t avail_before = s.avail_in;
+        const int rc = isal_inflate(&s);
+        z_->note_consumed(before, s.next_in);
+        const std::size_t produced = out_size_ - s.avail_out;
+        if (rc == ISAL_INCORRECT_CHECKSUM)  // the trailer's: its CRC-32, else its ISIZE
+            throw GzipError(z_->trailer_word(0) != s.crc ? "invalid gzip data: incorrect data check"
+                                                         : "invalid gzip data: incorrect length check");
+        if (rc != ISAL_DECOMP_OK) throw GzipError(inflate_error(rc));
+        if (s.block_state == ISAL_BLOCK_FINISH) {
+            in_member_ = false;
+            ++members_;
         }
         if (produced) return {out_.get(), produced};
+        if (!in_member_) continue;
+        if (s.avail_in == 0 && input_ended_) throw GzipError("truncated gzip data");
+        if (s.avail_in == avail_before && s.avail_in != 0) throw GzipError("invalid gzip data");  // no progress
     }
 }
 

@@ -1,12 +1,15 @@
 // GzipSource: a ByteSource decorator that inflates gzip data read through another source.
 //
-// Streaming (zlib inflate), so input of any length runs in bounded memory: one output buffer of
-// the size given, and zlib's state and 32 KiB window, all allocated in the constructor; opening
-// another file resets them without allocating. Multi-member files (concatenated gzip members, as
-// web-crawl WET files are) come out as one stream. Corrupt data throws GzipError ("invalid gzip
-// data: <zlib's reason>"); input that ends inside a member, or an empty input in `always` mode,
-// throws GzipError ("truncated gzip data"). Anything after the last member must be another
-// member: trailing garbage (or zero padding) is invalid data.
+// Streaming (ISA-L's isal_inflate, ~2.5x zlib: docs/tuning-log.md, "gzip"), so input of any
+// length runs in bounded memory: one output buffer of the size given, and the inflater's state
+// and 32 KiB window, all allocated in the constructor; opening another file resets them without
+// allocating. Multi-member files (concatenated gzip members, as web-crawl WET files are) come out
+// as one stream; every member's CRC-32 and ISIZE are checked. Corrupt data throws GzipError
+// ("invalid gzip data: <reason>", in zlib's words: incorrect header check, incorrect data
+// check, incorrect length check, ...); input that ends inside a member, or an empty input in
+// `always` mode, throws GzipError ("truncated gzip data"). Anything after the last member must
+// be another member: trailing garbage (or zero padding) is invalid data. Only gzip is read (not
+// zlib's own format, which gzip(1) does not read either).
 #pragma once
 
 #include <cerrno>
@@ -58,7 +61,7 @@ public:
 
 private:
     enum class Phase { sniff, inflate, done_inflating, pass_through };
-    struct Zlib;
+    struct Inflater;  // ISA-L's state, kept out of this header
 
     void start();
     std::span<char> sniff();
@@ -66,7 +69,7 @@ private:
     bool refill();
 
     ByteSource& inner_;
-    std::unique_ptr<Zlib> z_;
+    std::unique_ptr<Inflater> z_;
     std::unique_ptr<char[]> out_;
     std::size_t out_size_;
     GzipMode mode_;
