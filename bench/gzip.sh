@@ -12,6 +12,7 @@
 #   ELVIS   the elvis binary (default build/elvis; relative paths are from the repo root)
 #   OUTDIR  where corpora and results go (default bench/out, gitignored)
 #   TIMER   auto (hyperfine when installed) or loop (the script's own timing loop)
+#   BASELINE  another elvis binary to time beside ELVIS (an earlier commit's, say); optional
 #
 # Inputs, made once and kept in OUTDIR:
 #   text-SIZE.txt             bench/gen_corpus.py text SIZE (the uncompressed reference)
@@ -26,11 +27,14 @@
 #   zcat FILE.gz | elvis count -j1
 #   rg -z --count-matches -F elvis FILE.gz     (rg -z runs `gzip -d -c` as a child process)
 #   igzip -dc FILE.gz | elvis count -j1        (ISA-L's inflater, when installed: the headroom)
+#   igzip -dc FILE.gz > /dev/null              (decompression alone: the bound for count -z)
+#   elvis -z FILE.gz > out, igzip -dc FILE.gz > out   (the filter against decompression to a file)
+#   BASELINE count -z -j1 FILE.gz              (with BASELINE=path/to/an/older/elvis)
 #   elvis count -j1 text-SIZE.txt              (no decompression: the scan alone)
 #   elvis count -z -j1 / -j2 over the 8-part directory
 # Then bench/inflate_compare.cpp (compiled here with g++, with libdeflate and ISA-L when their
 # -dev packages are installed) times the libraries alone, in memory, on both gzip files: the
-# measurement behind the choice of zlib (docs/tuning-log.md, section "gzip").
+# measurement behind the choice of ISA-L (docs/tuning-log.md, section "gzip").
 #
 # Prints a markdown report to stdout and writes it to $OUTDIR/gzip-results.md; hyperfine's own
 # output goes to $OUTDIR/gzip-timing.log. MB/s are 10^6 uncompressed bytes per second. Exits 1 if
@@ -99,6 +103,8 @@ if [[ -s $text.count && $(cat "$text.count") != "$expected" ]]; then
     exit 1
 fi
 say "expected count: $expected"
+filtered="$OUTDIR/text-$SIZE.Elvis.txt"
+[[ -s $filtered && $filtered -nt $ELVIS ]] || "$ELVIS" < "$text" > "$filtered"
 
 # ---- commands --------------------------------------------------------------------------------
 E=$ELVIS
@@ -106,16 +112,21 @@ rows="$OUTDIR/gzip-rows.tsv"
 : > "$rows"
 failures=0
 
-# bench INPUT LABEL CMD: one checked run (the count it prints must equal $expected), then RUNS
-# timed runs. Appends INPUT, LABEL, CMD, median, best, user, system, check to $rows.
+# bench INPUT LABEL CMD [CHECK]: one checked run, then RUNS timed runs. CHECK: `count` (the
+# default: the count it prints must equal $expected), `output:FILE` (it writes $out, which must
+# equal FILE) or `none` (decompression to /dev/null). Appends INPUT, LABEL, CMD,
+# median, best, user, system, check to $rows.
+out="$OUTDIR/gzip-out.txt"
 bench() {
-    local input=$1 label=$2 cmd=$3 got check="ok" median="" best="" user="" sys=""
+    local input=$1 label=$2 cmd=$3 how=${4:-count} got check="ok" median="" best="" user="" sys=""
     say "$input: $label: $cmd"
     if ! got=$(bash -c "$cmd" 2>>"$log"); then
         check="FAILED"
-    else
+    elif [[ $how == count ]]; then
         got=${got##*$'\t'}  # elvis prints TERM<TAB>COUNT; rg prints COUNT
         [[ $got == "$expected" ]] || check="MISMATCH: $got"
+    elif [[ $how == output:* ]]; then
+        cmp -s "$out" "${how#output:}" || check="OUTPUT DIFFERS"
     fi
     if [[ $check != ok ]]; then
         say "!!! $label: $check"
@@ -164,9 +175,14 @@ for input in single members; do
     fi
     if have igzip; then
         bench "$input" "igzip -dc | elvis count" "igzip -dc $f | $E count -j1"
+        bench "$input" "igzip -dc > /dev/null" "igzip -dc $f > /dev/null" none
     else
         printf '%s\t%s\t-\t\t\t\t\tMISSING (apt-get install isal)\n' "$input" "igzip -dc | elvis count" >> "$rows"
     fi
+    [[ -n ${BASELINE:-} ]] && bench "$input" "baseline count -z" "$BASELINE count -z -j1 $f"
+    # The filter's default job, elvis -> Elvis, checked against the filter on the plain text.
+    bench "$input" "elvis -z > file" "$E -z $f > $out" "output:$filtered"
+    have igzip && bench "$input" "igzip -dc > file" "igzip -dc $f > $out" "output:$text"
 done
 bench "plain" "elvis count (no gzip)" "$E count -j1 $text"
 bench "8 files" "elvis count -z -j1" "$E count -z -j1 $parts"
@@ -235,6 +251,22 @@ for inp, label, cmd, med, best, user, sysc, check in rows:
             ratios.append("")
     out.append(f"| {inp} | {cell(label)} | {med:.2f} | {best:.2f} | {mbs(med):.0f} | {cpu_s:.2f} | {size / cpu_s / 1e6:.0f} | "
                f"{ratios[0]} | {ratios[1]} | {check} |")
+med_of = {(inp, label): float(med) for inp, label, cmd, med, best, user, sysc, check in rows if check == "ok"}
+targets = [("elvis count -z", "igzip -dc > /dev/null", 0.9), ("elvis count -z", "rg -z --count-matches", 4.0),
+           ("elvis count -z", "baseline count -z", 3.0), ("elvis -z > file", "igzip -dc > file", 0.8)]
+out.append("")
+out.append("Throughput of elvis over the peer's (peer's median time / elvis's), against the targets of the "
+           "compressed-crawl issue:")
+out.append("")
+out.append("| input | elvis | peer | ratio | target |")
+out.append("|---|---|---|---:|---:|")
+for inp in ("single", "members"):
+    for mine, peer, target in targets:
+        if (inp, mine) in med_of and (inp, peer) in med_of:
+            r = med_of[(inp, peer)] / med_of[(inp, mine)]
+            out.append(f"| {inp} | {cell(mine)} | {cell(peer)} | {r:.2f} | ≥ {target} {'met' if r >= target else '**not met**'} |")
+        else:
+            out.append(f"| {inp} | {cell(mine)} | {cell(peer)} | (not run) | ≥ {target} |")
 out.append("")
 out.append("Commands:")
 out.append("")
