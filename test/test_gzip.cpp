@@ -2,8 +2,6 @@
 // truncated input, reuse across files; and count_corpus with decompress.
 #include <doctest/doctest.h>
 
-#include <zlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -11,36 +9,13 @@
 #include "elvis/corpus_count.hpp"
 #include "io/gzip_source.hpp"
 #include "io/uring.hpp"
+#include "support/gzip.hpp"
 #include "support/io.hpp"
 
 using namespace elvis;
 using namespace elvis::testing;
 
 namespace {
-
-// One gzip member holding `data`.
-std::string gzip(std::string_view data, int level = 6) {
-    z_stream z{};
-    REQUIRE(deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&z, data.size()) + 32, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
-
-std::string text(std::size_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    const char* words[] = {"elvis ", "the ", "king ", "presley\n", "graceland ", "elvi", "s "};
-    std::string s;
-    while (s.size() < n) s += words[rng() % 7];
-    s.resize(n);
-    return s;
-}
 
 std::vector<IoMode> backends() {
     std::string why_not;

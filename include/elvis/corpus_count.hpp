@@ -36,8 +36,9 @@ struct CountSettings {
     std::optional<Shard> shard;
     // Inflate gzip input: files named *.gz must be gzip; other files and
     // standard input are inflated when they start with the gzip magic bytes 1f 8b, and read as
-    // they are otherwise. Counts and bytes_read are of the decompressed bytes; a gzip file is
-    // never split into ranges.
+    // they are otherwise. Counts and bytes_read are of the decompressed bytes. A named gzip file
+    // of several members (as web-crawl files are) is decoded in parallel ranges from a sixteenth
+    // of split_threshold on; one of a single member is one stream.
     bool decompress = false;
     // When set, each worker (and each range of a split file) records its batched opens, waits
     // for reads and scans into its own track; null costs nothing.
@@ -63,6 +64,10 @@ struct CountReport {
     std::uint64_t special_files_skipped = 0;  // FIFOs, sockets, devices met while walking
     std::vector<FileCounts> per_file;      // files with a non-zero count, sorted by path
     std::vector<CountError> errors;        // in the order they happened
+    // Named gzip files large enough to split: those decoded in parallel ranges (and the ranges
+    // they took), and those read as one stream because no range but the first began a member (a
+    // file of one member).
+    std::uint64_t gzip_files_in_ranges = 0, gzip_ranges = 0, gzip_files_one_stream = 0;
     std::string io_backend;
     std::string fallback_reason;
 };

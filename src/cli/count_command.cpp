@@ -112,6 +112,13 @@ void print_stats(const CountReport& result, double seconds) {
                  static_cast<unsigned long long>(result.files_searched),
                  static_cast<unsigned long long>(result.bytes_read), seconds,
                  seconds > 0 ? static_cast<double>(result.bytes_read) / seconds / 1e6 : 0.0, backend.c_str());
+    if (result.gzip_files_in_ranges)
+        std::fprintf(stderr, "elvis: gzip split:   %llu file(s) of many members, decoded in %llu parallel ranges\n",
+                     static_cast<unsigned long long>(result.gzip_files_in_ranges),
+                     static_cast<unsigned long long>(result.gzip_ranges));
+    if (result.gzip_files_one_stream)
+        std::fprintf(stderr, "elvis: gzip stream:  %llu file(s) inflated sequentially: one member, no other range began one\n",
+                     static_cast<unsigned long long>(result.gzip_files_one_stream));
 }
 
 // --files: the walk alone, as rg --files.

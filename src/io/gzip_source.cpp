@@ -132,9 +132,25 @@ void GzipSource::start() {
     in_member_ = false;
     input_ended_ = false;
     members_ = 0;
+    fed_ = 0;
+    output_ = 0;
+    watch_next_ = 0;
+    hit_.reset();
     pending_ = {};
     z_->state.next_in = nullptr;
     z_->state.avail_in = 0;
+}
+
+std::uint64_t GzipSource::consumed() const { return fed_ - z_->state.avail_in; }
+
+// A member ended after `produced` bytes of the output being returned.
+void GzipSource::member_ended(std::size_t produced) {
+    in_member_ = false;
+    ++members_;
+    if (hit_) return;
+    const std::uint64_t end = consumed();
+    while (watch_next_ < watch_.size() && watch_[watch_next_] < end) ++watch_next_;
+    if (watch_next_ < watch_.size() && watch_[watch_next_] == end) hit_ = MemberEndHit{watch_next_, output_ + produced};
 }
 
 void GzipSource::open(int fd) {
@@ -189,6 +205,7 @@ std::span<char> GzipSource::sniff() {
         phase_ = Phase::inflate;
         z_->state.next_in = reinterpret_cast<std::uint8_t*>(&held_);
         z_->state.avail_in = 1;
+        fed_ = 1;
         pending_ = second;
         return inflate_next();
     }
@@ -213,6 +230,7 @@ bool GzipSource::refill() {
     if (n < chunk.size()) pending_ = chunk.subspan(n);
     z_->state.next_in = reinterpret_cast<std::uint8_t*>(chunk.data());
     z_->state.avail_in = static_cast<std::uint32_t>(n);
+    fed_ += n;
     return true;
 }
 
@@ -234,6 +252,10 @@ std::string inflate_error(int code) {
 std::span<char> GzipSource::inflate_next() {
     inflate_state& s = z_->state;
     for (;;) {
+        if (!in_member_ && member_limit_ && members_ == member_limit_) {
+            phase_ = Phase::done_inflating;
+            return {};
+        }
         if (s.avail_in == 0 && !input_ended_) refill();
         if (s.avail_in == 0 && input_ended_ && !in_member_) {
             if (members_ == 0) throw GzipError("truncated gzip data");
@@ -270,11 +292,11 @@ std::span<char> GzipSource::inflate_next() {
             throw GzipError(z_->trailer_word(0) != s.crc ? "invalid gzip data: incorrect data check"
                                                          : "invalid gzip data: incorrect length check");
         if (rc != ISAL_DECOMP_OK) throw GzipError(inflate_error(rc));
-        if (s.block_state == ISAL_BLOCK_FINISH) {
-            in_member_ = false;
-            ++members_;
+        if (s.block_state == ISAL_BLOCK_FINISH) member_ended(produced);
+        if (produced) {
+            output_ += produced;
+            return {out_.get(), produced};
         }
-        if (produced) return {out_.get(), produced};
         if (!in_member_) continue;
         if (s.avail_in == 0 && input_ended_) throw GzipError("truncated gzip data");
         if (s.avail_in == avail_before && s.avail_in != 0) throw GzipError("invalid gzip data");  // no progress

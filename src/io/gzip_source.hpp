@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,12 +59,28 @@ public:
     bool inflating() const { return phase_ == Phase::inflate || phase_ == Phase::done_inflating; }
     // gzip members completed in the current input.
     std::uint64_t members() const { return members_; }
+    // Compressed bytes of the current input the inflater has used (from the open's offset).
+    std::uint64_t consumed() const;
+
+    // From the next open() on: end the input after `count` members (0: no limit), so a candidate
+    // member can be tried alone (DESIGN.md, "One gzip file on every core").
+    void set_member_limit(std::uint64_t count) { member_limit_ = count; }
+    // From the next open() on: watch the compressed offsets `ends` (ascending, relative to the open's
+    // offset, kept by the caller) for the first one at which a member ends. The hit is known as
+    // soon as next() returns the chunk that reaches it, even when members end inside one call.
+    void watch_member_ends(std::span<const std::uint64_t> ends) { watch_ = ends; }
+    struct MemberEndHit {
+        std::size_t index;            // into the watched offsets
+        std::uint64_t output_offset;  // decompressed bytes of the input before it
+    };
+    std::optional<MemberEndHit> member_end_hit() const { return hit_; }
 
 private:
     enum class Phase { sniff, inflate, done_inflating, pass_through };
     struct Inflater;  // ISA-L's state, kept out of this header
 
     void start();
+    void member_ended(std::size_t produced);
     std::span<char> sniff();
     std::span<char> inflate_next();
     bool refill();
@@ -77,6 +94,12 @@ private:
     bool in_member_ = false;     // inside a member: input must not end here
     bool input_ended_ = false;   // the inner source returned end of input
     std::uint64_t members_ = 0;
+    std::uint64_t member_limit_ = 0;
+    std::uint64_t fed_ = 0;      // compressed bytes handed to the inflater
+    std::uint64_t output_ = 0;   // decompressed bytes returned
+    std::span<const std::uint64_t> watch_;
+    std::size_t watch_next_ = 0;
+    std::optional<MemberEndHit> hit_;
     char held_ = 0;              // a lone first byte 0x1f while sniffing
     std::span<char> pending_;    // an inner chunk read ahead while sniffing, not yet used
 };

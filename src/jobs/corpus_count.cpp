@@ -22,6 +22,7 @@
 #include "io/gzip_source.hpp"
 #include "io/syscalls.hpp"
 #include "io/uring.hpp"
+#include "jobs/gzip_ranges.hpp"
 #include "pipeline/ranges.hpp"
 #include "pipeline/trace.hpp"
 #include "pipeline/worker_pool.hpp"
@@ -47,6 +48,18 @@ struct Shared {
         std::lock_guard lock(mutex);
         report.errors.push_back({path, reason});
         if (on_error) on_error(report.errors.back());
+    }
+    // A file counted apart from the workers (in ranges): its totals and decompressed size.
+    void add_whole_file(const std::string& path, const std::vector<std::uint64_t>& totals, std::uint64_t bytes) {
+        std::lock_guard lock(mutex);
+        bool any = false;
+        for (std::size_t t = 0; t < totals.size(); ++t) {
+            report.totals[t] += totals[t];
+            if (totals[t]) ++report.documents[t], any = true;
+        }
+        ++report.files_searched;
+        report.bytes_read += bytes;
+        if (any && settings.per_file) report.per_file.push_back({path, totals});
     }
     void note_backend(const SourceChoice& io) {
         std::lock_guard lock(mutex);
@@ -319,42 +332,52 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
             for (std::size_t i = 0; i < skipped; ++i) --totals[rule_set.term(ranges[k].first[i].rule)];
         });
 
+    shared.add_whole_file(path, totals, size);
+}
+
+// A gzip file's members decoded in parallel ranges (gzip_ranges.hpp); false to read it as one
+// stream: it is gzip in name only, or failed somewhere (the stream reports where).
+bool try_count_gzip_in_ranges(Shared& shared, int fd, const std::string& path) {
+    const CountSettings& s = shared.settings;
+    unsigned char magic[2];
+    if (::pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) return false;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return false;
+    const std::optional<GzipRangesCount> counted =
+        count_gzip_in_ranges(fd, static_cast<std::uint64_t>(st.st_size), shared.terms, s.match.whole_word, s.threads,
+                             s.io, s.buffer_size, s.trace);
+    if (!counted) return false;
+    shared.add_whole_file(path, counted->totals, counted->bytes);
     std::lock_guard lock(shared.mutex);
-    bool any = false;
-    for (std::size_t t = 0; t < rules; ++t) {
-        shared.report.totals[t] += totals[t];
-        if (totals[t]) ++shared.report.documents[t], any = true;
-    }
-    ++shared.report.files_searched;
-    shared.report.bytes_read += size;
-    if (any && shared.settings.per_file) shared.report.per_file.push_back({path, totals});
+    ++(counted->ranges > 1 ? shared.report.gzip_files_in_ranges : shared.report.gzip_files_one_stream);
+    shared.report.gzip_ranges += counted->ranges;
+    return true;
 }
 
 // Splits named regular files that are large enough; returns false to count the path normally.
+// A compressed file is worth splitting from a sixteenth of the size: inflating costs about ten
+// times what counting does per byte (DESIGN.md, "One gzip file on every core").
 bool try_count_in_ranges(Shared& shared, const std::string& path) {
     const CountSettings& s = shared.settings;
     if (path == "-" || s.threads < 2 || shared.markers != nullptr) return false;
     // O_NONBLOCK: a FIFO must not block here; the normal path reads it.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    const detail::Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK), true);
+    const int fd = file.get();
     if (fd < 0) return false;  // the normal path reports the error
     struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<std::uint64_t>(st.st_size) < std::max<std::uint64_t>(s.split_threshold, s.threads)) {
-        ::close(fd);
-        return false;
-    }
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a regular file: reads may wait for the disk
     unsigned char magic[2];
-    if (s.decompress && (has_gzip_suffix(path) || (::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b))) {
-        ::close(fd);
-        return false;  // compressed: one stream
-    }
+    const bool gzip = s.decompress && (has_gzip_suffix(path) ||
+                                       (::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b));
+    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    if (size < std::max<std::uint64_t>(gzip ? s.split_threshold / 16 : s.split_threshold, s.threads)) return false;
+    if (gzip) return try_count_gzip_in_ranges(shared, fd, path);
     try {
-        count_in_ranges(shared, path, fd, static_cast<std::uint64_t>(st.st_size));
+        count_in_ranges(shared, path, fd, size);
     } catch (const IoError& e) {
         shared.fail(path, e.what());
     }
-    ::close(fd);
     return true;
 }
 

@@ -95,18 +95,26 @@ void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_
 //                              match to on_true(match), stopping when that returns false;
 //   adopt(k, skipped)          the range's own matches are true, all but its first `skipped`.
 // The matches rescan() passes to on_true are true ones too.
-template <class Crossing, class Rescan, class Adopt>
-void stitch_ranges(std::span<const RangeScan> ranges, Crossing&& crossing, Rescan&& rescan, Adopt&& adopt) {
+// rescan_at_begin(k): range k was scanned without the byte before it, which a whole-word test
+// at its first byte needs (a compressed range's previous byte is not known in advance); when
+// true and no match crosses into it, the range is rescanned from its beginning.
+template <class Crossing, class Rescan, class Adopt, class RescanAtBegin>
+void stitch_ranges(std::span<const RangeScan> ranges, Crossing&& crossing, Rescan&& rescan, Adopt&& adopt,
+                   RescanAtBegin&& rescan_at_begin) {
     std::optional<Match> last;  // the last true match so far
     for (std::size_t k = 0; k < ranges.size(); ++k) {
         const RangeScan& r = ranges[k];
+        std::uint64_t resume = r.begin;
         if (!last || last->end <= r.begin) {
-            adopt(k, 0);
-            if (r.total) last = r.last;
-            continue;
+            if (!rescan_at_begin(k)) {
+                adopt(k, 0);
+                if (r.total) last = r.last;
+                continue;
+            }
+        } else {
+            crossing(k, *last);
+            resume = last->end;
         }
-        crossing(k, *last);
-        const std::uint64_t resume = last->end;
         auto shared_end = [&](std::uint64_t end) -> std::optional<std::size_t> {
             for (std::size_t j = 0; j < r.recorded; ++j)
                 if (r.first[j].end == end) return j;
@@ -135,6 +143,11 @@ void stitch_ranges(std::span<const RangeScan> ranges, Crossing&& crossing, Resca
             return true;
         });
     }
+}
+
+template <class Crossing, class Rescan, class Adopt>
+void stitch_ranges(std::span<const RangeScan> ranges, Crossing&& crossing, Rescan&& rescan, Adopt&& adopt) {
+    stitch_ranges(ranges, crossing, rescan, adopt, [](std::size_t) { return false; });
 }
 
 }  // namespace elvis

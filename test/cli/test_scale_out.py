@@ -160,6 +160,47 @@ class ScaleOut(Base):
         # What gzip itself makes from concatenated files, read by Python's decompressor too.
         self.assertEqual(gzip.decompress(self.read(path)), b"".join(parts))
 
+    def test_one_multi_member_gzip_file_on_every_core_counts_as_one_thread(self):
+        import gzip
+        rng = random.Random(24)
+        words = [b"elvis ", b"king ", b"elv", b"is ", b"president\n", b"the "]
+        plain = b"".join(rng.choice(words) for _ in range(60000))
+        members, at = [], 0
+        while at < len(plain):  # cut anywhere, so terms cross members
+            n = rng.randrange(1, 600)
+            members.append(gzip.compress(plain[at:at + n], compresslevel=rng.choice([0, 1, 6])))
+            at += n
+        # A stored member holding whole valid members: false starts a range must never take.
+        nested = gzip.compress(b"elvis " + b"".join(gzip.compress(b"elvis king ", compresslevel=0) for _ in range(300)), 0)
+        members.insert(len(members) // 4, nested)  # at the edge of a range with -j4
+        packed = b"".join(members)
+        path = self.write("crawl.warc.wet.gz", packed)
+        expected = self.count(self.TERMS, gzip.decompress(packed)).stdout
+        single = self.write("single.gz", gzip.compress(gzip.decompress(packed)))
+        split = ["--split-threshold", "1K"]  # compressed files split from a sixteenth of it
+        for threads in range(1, 5):
+            for backend in self.backends():
+                args = [f"--io={backend}", "-z", f"-j{threads}", "--stats"] + split + self.TERMS
+                r = self.count(args + [path])
+                self.assertEqual((r.returncode, r.stdout), (0, expected), threads)
+                if threads > 1:
+                    self.assertIn(b"gzip split:   1 file(s) of many members, decoded in", r.stderr)
+                r = self.count(args + [single])
+                self.assertEqual(r.stdout, expected)
+                if threads > 1:
+                    self.assertIn(b"gzip stream:  1 file(s) inflated sequentially: one member", r.stderr)
+        # A bad member anywhere: the same message, exit status and counts as one thread gives.
+        for name, bad in [("flipped.gz", packed[:len(packed) * 3 // 4] + bytes([packed[len(packed) * 3 // 4] ^ 0x10])
+                           + packed[len(packed) * 3 // 4 + 1:]),
+                          ("cut.gz", packed[:-5]), ("trailing.gz", packed + b"garbage")]:
+            bad_path = self.write(name, bad)
+            results = {(r.returncode, r.stdout, r.stderr) for r in
+                       (self.count(["-z", f"-j{j}"] + split + self.TERMS + [bad_path]) for j in range(1, 5))}
+            self.assertEqual(len(results), 1, name)
+            returncode, _, stderr = results.pop()
+            self.assertEqual(returncode, 2, name)
+            self.assertIn(b"elvis: " + bad_path.encode() + b": ", stderr)
+
     def test_corrupt_and_truncated_gzip_name_the_file(self):
         import gzip
         data = self.corpus_bytes()

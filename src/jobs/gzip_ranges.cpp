@@ -1,0 +1,248 @@
+// count_gzip_in_ranges (see gzip_ranges.hpp).
+#include "jobs/gzip_ranges.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "elvis/errors.hpp"
+#include "elvis/scanner.hpp"
+#include "io/gzip_source.hpp"
+#include "io/syscalls.hpp"
+#include "io/uring.hpp"
+#include "pipeline/ranges.hpp"
+#include "pipeline/trace.hpp"
+#include "pipeline/worker_pool.hpp"
+
+namespace elvis {
+
+namespace {
+
+constexpr std::uint64_t no_start = UINT64_MAX;
+
+// Reads up to `size` bytes at `offset`; fewer only at the end of the file.
+std::size_t read_at(int fd, unsigned char* into, std::size_t size, std::uint64_t offset) {
+    std::size_t got = 0;
+    while (got < size) {
+        const ssize_t n = sys::calls().pread(fd, into + got, size - got, static_cast<off_t>(offset + got));
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw IoError("read error", errno);
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    return got;
+}
+
+// The first offset in [begin, end) where a gzip member starts and inflates whole to a valid
+// trailer; no_start when there is none, or when trying the candidates has cost more compressed
+// bytes than the range holds (a member larger than the range is decoded by the range before).
+std::uint64_t first_member_start(int fd, std::uint64_t begin, std::uint64_t end, std::uint64_t size,
+                                 std::size_t buffer_size) {
+    auto reader = make_posix_source(64 * 1024);
+    GzipSource trial(*reader, buffer_size, GzipMode::always);
+    trial.set_member_limit(1);
+    const std::uint64_t budget = std::max<std::uint64_t>(end - begin, 1 << 20);
+    std::uint64_t spent = 0;
+    constexpr std::size_t block_size = 64 * 1024, header_bytes = 4;  // 1f 8b 08 FLG
+    std::vector<unsigned char> block(block_size);
+    for (std::uint64_t at = begin; at < end;) {
+        const std::size_t got = read_at(fd, block.data(), block.size(), at);
+        if (got < header_bytes) return no_start;
+        for (std::size_t i = 0; i + header_bytes <= got && at + i < end; ++i) {
+            const void* found = std::memchr(block.data() + i, 0x1f, got - header_bytes + 1 - i);
+            if (!found) break;
+            i = static_cast<std::size_t>(static_cast<const unsigned char*>(found) - block.data());
+            if (at + i >= end) break;
+            if (block[i + 1] != 0x8b || block[i + 2] != 8 || (block[i + 3] & 0xe0)) continue;
+            const std::uint64_t candidate = at + i;
+            bool whole = false;
+            try {
+                trial.open_range(fd, candidate, size - candidate);
+                while (!trial.next().empty())
+                    if (spent + trial.consumed() > budget) break;
+                whole = trial.members() == 1;
+            } catch (const IoError&) {
+            }
+            spent += trial.consumed();
+            trial.close();
+            if (whole) return candidate;
+            if (spent > budget) return no_start;
+        }
+        at += got - (header_bytes - 1);  // a candidate across two blocks is seen in the second
+    }
+    return no_start;
+}
+
+// Range k as decoded from its start: offsets are of its own decompressed bytes until shifted.
+struct DecodedRange {
+    RangeScan scan;
+    std::vector<std::uint64_t> counts;  // per term, of the matches starting in it
+    std::size_t landed = 0;             // the range at whose start its last member ended (n: the end)
+    int last_byte = -1;                 // its last decompressed byte
+    bool failed = false;
+};
+
+// Decodes and scans from compressed offset `from` until the member ending at one of `ends`
+// (ascending, relative to `from`), or the end of the file; on_match(match) for the matches
+// that start before the decompressed offset reached (relative to `from`, from `skip` on),
+// until it returns false. Returns {index of the end reached or ends.size(), decompressed
+// offset of it, byte before it}. Throws IoError (GzipError for bad data).
+struct Reached {
+    std::size_t end_index;
+    std::uint64_t offset;
+    int byte_before;
+};
+template <class OnMatch>
+Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64_t from, std::uint64_t size,
+                     std::span<const std::uint64_t> ends, std::uint64_t skip, int skip_byte_before,
+                     TraceRecorder* trace, OnMatch&& on_match) {
+    gz.set_mode(GzipMode::always);
+    gz.set_member_limit(0);
+    gz.watch_member_ends(ends);
+    gz.open_range(fd, from, size - from);
+    std::uint64_t at = 0;  // decompressed offset of the next chunk
+    Reached reached{ends.size(), no_start, -1};
+    int last = skip_byte_before;
+    bool started = skip == 0, going = true;
+    if (started) scanner.reset(skip_byte_before);
+    Match m;
+    auto deliver = [&](const Match& local) {
+        const Match match{skip + local.start, skip + local.end, local.rule};
+        return match.start < reached.offset && on_match(match);
+    };
+    for_each_traced_chunk(gz, trace, [&](std::span<char> chunk) {
+        if (reached.offset == no_start)
+            if (const auto hit = gz.member_end_hit()) {
+                reached = {hit->index, hit->output_offset, last};
+                if (hit->output_offset > at) reached.byte_before = static_cast<unsigned char>(chunk[hit->output_offset - at - 1]);
+            }
+        std::string_view bytes(chunk.data(), chunk.size());
+        if (!started) {  // skipping the bytes before `skip`
+            if (at + chunk.size() <= skip) {
+                at += chunk.size();
+                last = static_cast<unsigned char>(chunk.back());
+                return true;
+            }
+            const std::size_t into = static_cast<std::size_t>(skip - at);
+            scanner.reset(into ? static_cast<unsigned char>(chunk[into - 1]) : last);
+            bytes.remove_prefix(into);
+            started = true;
+        }
+        at += chunk.size();
+        last = static_cast<unsigned char>(chunk.back());
+        scanner.feed(bytes);
+        while (going && scanner.next(m)) going = deliver(m);
+        return going && !(reached.offset != no_start && skip + scanner.decided() >= reached.offset);
+    });
+    gz.close();
+    if (reached.offset == no_start) reached = {ends.size(), at, last};
+    if (going && started && skip + scanner.decided() < reached.offset)
+        while (scanner.finish(m))
+            if (!deliver(m)) break;
+    return reached;
+}
+
+}  // namespace
+
+std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, const Matcher& terms,
+                                                    bool whole_word, unsigned threads, IoMode io,
+                                                    std::size_t buffer_size, Trace* trace) {
+    const unsigned n = std::max(1u, threads);
+    const RuleSet& rule_set = terms.rules();
+    const std::vector<RangeScan> cut = split_into_ranges(0, size, n);
+    std::vector<std::uint64_t> starts(n, no_start);
+    starts[0] = 0;
+    if (n > 1) detail::run_on_pool(n - 1, [&](unsigned i) {
+        try {
+            starts[i + 1] = first_member_start(fd, cut[i + 1].begin, cut[i + 1].end, size, buffer_size);
+        } catch (const IoError&) {
+        }  // the range before reads on through it
+    });
+
+    std::vector<DecodedRange> decoded(n);
+    detail::run_on_pool(n, [&](unsigned k) {
+        if (starts[k] == no_start) return;
+        DecodedRange& d = decoded[k];
+        d.counts.assign(rule_set.terms(), 0);
+        std::vector<std::uint64_t> ends;  // the later ranges' starts, relative to this one's
+        std::vector<std::size_t> owner;
+        for (std::size_t j = k + 1; j < n; ++j)
+            if (starts[j] != no_start) ends.push_back(starts[j] - starts[k]), owner.push_back(j);
+        try {
+            SourceChoice source = choose_source(io, buffer_size);
+            GzipSource gz(*source.source, buffer_size);
+            StreamScanner scanner(terms);
+            TraceRecorder* recorder = range_track(trace, k, n, cut[k], buffer_size, 2);
+            const Reached reached = scan_members(gz, scanner, fd, starts[k], size, ends, 0, -1, recorder, [&](const Match& m) {
+                ++d.counts[rule_set.term(m.rule)];
+                d.scan.add(m);
+                return true;
+            });
+            d.landed = reached.end_index < ends.size() ? owner[reached.end_index] : n;
+            d.scan.end = reached.offset;
+            d.last_byte = reached.byte_before;
+        } catch (const IoError&) {
+            d.failed = true;
+        }
+    });
+
+    // Follow the ranges from the first: those it lands on are true; shift them into place.
+    std::vector<RangeScan> kept;
+    std::vector<std::size_t> kept_index;
+    std::vector<int> byte_before;  // the decompressed byte before each kept range
+    std::uint64_t base = 0;
+    int previous_byte = -1;
+    for (std::size_t k = 0; k < n; k = decoded[k].landed) {
+        DecodedRange& d = decoded[k];
+        if (d.failed) return std::nullopt;
+        RangeScan r = d.scan;
+        r.begin = base;
+        r.end = base + d.scan.end;
+        for (std::size_t i = 0; i < r.recorded; ++i) r.first[i].start += base, r.first[i].end += base;
+        r.last.start += base, r.last.end += base;
+        kept.push_back(r);
+        kept_index.push_back(k);
+        byte_before.push_back(previous_byte);
+        if (r.end > r.begin) previous_byte = d.last_byte;
+        base = r.end;
+    }
+
+    GzipRangesCount result;
+    result.totals.assign(rule_set.terms(), 0);
+    result.bytes = base;
+    result.ranges = kept.size();
+    auto reader = make_posix_source(buffer_size);
+    GzipSource regz(*reader, buffer_size);
+    StreamScanner rescanner(terms);
+    try {
+        stitch_ranges(
+            kept, [](std::size_t, const Match&) {},
+            [&](std::size_t i, std::uint64_t from, auto&& on_true) {
+                const RangeScan& r = kept[i];
+                const std::uint64_t start = starts[kept_index[i]];
+                const std::uint64_t stop_at[] = {i + 1 < kept.size() ? starts[kept_index[i + 1]] - start : size - start};
+                scan_members(regz, rescanner, fd, start, size, stop_at, from - r.begin, byte_before[i], nullptr,
+                             [&](const Match& local) {
+                                 const Match m{r.begin + local.start, r.begin + local.end, local.rule};
+                                 ++result.totals[rule_set.term(m.rule)];
+                                 return on_true(m);
+                             });
+            },
+            [&](std::size_t i, std::size_t skipped) {
+                const DecodedRange& d = decoded[kept_index[i]];
+                for (std::size_t t = 0; t < result.totals.size(); ++t) result.totals[t] += d.counts[t];
+                for (std::size_t j = 0; j < skipped; ++j) --result.totals[rule_set.term(kept[i].first[j].rule)];
+            },
+            [&](std::size_t i) {
+                return whole_word && i > 0 && kept[i].total && kept[i].first[0].start == kept[i].begin &&
+                       byte_before[i] >= 0;
+            });
+    } catch (const IoError&) {
+        return std::nullopt;
+    }
+    return result;
+}
+
+}  // namespace elvis
