@@ -14,7 +14,7 @@ _elvis() {
     local command=filter
     ((COMP_CWORD > 1)) && case ${COMP_WORDS[1]} in count | merge | help) command=${COMP_WORDS[1]} ;; esac
 
-    local filter_options='-f --find -r --replace -E --escapes --must-match --rules -i --ignore-case --preserve-case -w --word -z --decompress --buffer-size --io --stats --trace
+    local filter_options='-f --find -r --replace -E --escapes --must-match --rules -i --ignore-case --preserve-case -w --word -z --decompress --gzip-output --buffer-size --io --stats --trace
         -h --help -V --version --in-place --dry-run --diff --color --interactive --backup --no-fsync --force --hard-links --binary
         --hidden --follow --no-ignore --no-ignore-vcs -g --glob --iglob --files-from -0 --null -j --threads --shard --progress --no-progress'
     local count_options='-t --term --terms-file --rules -i --ignore-case --preserve-case -w --word --records --doc-freq -l --files-with-matches --per-file --format

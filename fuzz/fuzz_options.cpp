@@ -109,6 +109,7 @@ void check_filter(const FilterCommand& c, const std::vector<std::string>& args) 
             if (path == "-") fail("--in-place accepted standard input", args);
         if (p.dry_run && p.diff) fail("--dry-run and --diff both accepted", args);
         if (s.decompress) fail("--decompress accepted with --in-place", args);
+        if (s.gzip_output) fail("--gzip-output accepted with --in-place", args);
     }
     build_matcher(s.rules, s.match);
 }

@@ -1,5 +1,5 @@
 // GzipSource: round trips at every buffer size, multi-member input, detection, corrupt and
-// truncated input, reuse across files; and count_corpus with decompress.
+// truncated input, reuse across files; count_corpus with decompress; GzipSink read back by zlib.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -7,6 +7,8 @@
 #include <random>
 
 #include "elvis/corpus_count.hpp"
+#include "elvis/sink.hpp"
+#include "io/gzip_sink.hpp"
 #include "io/gzip_source.hpp"
 #include "io/uring.hpp"
 #include "support/gzip.hpp"
@@ -294,4 +296,65 @@ TEST_CASE("count_corpus with decompress counts .gz, gzip without the suffix, and
         else CHECK((e.path.ends_with("cut.gz") && e.reason == "truncated gzip data"));
     }
     fs::remove_all(root);
+}
+
+namespace {
+
+// Every member of `gz` inflated by zlib (an independent reader), one string per member.
+std::vector<std::string> zlib_members(const std::string& gz) {
+    std::vector<std::string> members;
+    std::size_t at = 0;
+    while (at < gz.size()) {
+        z_stream z{};
+        REQUIRE(inflateInit2(&z, 15 + 16) == Z_OK);
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data() + at));
+        z.avail_in = static_cast<uInt>(gz.size() - at);
+        std::string out;
+        char buffer[4096];
+        int rc;
+        do {
+            z.next_out = reinterpret_cast<Bytef*>(buffer);
+            z.avail_out = sizeof buffer;
+            rc = inflate(&z, Z_NO_FLUSH);
+            REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
+            out.append(buffer, sizeof buffer - z.avail_out);
+        } while (rc != Z_STREAM_END);
+        at = gz.size() - z.avail_in;
+        inflateEnd(&z);
+        members.push_back(out);
+    }
+    return members;
+}
+
+}  // namespace
+
+TEST_CASE("GzipSink writes one member per finish_member, read back whole by zlib, at every piece size") {
+    const std::string big = text(3000000, 31) + random_bytes(200000, 32);
+    for (unsigned level : {0u, 1u, 3u})
+        for (std::size_t piece : {1, 777, 65536, 4 << 20})
+            for (std::size_t buffer : {64, 4096, 256 * 1024}) {
+                CAPTURE(level);
+                CAPTURE(piece);
+                CAPTURE(buffer);
+                if (piece == 1 && buffer > 64) continue;  // slow, and covered at 64
+                StringSink out;
+                GzipSink gz(out, level, buffer);
+                const std::string_view small = std::string_view(big).substr(0, piece == 1 ? 5000 : big.size());
+                for (std::size_t at = 0; at < small.size(); at += piece) {
+                    gz.put(small.substr(at, piece));
+                    if (at % (7 * piece) == 0) gz.flush();
+                }
+                gz.finish_member();
+                gz.finish_member();  // an empty member, as gzip writes for an empty file
+                gz.put("elvis");
+                gz.finish_member();
+                const std::vector<std::string> members = zlib_members(out.out);
+                REQUIRE(members.size() == 3);
+                CHECK(members[0] == small);
+                CHECK(members[1].empty());
+                CHECK(members[2] == "elvis");
+                CHECK(gz.bytes_in() == small.size() + 5);
+                if (level > 0 && piece > 1) CHECK(out.out.size() < small.size() / 2);  // it compresses
+                CHECK(inflate_file(out.out, 4096, 4096) == std::string(small) + "elvis");  // and our reader agrees
+            }
 }

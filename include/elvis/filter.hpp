@@ -33,6 +33,9 @@ struct FilterSettings {
     // Inflate gzip input: files named *.gz must be gzip; other inputs are inflated when they
     // start with the gzip magic bytes 1f 8b, and copied through as they are otherwise.
     bool decompress = false;
+    // Write the output gzip-compressed (ISA-L, level 1): one member per input, as `gzip -c
+    // FILE...` writes; never in ranges.
+    bool gzip_output = false;
     // When set, reads, scans and writes are recorded on tracks of their own; null costs nothing.
     Trace* trace = nullptr;
 };

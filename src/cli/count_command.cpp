@@ -67,7 +67,8 @@ Options:
   -j, --threads N         worker threads, 1 to 256 (default: the number of CPUs)
       --buffer-size SIZE  read size, 1 to 64M, with K/M suffixes (default 256K)
       --split-threshold SIZE
-                          split a named file at least this large across threads (default 64M)
+                          split a named file at least this large across threads (default 64M;
+                          a multi-member gzip file with -z from a sixteenth of it)
       --io MODE           auto, uring or posix (default auto, or $ELVIS_IO)
       --stats             print files, bytes, seconds, MB/s, the I/O backend and, per worker,
                           time scanning, waiting for reads and in batched opens, to stderr

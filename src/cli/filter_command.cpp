@@ -55,6 +55,8 @@ Options:
   -z, --decompress       inflate gzip input (output stays uncompressed): *.gz FILEs, which
                          must be gzip (multi-member too), and other FILEs or standard input
                          that start with gzip's magic bytes 1f 8b
+      --gzip-output      write the output gzip-compressed (ISA-L, level 1), one member per FILE
+                         as gzip -c FILE... does; refused when standard output is a terminal
       --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 1M; 256K with
                          --in-place, 192K for a large file rewritten in ranges)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
@@ -108,7 +110,7 @@ using Takes = Flag::Takes;
 constexpr Flag filter_flags[] = {
     {"find", 'f', Takes::values},     {"escapes", 'E'},     {"must-match"},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
     {"ignore-case", 'i'},             {"word", 'w'},                   {"decompress", 'z'},
-    {"preserve-case"},
+    {"preserve-case"},                {"gzip-output"},
     {"buffer-size", 0, Takes::value}, {"io", 0, Takes::value},         {"stats"},
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
     {"in-place"},
@@ -246,6 +248,11 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
+    settings.gzip_output = vm["gzip-output"].as<bool>();
+    if (settings.gzip_output && vm["in-place"].as<bool>())
+        throw UsageError("--gzip-output applies to the filter's output, not to --in-place");
+    if (settings.gzip_output && is_terminal(STDOUT_FILENO))
+        throw UsageError("compressed data not written to a terminal (redirect standard output, as with gzip)");
     if (!command.trace_path.empty() && vm["in-place"].as<bool>())
         throw UsageError("--trace applies to the filter and to count, not to --in-place");
     command.files = strings("file");

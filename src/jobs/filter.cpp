@@ -15,6 +15,7 @@
 #include "elvis/matcher.hpp"
 #include "elvis/rewriter.hpp"
 #include "io/fd.hpp"
+#include "io/gzip_sink.hpp"
 #include "io/gzip_source.hpp"
 #include "io/syscalls.hpp"
 #include "io/uring.hpp"
@@ -52,6 +53,7 @@ public:
         }
         report_.io_backend = backend_name(io_.source->backend());
         report_.fallback_reason = io_.fallback_reason;
+        if (settings.gzip_output) gzip_out_.emplace(plain_out_.emplace(out));
     }
 
     void run(const std::vector<std::string>& inputs) {
@@ -66,7 +68,7 @@ public:
             if (!rewrite_in_ranges_if_planned(in.get())) stream(in.get(), name, shown);
         }
         report_.bytes_in += rewriter_.bytes_in();
-        report_.bytes_out += rewriter_.bytes_out();
+        report_.bytes_out += plain_out_ ? plain_out_->bytes_written() : rewriter_.bytes_out();
         report_.replacements += rewriter_.replacements();
     }
 
@@ -106,7 +108,7 @@ private:
     // reports any error where it happens.
     bool rewrite_in_ranges_if_planned(int in) {
         const unsigned threads = std::min(4u, sys::usable_cpus());
-        if (threads < 2 || settings_.decompress) return false;
+        if (threads < 2 || settings_.decompress || settings_.gzip_output) return false;
         const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher_, in, out_, default_split_threshold);
         if (!plan) return false;
         RangeRewriteSettings range_settings;
@@ -130,11 +132,12 @@ private:
     void stream(int in, const std::string& name, const std::string& shown) {
         ByteSource& source = gzip_ ? static_cast<ByteSource&>(*gzip_) : *io_.source;
         if (gzip_) gzip_->set_mode(gzip_mode_for(name));
+        Sink& sink = gzip_out_ ? static_cast<Sink&>(*gzip_out_) : sink_;
         source.open(in);
         try {
             // The writes inside the scans are spans of their own.
             for_each_traced_chunk(source, recorder_, [&](std::span<char> chunk) {
-                rewriter_.feed(chunk, sink_);
+                rewriter_.feed(chunk, sink);
                 return true;
             });
         } catch (const WriteError&) {
@@ -142,12 +145,18 @@ private:
         } catch (const IoError& e) {
             // Keep what was read: the output holds every input byte up to the failure, and
             // what is being written goes out before the message (same file, same order).
-            sink_.drain();
+            drain();
             fail(shown, e.what());
         }
-        rewriter_.finish(sink_);
-        sink_.drain();  // its last buffer goes back before the source closes
+        rewriter_.finish(sink);
+        if (gzip_out_) gzip_out_->finish_member();  // what was read of a failed input too
+        drain();  // the last buffer goes back before the source closes
         source.close();
+    }
+
+    void drain() {
+        if (gzip_out_) gzip_out_->flush();
+        else sink_.drain();
     }
 
     const FilterSettings& settings_;
@@ -159,6 +168,8 @@ private:
     SourceChoice io_;
     std::optional<GzipSource> gzip_;  // over io_.source, when decompressing
     StreamRewriter rewriter_;
+    std::optional<FdSink> plain_out_;     // under gzip_out_, which writes synchronously
+    std::optional<GzipSink> gzip_out_;    // with gzip_output, instead of sink_
     WriteBehindSink sink_;  // last: it hands buffers back to the source as it goes
     TraceRecorder* recorder_ = nullptr;
     FilterReport report_;

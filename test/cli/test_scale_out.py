@@ -201,6 +201,51 @@ class ScaleOut(Base):
             self.assertEqual(returncode, 2, name)
             self.assertIn(b"elvis: " + bad_path.encode() + b": ", stderr)
 
+    def test_gzip_output_writes_one_member_per_input_that_gzip_reads(self):
+        import gzip
+        import zlib
+        rng = random.Random(7)
+        big = b"".join(rng.choice([b"elvis ", b"king ", b"\n", bytes([rng.randrange(256)])]) for _ in range(400000))
+        a = self.write("a.txt", big)
+        empty = self.write("empty.txt", b"")
+        packed = self.write("c.txt.gz", gzip.compress(b"the king elvis"))
+
+        def members(data):
+            found = []
+            while data:
+                z = zlib.decompressobj(wbits=31)
+                found.append(z.decompress(data))
+                self.assertTrue(z.eof)
+                data = z.unused_data
+            return found
+
+        plain_a = run([a]).stdout
+        for backend in self.backends():
+            r = run([f"--io={backend}", "--gzip-output", "-z", a, empty, packed, "-"], b"elvis from stdin")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(members(r.stdout), [plain_a, b"", b"the king Elvis", b"Elvis from stdin"])
+            self.assertLess(len(r.stdout), len(big) // 2)
+            unzipped = subprocess.run(["gzip", "-dc"], input=r.stdout, capture_output=True)
+            self.assertEqual(unzipped.stdout, plain_a + b"the king Elvis" + b"Elvis from stdin")
+        # A file that cannot be read: named, exit 2, and the output is still whole gzip.
+        r = run(["--gzip-output", a, os.path.join(self.dir, "missing.txt"), empty])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"missing.txt: No such file or directory", r.stderr)
+        self.assertEqual(members(r.stdout), [plain_a, b""])
+        r = run(["--gzip-output", "--in-place", a])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--gzip-output applies to the filter's output", r.stderr)
+        # Not to a terminal, as gzip refuses.
+        import pty
+        leader, follower = pty.openpty()
+        try:
+            r = subprocess.run([ELVIS, "--gzip-output", a], stdout=follower, stderr=subprocess.PIPE, timeout=60)
+        finally:
+            os.close(follower)
+            os.close(leader)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"compressed data not written to a terminal", r.stderr)
+
     def test_corrupt_and_truncated_gzip_name_the_file(self):
         import gzip
         data = self.corpus_bytes()
