@@ -340,3 +340,98 @@ TEST_CASE("a temporary file that cannot be made or written is an IoError naming 
     m.add("in", many);
     CHECK(m.output().size() > many.size() / 2);
 }
+
+// Headers (count --header): what merge adds up.
+namespace {
+
+std::string headed(const CountSettings& settings, std::vector<std::string> inputs, const std::string& lines) {
+    return count_header(settings, inputs) + lines;
+}
+
+CountSettings sharded(std::uint64_t index, std::uint64_t count) {
+    CountSettings settings = two_terms(false);
+    settings.shard = Shard{index, count};
+    return settings;
+}
+
+}  // namespace
+
+TEST_CASE("count_header names the semantics, the terms and the named inputs, sorted, stdin left out") {
+    CountSettings settings = two_terms(false);
+    CHECK(count_header(settings, {"b dir", "-", "a\tfile", "b dir"}) ==
+          "#elvis-count\tv1\tsemantics=occurrences\tignore-case=no\tword=no\tpreserve-case=no\tdecompress=no"
+          "\tterm=elvis\tterm=tab\\there\tinput=a\\tfile\tinput=b dir\n");
+    settings.records_tag = "item";
+    settings.match.ignore_case = settings.match.whole_word = settings.decompress = true;
+    settings.shard = Shard{2, 8};
+    CHECK(count_header(settings, {"x"}) ==
+          "#elvis-count\tv1\tsemantics=records:item\tignore-case=yes\tword=yes\tpreserve-case=no\tdecompress=yes"
+          "\tterm=elvis\tterm=tab\\there\tinput-shard=2/8:x\n");
+}
+
+TEST_CASE("merged headed outputs: one header naming every input, shards joined into their path") {
+    const CountSettings whole = two_terms(false);
+    const std::string one = headed(whole, {"corpus", "extra"}, "elvis\t5\ntab\\there\t1\n");
+    CHECK(merge({{"one", one}}) == one);  // a merge of one output gives it back
+    const std::string s1 = headed(sharded(1, 3), {"corpus"}, "elvis\t1\ntab\\there\t0\n");
+    const std::string s2 = headed(sharded(2, 3), {"corpus"}, "elvis\t2\ntab\\there\t1\n");
+    const std::string s3 = headed(sharded(3, 3), {"corpus"}, "elvis\t2\ntab\\there\t0\n");
+    CHECK(merge({{"s3", s3}, {"s1", s1}, {"s2", s2}}) == headed(whole, {"corpus"}, "elvis\t5\ntab\\there\t1\n"));
+    // Incomplete: the shards present are named; several outputs in one stream, as parallel writes.
+    CHECK(merge({{"-", s1 + s3}}) == "#elvis-count\tv1\tsemantics=occurrences\tignore-case=no\tword=no\tpreserve-case=no"
+                                     "\tdecompress=no\tterm=elvis\tterm=tab\\there\tinput-shard=1/3:corpus"
+                                     "\tinput-shard=3/3:corpus\nelvis\t3\ntab\\there\t0\n");
+    // Terms in another order are the same terms.
+    CountSettings swapped = whole;
+    std::swap(swapped.terms[0], swapped.terms[1]);
+    CHECK(merge({{"a", headed(whole, {"a"}, "elvis\t1\ntab\\there\t1\n")}, {"b", headed(swapped, {"b"}, "tab\\there\t1\nelvis\t1\n")}}) ==
+          headed(whole, {"a", "b"}, "elvis\t2\ntab\\there\t2\n"));
+}
+
+TEST_CASE("merge refuses headed outputs of different counts, an input counted twice, and a mix with plain outputs") {
+    const CountSettings whole = two_terms(false);
+    const std::string a = headed(whole, {"a"}, "elvis\t1\ntab\\there\t0\n");
+    CountSettings records = whole;
+    records.records_tag = "item";
+    CHECK(error_of({{"a", a}, {"r", headed(records, {"r"}, "elvis\t1\ntab\\there\t0\n")}}) ==
+          "r:1: counted with semantics=records:item, but a:1 with semantics=occurrences (different counts cannot be added up)");
+    CountSettings caseless = whole;
+    caseless.match.ignore_case = true;
+    CHECK(error_of({{"a", a}, {"i", headed(caseless, {"i"}, "elvis\t1\ntab\\there\t0\n")}}) ==
+          "i:1: counted with ignore-case=yes, but a:1 with ignore-case=no (different counts cannot be added up)");
+    CountSettings other_terms = whole;
+    other_terms.terms.pop_back();
+    CHECK(error_of({{"a", a}, {"t", headed(other_terms, {"t"}, "elvis\t1\n")}}).starts_with("t:1: counted other terms than the count of a:1"));
+    // A retried job: the same input twice, or a shard twice, or a path both whole and in shards.
+    CHECK(error_of({{"a", a}, {"again", a}}) ==
+          "again:1: input 'a' counted twice: here and at a:1 (a retried run? merge each output once)");
+    const std::string s1 = headed(sharded(1, 2), {"a"}, "elvis\t1\ntab\\there\t0\n");
+    CHECK(error_of({{"s1", s1}, {"retry", s1}}) ==
+          "retry:1: shard 1/2 of 'a' counted twice: here and at s1:1 (a retried shard? merge each output once)");
+    CHECK(error_of({{"a", a}, {"s1", s1}}).starts_with("s1:1: shard 1/2 of 'a' counted twice: here and at a:1"));
+    CHECK(error_of({{"s1", s1}, {"s", headed(sharded(1, 4), {"a"}, "elvis\t1\ntab\\there\t0\n")}}).find("shards of different counts overlap") != std::string::npos);
+    // Headed and plain outputs are not added up together, in either order or in one stream.
+    CHECK(error_of({{"a", a}, {"plain", "elvis\t1\n"}}) ==
+          "plain:1: no count header, but a:1 has one (count every output to be merged with --header, or none)");
+    CHECK(error_of({{"plain", "elvis\t1\n"}, {"a", a}}) ==
+          "a:1: a count header, but plain has none (count every output to be merged with --header, or none)");
+    CHECK(error_of({{"-", "elvis\t1\n" + a}}).starts_with("-:2: a count header after lines without one"));
+    CHECK(error_of({{"v2", "#elvis-count\tv2\n"}}) == "v2:1: a count header of another version ('v2'; this elvis reads v1)");
+    CHECK(error_of({{"bad", "#elvis-count\tv1\tsemantics\n"}}) == "bad:1: count header field 'semantics' has no '='");
+}
+
+TEST_CASE("compare_with_manifest names what is missing, a missing shard, and what is not listed") {
+    TsvMerger m;
+    m.add("s", headed(sharded(1, 3), {"big"}, "elvis\t1\ntab\\there\t0\n") +
+                   headed(sharded(3, 3), {"big"}, "elvis\t1\ntab\\there\t0\n"));
+    m.add("w", headed(two_terms(false), {"x.gz", "stray"}, "elvis\t1\ntab\\there\t0\n"));
+    CHECK(m.headed());
+    CHECK(m.compare_with_manifest({"big", "x.gz", "y.gz"}) ==
+          std::vector<std::string>{"big: shards 2/3 not among the inputs", "y.gz: in the manifest, but not among the inputs",
+                                   "stray: among the inputs, but not in the manifest"});
+    m.add("s2", headed(sharded(2, 3), {"big"}, "elvis\t1\ntab\\there\t0\n"));
+    CHECK(m.compare_with_manifest({"stray", "big", "x.gz"}).empty());
+    TsvMerger plain;
+    plain.add("p", "elvis\t1\n");
+    CHECK(!plain.headed());
+}

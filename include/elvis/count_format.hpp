@@ -25,6 +25,14 @@
 // DOCS. (So `elvis count` refuses --per-file with --doc-freq in TSV.) Totals with and without DOCS
 // cannot be merged together, in one stream or across streams.
 //
+// Header (count --header; DESIGN.md, "What merge adds up"): a first line
+//   #elvis-count<TAB>v1<TAB>semantics=occurrences|records:TAG<TAB>ignore-case=yes|no<TAB>word=..
+//   <TAB>preserve-case=..<TAB>decompress=..<TAB>term=TERM...<TAB>input=PATH...|input-shard=I/N:PATH...
+// (values escaped as fields are; standard input is not named). Outputs with headers are merged
+// only with outputs of the same semantics and terms (as a set), never with outputs without one;
+// an input (or one shard of it) in two outputs is an error; the output's header names the inputs
+// of all, the shards 1/N..N/N of a path joined into the path.
+//
 // Sums are per TERM (and per PATH and TERM), in 64 bits; overflow is an error. Output: per-file
 // lines sorted by path (compared unescaped, as count sorts them), within a path in the order of
 // the totals lines; then the totals lines in first-seen order: the same bytes `elvis count` prints
@@ -34,6 +42,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -60,6 +69,8 @@ std::string escape_tsv_field(std::string_view text);
 // per_file); with `doc_freq` the TSV totals carry DOCS.
 std::string count_tsv(const CountSettings& settings, const CountReport& report, bool doc_freq);
 std::string count_json(const CountSettings& settings, const CountReport& report);
+// The header line of `count --header` for a count of `inputs` (as named: paths, "-").
+std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs);
 
 class TsvMerger {
 public:
@@ -91,6 +102,12 @@ public:
     void add(std::string name, std::string_view text);
 
     const std::vector<Total>& totals() const { return totals_; }  // first-seen order
+    // Whether the inputs had headers (all of them then: a mix is an error).
+    bool headed() const { return !headed_origin_.empty(); }
+    // With headers: what keeps the inputs from being a count of exactly the paths of
+    // `manifest` (each as count was given it): one message per path missing, per shard
+    // missing, per input not in it. Empty when they are.
+    std::vector<std::string> compare_with_manifest(const std::vector<std::string>& manifest) const;
     bool has_docs() const { return totals_columns_ == 3; }
     // The merged TSV, handed to `write` in pieces (per-file lines sorted by path, then totals).
     // Spilled per-file lines are merged first, so a sum that overflows throws MergeError before
@@ -101,6 +118,9 @@ public:
 
 private:
     void line(std::string_view text);
+    void header(std::string_view text);
+    void add_input(std::string_view field);
+    std::string header_line() const;
     void hold_back(std::string_view a, std::string_view b, std::string_view c);
     void add_total(std::uint64_t line, std::string_view term, std::string_view count,
                    std::optional<std::string_view> docs);
@@ -126,7 +146,21 @@ private:
     std::unordered_set<std::string> stream_terms_;                         // its totals terms
     std::unordered_map<std::string, std::uint64_t> stream_file_terms_;     // its per-file terms: first line
 
+    enum class Headed { unknown, yes, no };
+    Headed stream_headed_ = Headed::unknown;  // by its first line
+
     // Everything so far.
+    std::string headed_origin_, unheaded_origin_;  // the first input with and without a header
+    bool semantics_known_ = false;
+    std::vector<std::string> semantics_;           // the first header's fields but terms and inputs
+    std::vector<std::string> header_terms_;        // its terms, in order, and sorted
+    std::vector<std::string> sorted_terms_;
+    struct Coverage {
+        std::string whole;                        // where the path was counted whole
+        std::uint64_t shard_count = 0;            // N of its shards
+        std::map<std::uint64_t, std::string> shards;  // I -> where
+    };
+    std::map<std::string, Coverage> inputs_;      // by path, escaped
     int totals_columns_ = 0;  // 2 or 3 once a totals line was seen
     std::string columns_origin_;
     std::vector<Total> totals_;

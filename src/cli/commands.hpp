@@ -47,6 +47,7 @@ struct CountCommand {
     std::vector<std::string> paths;
     bool json = false;
     bool doc_freq = false;
+    bool header = false;              // --header
     bool list_files = false;          // --files
     bool files_with_matches = false;  // -l
     bool stats = false;

@@ -46,6 +46,9 @@ Options:
       --per-file          also print PATH<TAB>TERM<TAB>COUNT for files with a count, sorted by path
                           (not with --doc-freq in tsv: 'elvis merge' could not tell the lines apart)
       --format FORMAT     tsv (default) or json
+      --header            start the tsv with a '#elvis-count' comment line naming what was counted
+                          (occurrences or records, -i, -w, the terms) and the PATHs, so 'elvis
+                          merge' refuses to add up different counts or a PATH counted twice
       --files-from FILE   read paths to search from FILE ('-' for standard input), one per line;
                           taken as if met while walking (links not followed without --follow)
   -0, --null              paths in --files-from are NUL-separated (as find -print0 writes them)
@@ -78,9 +81,9 @@ Options:
   -V, --version           show the version and exit
 
 Output (tsv): TERM<TAB>COUNT[<TAB>DOCS] per term in the order given; with --per-file, the
-PATH<TAB>TERM<TAB>COUNT lines come first. Tabs, newlines, CRs and backslashes in terms and paths
-are written as \t, \n, \r and \\. 'elvis merge' sums such outputs (of shards, say) into the
-output of one run over all the files.
+PATH<TAB>TERM<TAB>COUNT lines come first; with --header, the '#elvis-count' line before them.
+Tabs, newlines, CRs and backslashes in terms and paths are written as \t, \n, \r and \\.
+'elvis merge' sums such outputs (of shards, say) into the output of one run over all the files.
 
 Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 )";
@@ -91,7 +94,8 @@ constexpr Flag count_flags[] = {
     {"preserve-case"},
     {"terms-file", 0, Takes::values},  {"rules", 0, Takes::values},
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
-    {"format", 0, Takes::value},       {"files-from", 0, Takes::value},   {"null", '0'},
+    {"format", 0, Takes::value},       {"header"},
+    {"files-from", 0, Takes::value},   {"null", '0'},
     {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
     {"follow"},                        {"glob", 'g', Takes::values},      {"iglob", 0, Takes::values},
     {"no-ignore"},                     {"no-ignore-vcs"},                 {"files"},
@@ -170,6 +174,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         if (s.records_tag.empty()) throw UsageError("--records needs a tag name, such as item");
     }
     command.doc_freq = vm["doc-freq"].as<bool>();
+    command.header = vm["header"].as<bool>();
     command.list_files = vm["files"].as<bool>();
     command.files_with_matches = vm["files-with-matches"].as<bool>();
     if (command.files_with_matches && (vm["per-file"].as<bool>() || command.doc_freq || vm.count("format")))
@@ -182,6 +187,8 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
             throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
         command.json = format == "json";
     }
+    if (command.header && (command.json || command.files_with_matches))
+        throw UsageError("--header starts tsv output; it cannot be combined with --format json or -l");
     if (command.doc_freq && s.per_file && !command.json)
         throw UsageError("--per-file and --doc-freq cannot be combined in tsv output (elvis merge could not tell "
                          "PATH<TAB>TERM<TAB>COUNT from TERM<TAB>COUNT<TAB>DOCS); use --format json");
@@ -258,8 +265,17 @@ int count_command(int argc, char** argv) {
             std::fputc('\n', stdout);
         }
     } else {
-        const std::string out = command->json ? count_json(command->settings, result)
-                                              : count_tsv(command->settings, result, command->doc_freq);
+        std::string out;
+        if (command->json) {
+            out = count_json(command->settings, result);
+        } else {
+            if (command->header) {
+                std::vector<std::string> inputs = command->paths;
+                inputs.insert(inputs.end(), command->settings.walk.listed.begin(), command->settings.walk.listed.end());
+                out = count_header(command->settings, inputs);
+            }
+            out += count_tsv(command->settings, result, command->doc_freq);
+        }
         std::fwrite(out.data(), 1, out.size(), stdout);
     }
     if (command->stats) print_stats(result, elapsed.count());

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,14 +34,23 @@ first seen: what one 'elvis count' over all the files prints. Terms and paths ar
 are (escaped as count escapes them). Memory is bounded: past 32 MiB the per-file lines are sorted
 into temporary files (deleted as they are made), merged at the end, as sort(1) does.
 
+With count's --header on every input, merge also checks what it adds up: the outputs must count
+the same way (occurrences or records, -i, -w, -z) and the same terms; an input (or a shard of
+it) found in two outputs is an error (a retried job counted twice); the output starts with a
+header naming every input, shards 1/N..N/N of a PATH joined into PATH. Inputs with and without
+a header are not merged together.
+
 Options:
+      --expect=MANIFEST          with headers: the inputs must be exactly the paths of MANIFEST,
+                                 one per line (blank lines skipped); each one missing (or a
+                                 shard of it) and each one not listed is reported
   -T, --temporary-directory=DIR  put temporary files in DIR (default: $TMPDIR, else /tmp)
   -h, --help                     show this help and exit
   -V, --version                  show the version and exit
 
-Exit status: 0 on success; 2 if a FILE cannot be read, a line is malformed (reported as
-'elvis: FILE:LINE: reason') or a temporary file cannot be written, in which case nothing is
-printed.
+Exit status: 0 on success; 2 if a FILE cannot be read, a line is malformed or the counts cannot
+be added up (reported as 'elvis: FILE:LINE: reason'), the inputs are not those of the MANIFEST,
+or a temporary file cannot be written, in which case nothing is printed.
 )";
 
 constexpr const char* stdin_name = "(standard input)";
@@ -77,25 +87,54 @@ bool feed_input(TsvMerger& merger, const std::string& name, std::vector<char>& b
     return ok;
 }
 
+// The paths of a manifest, one per line (CRLF taken, blank lines skipped); false when unreadable.
+bool read_manifest(const std::string& name, std::vector<std::string>& paths) {
+    std::string text;
+    try {
+        text = read_whole_file(name);
+    } catch (const std::exception& e) {
+        report(e.what());
+        return false;
+    }
+    for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string_view line(text.data() + start, end - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (!line.empty()) paths.emplace_back(line);
+        start = end + 1;
+    }
+    return true;
+}
+
 }  // namespace
 
 int merge_command(int argc, char** argv) {
     std::vector<std::string> files;
     std::string temporary_directory;
+    std::optional<std::string> manifest;
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (!options_done && (arg == "-T" || arg == "--temporary-directory")) {
-            if (i + 1 == argc) {
+        // -T DIR, -TDIR, --temporary-directory[=]DIR; --expect[=]MANIFEST
+        std::string* value_of = arg == "-T" || arg == "--temporary-directory" || arg.starts_with("--temporary-directory=") ||
+                                        (arg.starts_with("-T") && arg.size() > 2)
+                                    ? &temporary_directory
+                                    : nullptr;
+        if (!options_done && !value_of && (arg == "--expect" || arg.starts_with("--expect="))) value_of = &manifest.emplace();
+        if (!options_done && value_of) {
+            const std::size_t equals = arg.find('=');
+            if (arg.starts_with("--") && equals != std::string::npos) {
+                *value_of = arg.substr(equals + 1);
+            } else if (arg.starts_with("-T") && arg.size() > 2) {
+                *value_of = arg.substr(2);
+            } else if (i + 1 == argc) {
                 report("option '" + arg + "' requires an argument");
                 std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
                 return exit_trouble;
+            } else {
+                *value_of = argv[++i];
             }
-            temporary_directory = argv[++i];
-            continue;
-        }
-        if (!options_done && (arg.starts_with("--temporary-directory=") || (arg.starts_with("-T") && arg.size() > 2))) {
-            temporary_directory = arg.substr(arg[1] == 'T' ? 2 : std::string_view("--temporary-directory=").size());
             continue;
         }
         if (!options_done && (arg == "-h" || arg == "--help")) {
@@ -111,7 +150,7 @@ int merge_command(int argc, char** argv) {
             continue;
         }
         if (!options_done && arg.size() > 1 && arg[0] == '-') {
-            constexpr std::string_view known[] = {"help", "version", "temporary-directory"};
+            constexpr std::string_view known[] = {"help", "version", "temporary-directory", "expect"};
             report(unknown_option_message(arg, known));
             std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
             return exit_trouble;
@@ -120,11 +159,22 @@ int merge_command(int argc, char** argv) {
     }
     if (files.empty()) files.push_back("-");
 
+    std::vector<std::string> expected;
+    if (manifest && !read_manifest(*manifest, expected)) return exit_trouble;
     TsvMerger merger(temporary_directory);
     std::vector<char> buffer(256 * 1024);
     try {
         for (const std::string& name : files)
             if (!feed_input(merger, name, buffer)) return exit_trouble;
+        if (manifest) {
+            if (!merger.headed()) {
+                report("--expect needs count outputs with a header (elvis count --header)");
+                return exit_trouble;
+            }
+            const std::vector<std::string> problems = merger.compare_with_manifest(expected);
+            for (const std::string& problem : problems) report(*manifest + ": " + problem);
+            if (!problems.empty()) return exit_trouble;
+        }
         // Output errors are checked with the rest in main.
         merger.write([](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
     } catch (const MergeError& e) {

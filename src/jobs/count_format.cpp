@@ -8,6 +8,7 @@
 #include <charconv>
 #include <numeric>
 
+#include "elvis/shard.hpp"
 #include "io/spill_file.hpp"
 #include "jobs/per_file_sums.hpp"
 
@@ -122,6 +123,28 @@ std::string count_tsv(const CountSettings& settings, const CountReport& report, 
     return out;
 }
 
+std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs) {
+    auto yes_no = [](bool on) { return on ? "yes" : "no"; };
+    std::string out = "#elvis-count\tv1\tsemantics=";
+    out += settings.records_tag.empty() ? "occurrences" : "records:" + escape_tsv_field(settings.records_tag);
+    out += std::string("\tignore-case=") + yes_no(settings.match.ignore_case);
+    out += std::string("\tword=") + yes_no(settings.match.whole_word);
+    out += std::string("\tpreserve-case=") + yes_no(settings.match.preserve_case);
+    out += std::string("\tdecompress=") + yes_no(settings.decompress);
+    for (const Rule& term : settings.terms) out += "\tterm=" + escape_tsv_field(term.find);
+    // Sorted as merge keeps them (escaped), so a merge of one output gives it back; standard
+    // input has no name to be told by.
+    std::vector<std::string> named;
+    for (const std::string& input : inputs)
+        if (input != "-") named.push_back(escape_tsv_field(input));
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    const std::string shard =
+        settings.shard ? std::to_string(settings.shard->index) + "/" + std::to_string(settings.shard->count) + ":" : "";
+    for (const std::string& input : named) out += (shard.empty() ? "\tinput=" : "\tinput-shard=" + shard) + input;
+    return out + '\n';
+}
+
 std::string count_json(const CountSettings& settings, const CountReport& report) {
     const auto& terms = settings.terms;
     std::string out = "{\"terms\":[";
@@ -185,6 +208,7 @@ TsvMerger::~TsvMerger() = default;
 
 void TsvMerger::begin(std::string name) {
     name_ = std::move(name);
+    stream_headed_ = Headed::unknown;
     line_ = 0;
     partial_.clear();
     plain_ = false;
@@ -260,6 +284,17 @@ void TsvMerger::line(std::string_view text) {
     // through Windows, say): taken as the end of the line.
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.empty()) fail(line_, "empty line");
+    if (text == "#elvis-count" || text.starts_with("#elvis-count\t")) {
+        header(text);
+        return;
+    }
+    if (stream_headed_ == Headed::unknown) {
+        stream_headed_ = Headed::no;
+        if (unheaded_origin_.empty()) unheaded_origin_ = name_;
+        if (headed())
+            fail(line_, "no count header, but " + headed_origin_ +
+                            " has one (count every output to be merged with --header, or none)");
+    }
     std::string_view fields[4];
     std::size_t n = 0;
     for (std::size_t start = 0;;) {
@@ -286,6 +321,137 @@ void TsvMerger::line(std::string_view text) {
     }
     if (plain_) add_file_line(line_, fields[0], fields[1], fields[2]);
     else hold_back(fields[0], fields[1], fields[2]);
+}
+
+// A count header (count_format.hpp): the semantics must be those of every other, the inputs new.
+void TsvMerger::header(std::string_view text) {
+    if (stream_headed_ == Headed::no)
+        fail(line_, "a count header after lines without one (count every output to be merged with --header, or none)");
+    stream_headed_ = Headed::yes;
+    if (!unheaded_origin_.empty())
+        fail(line_, "a count header, but " + unheaded_origin_ +
+                        " has none (count every output to be merged with --header, or none)");
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0;;) {
+        const std::size_t tab = text.find('\t', start);
+        fields.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+        if (tab == std::string_view::npos) break;
+        start = tab + 1;
+    }
+    if (fields.size() < 2 || fields[1] != "v1")
+        fail(line_, "a count header of another version (" + quoted(fields.size() < 2 ? "" : fields[1]) +
+                        "; this elvis reads v1)");
+    std::vector<std::string> semantics, terms;
+    std::vector<std::string_view> inputs;
+    for (std::size_t i = 2; i < fields.size(); ++i) {
+        const std::string_view field = fields[i];
+        const std::size_t equals = field.find('=');
+        if (equals == std::string_view::npos) fail(line_, "count header field " + quoted(field) + " has no '='");
+        const std::string_view key = field.substr(0, equals);
+        if (key == "input" || key == "input-shard") inputs.push_back(field);
+        else if (key == "term") terms.emplace_back(field.substr(equals + 1));
+        else semantics.emplace_back(field);
+    }
+    std::vector<std::string> sorted_terms = terms;
+    std::sort(sorted_terms.begin(), sorted_terms.end());
+    if (!semantics_known_) {
+        semantics_known_ = true;
+        headed_origin_ = name_ + ":" + std::to_string(line_);
+        semantics_ = semantics;
+        header_terms_ = terms;
+        sorted_terms_ = sorted_terms;
+    } else {
+        std::vector<std::string> mine = semantics, first = semantics_;
+        std::sort(mine.begin(), mine.end());
+        std::sort(first.begin(), first.end());
+        if (mine != first) {
+            auto only_in = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+                std::string fields;
+                for (const std::string& field : a)
+                    if (!std::binary_search(b.begin(), b.end(), field)) fields += (fields.empty() ? "" : ", ") + field;
+                return fields.empty() ? std::string("fewer settings") : fields;
+            };
+            fail(line_, "counted with " + only_in(mine, first) + ", but " + headed_origin_ + " with " +
+                            only_in(first, mine) + " (different counts cannot be added up)");
+        }
+        if (sorted_terms != sorted_terms_)
+            fail(line_, "counted other terms than the count of " + headed_origin_ +
+                            " (a term's sum would leave out the inputs that did not count it)");
+    }
+    for (const std::string_view input : inputs) add_input(input);
+}
+
+void TsvMerger::add_input(std::string_view field) {
+    const std::string here = name_ + ":" + std::to_string(line_);
+    const bool whole = field.starts_with("input=");
+    field.remove_prefix(whole ? 6 : 12);
+    Shard shard;
+    if (!whole) {
+        const std::size_t colon = field.find(':');
+        try {
+            shard = parse_shard(field.substr(0, colon));
+        } catch (const std::invalid_argument& e) {
+            fail(line_, std::string("count header: ") + e.what());
+        }
+        if (colon == std::string_view::npos) fail(line_, "count header: input-shard without ':PATH'");
+        field.remove_prefix(colon + 1);
+    }
+    Coverage& c = inputs_[std::string(field)];
+    const std::string& before = !c.whole.empty() ? c.whole : c.shards.empty() ? c.whole : c.shards.begin()->second;
+    const std::string what = whole ? "input " + quoted(field)
+                                   : "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + " of " +
+                                         quoted(field);
+    if (!before.empty() && (whole || !c.whole.empty()))
+        fail(line_, what + " counted twice: here and at " + before + " (a retried run? merge each output once)");
+    if (whole) {
+        c.whole = here;
+        return;
+    }
+    if (c.shard_count && c.shard_count != shard.count)
+        fail(line_, what + ", but " + quoted(field) + " was counted in " + std::to_string(c.shard_count) + " shards at " +
+                        before + ": shards of different counts overlap");
+    if (auto it = c.shards.find(shard.index); it != c.shards.end())
+        fail(line_, what + " counted twice: here and at " + it->second + " (a retried shard? merge each output once)");
+    c.shard_count = shard.count;
+    c.shards.emplace(shard.index, here);
+}
+
+std::string TsvMerger::header_line() const {
+    std::string out = "#elvis-count\tv1";
+    for (const std::string& field : semantics_) out.append(1, '\t').append(field);
+    for (const std::string& term : header_terms_) out.append("\tterm=").append(term);
+    for (const auto& [path, c] : inputs_) {
+        if (!c.whole.empty() || c.shards.size() == c.shard_count) {
+            out.append("\tinput=").append(path);
+            continue;
+        }
+        for (const auto& [index, where] : c.shards)
+            out.append("\tinput-shard=" + std::to_string(index) + "/" + std::to_string(c.shard_count) + ":").append(path);
+    }
+    return out + '\n';
+}
+
+std::vector<std::string> TsvMerger::compare_with_manifest(const std::vector<std::string>& manifest) const {
+    std::vector<std::string> problems;
+    std::map<std::string, bool> expected;  // escaped as the headers have them
+    for (const std::string& path : manifest) expected.emplace(escape_tsv_field(path), false);
+    for (auto& [path, seen] : expected) {
+        const auto it = inputs_.find(path);
+        if (it == inputs_.end()) {
+            problems.push_back(path + ": in the manifest, but not among the inputs");
+            continue;
+        }
+        seen = true;
+        const Coverage& c = it->second;
+        if (!c.whole.empty() || c.shards.size() == c.shard_count) continue;
+        std::string missing;
+        for (std::uint64_t i = 1; i <= c.shard_count && missing.size() < 200; ++i)
+            if (!c.shards.contains(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i) + "/" + std::to_string(c.shard_count);
+        problems.push_back(path + ": shards " + missing + " not among the inputs");
+    }
+    for (const auto& [path, c] : inputs_)
+        if (!expected.contains(path)) problems.push_back(path + ": among the inputs, but not in the manifest");
+    return problems;
 }
 
 void TsvMerger::hold_back(std::string_view a, std::string_view b, std::string_view c) {
@@ -362,7 +528,13 @@ void TsvMerger::add_file_line(std::uint64_t line, std::string_view path, std::st
         fail(line, "the COUNT of " + quoted(term) + " in " + quoted(path) + " overflows 64 bits");
 }
 
-void TsvMerger::write(const std::function<void(std::string_view)>& write) {
+void TsvMerger::write(const std::function<void(std::string_view)>& write_out) {
+    // The header goes out with the first line, so an overflow found first leaves nothing written.
+    bool header_due = headed();
+    auto write = [&](std::string_view piece) {
+        if (header_due) write_out(header_line()), header_due = false;
+        write_out(piece);
+    };
     // Within a path, terms in the order of the totals lines.
     std::vector<std::size_t> rank(file_terms_.size());
     for (std::size_t t = 0; t < file_terms_.size(); ++t) {

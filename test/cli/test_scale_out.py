@@ -201,6 +201,54 @@ class ScaleOut(Base):
             self.assertEqual(returncode, 2, name)
             self.assertIn(b"elvis: " + bad_path.encode() + b": ", stderr)
 
+    def test_count_header_lets_merge_refuse_what_does_not_add_up(self):
+        root, _ = self.make_corpus()
+        whole = self.count(["--header"] + self.TERMS + [root]).stdout
+        header, _, body = whole.partition(b"\n")
+        self.assertTrue(header.startswith(b"#elvis-count\tv1\tsemantics=occurrences\t"), header)
+        self.assertIn(b"\tterm=president\t", header)
+        self.assertTrue(header.endswith(b"\tinput=" + root.encode()))
+        self.assertEqual(body, self.count(self.TERMS + [root]).stdout)  # the lines are those without it
+        # Shards, headed, merge into the headed count of the whole; the shards' files are named.
+        parts = []
+        for i in range(1, 5):
+            parts.append(self.write(f"part{i}.tsv", self.count(["--header", "--shard", f"{i}/4"] + self.TERMS + [root]).stdout))
+        r = self.merge(parts)
+        self.assertEqual((r.returncode, r.stdout), (0, whole))
+        manifest = self.write("manifest.txt", root.encode() + b"\n")
+        self.assertEqual(self.merge(["--expect", manifest] + parts).stdout, whole)
+        # A retried shard counted twice, a shard missing, an input not in the manifest.
+        r = self.merge(parts + [parts[1]])
+        self.assertEqual((r.returncode, r.stdout), (2, b""))
+        self.assertIn(b"shard 2/4 of '" + root.encode() + b"' counted twice", r.stderr)
+        r = self.merge(["--expect=" + manifest] + parts[:3])
+        self.assertEqual((r.returncode, r.stdout), (2, b""))
+        self.assertIn(manifest.encode() + b": " + root.encode() + b": shards 4/4 not among the inputs", r.stderr)
+        other = self.write("other.tsv", self.count(["--header"] + self.TERMS + [os.path.join(root, "d0")]).stdout)
+        r = self.merge(["--expect", manifest, other] + parts)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"among the inputs, but not in the manifest", r.stderr)
+        # Different counts: records against occurrences, -i, other terms; and plain among headed.
+        records = self.write("records.tsv", self.count(["--header", "--records", "item"] + self.TERMS + [root]).stdout)
+        caseless = self.write("caseless.tsv", self.count(["--header", "-i"] + self.TERMS + [root]).stdout)
+        fewer = self.write("fewer.tsv", self.count(["--header", "-t", "elvis", root]).stdout)
+        plain = self.write("plain.tsv", self.count(self.TERMS + [root]).stdout)
+        for bad, message in [(records, b"semantics=records:item"), (caseless, b"ignore-case=yes"),
+                             (fewer, b"counted other terms"), (plain, b"count every output to be merged with --header")]:
+            r = self.merge([parts[0], bad])
+            self.assertEqual((r.returncode, r.stdout), (2, b""), bad)
+            self.assertIn(message, r.stderr)
+        # Without headers merge is as before; the header is a comment line to sort | awk.
+        self.assertEqual(self.merge([plain, plain]).returncode, 0)
+        awk = subprocess.run(["awk", "-F\t", "!/^#/ { s[$1] += $2 } END { for (t in s) print t, s[t] }"],
+                             input=whole, capture_output=True)
+        self.assertEqual(sorted(awk.stdout.splitlines()),
+                         sorted(line.replace(b"\t", b" ") for line in body.splitlines()))
+        self.assertEqual(self.count(["--header", "--format", "json", root]).returncode, 2)
+        r = self.merge(["--expect", manifest, plain])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--expect needs count outputs with a header", r.stderr)
+
     def test_gzip_output_writes_one_member_per_input_that_gzip_reads(self):
         import gzip
         import zlib
