@@ -6,6 +6,7 @@ packages=(g++ meson ninja-build pkg-config python3 liburing-dev libboost1.81-dev
           libboost-program-options1.81-dev doctest-dev libisal-dev)
 packages+=(zlib1g-dev)  # tests only: test/test_gzip.cpp makes its gzip data with zlib, an independent writer
 packages+=(parallel)  # tests only: GNU parallel drives count + merge in test/cli/test_scale_out.py (skipped without it)
+packages+=(openssh-server openssh-client)  # tests only: test/ssh_test.py runs two sshd on the loopback
 packages+=(git patch)  # tests only: the walk is compared with git, --diff applied with git apply and patch -p1
 # tests only: test/deb_test.sh builds the Debian packages (dpkg-buildpackage: dpkg-dev, debhelper,
 # fakeroot, build-essential); test/install_test.sh renders the man page (man-db, groff-base) and
