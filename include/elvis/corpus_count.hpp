@@ -40,6 +40,9 @@ struct CountSettings {
     // of several members (as web-crawl files are) is decoded in parallel ranges from a sixteenth
     // of split_threshold on; one of a single member is one stream.
     bool decompress = false;
+    // The name standard input is given in per-file counts and errors (empty: "(standard input)"),
+    // as ripgrep's --label; a name ending in .gz makes it gzip with decompress, as a file's.
+    std::string stdin_label;
     // When set, each worker (and each range of a split file) records its batched opens, waits
     // for reads and scans into its own track; null costs nothing.
     Trace* trace = nullptr;

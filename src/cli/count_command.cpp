@@ -52,6 +52,8 @@ Options:
       --files-from FILE   read paths to search from FILE ('-' for standard input), one per line;
                           taken as if met while walking (links not followed without --follow)
   -0, --null              paths in --files-from are NUL-separated (as find -print0 writes them)
+      --label NAME        call standard input NAME in per-file lines, errors and the --header
+                          (as rg --label; a NAME ending in .gz is gzip with -z)
       --shard I/N         count only the files of shard I of N (1 <= I <= N): those whose path,
                           as printed (a named file: as given), has FNV-1a-64 hash mod N = I-1;
                           N runs given the same paths split them, disjoint and complete
@@ -95,7 +97,7 @@ constexpr Flag count_flags[] = {
     {"terms-file", 0, Takes::values},  {"rules", 0, Takes::values},
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
     {"format", 0, Takes::value},       {"header"},
-    {"files-from", 0, Takes::value},   {"null", '0'},
+    {"files-from", 0, Takes::value},   {"null", '0'},                     {"label", 0, Takes::value},
     {"shard", 0, Takes::value},        {"decompress", 'z'},               {"hidden"},
     {"follow"},                        {"glob", 'g', Takes::values},      {"iglob", 0, Takes::values},
     {"no-ignore"},                     {"no-ignore-vcs"},                 {"files"},
@@ -200,6 +202,10 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         }
     }
     s.decompress = vm["decompress"].as<bool>();
+    if (vm.count("label")) {
+        s.stdin_label = vm["label"].as<std::string>();
+        if (s.stdin_label.empty()) throw UsageError("--label needs a non-empty NAME");
+    }
     s.walk = walk_options(vm);
     s.threads = sys::usable_cpus();
     if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
@@ -271,6 +277,8 @@ int count_command(int argc, char** argv) {
         } else {
             if (command->header) {
                 std::vector<std::string> inputs = command->paths;
+                for (std::string& input : inputs)
+                    if (input == "-" && !command->settings.stdin_label.empty()) input = command->settings.stdin_label;
                 inputs.insert(inputs.end(), command->settings.walk.listed.begin(), command->settings.walk.listed.end());
                 out = count_header(command->settings, inputs);
             }

@@ -133,7 +133,8 @@ public:
     }
 
     void count_file(const FileEntry& entry) {
-        const std::string& path = entry.is_stdin ? std::string(stdin_name) : entry.path;
+        const std::string& label = shared_.settings.stdin_label;
+        const std::string& path = !entry.is_stdin ? entry.path : label.empty() ? std::string(stdin_name) : label;
         const int fd = entry.is_stdin ? STDIN_FILENO : entry.open();
         if (fd < 0) {
             shared_.fail(path, describe_open_error(entry, errno));

@@ -248,6 +248,17 @@ class ScaleOut(Base):
         r = self.merge(["--expect", manifest, plain])
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--expect needs count outputs with a header", r.stderr)
+        # A download piped in: --label names standard input, in the header too, so --expect works.
+        import gzip
+        name = "crawl-data/CC-MAIN-2024-10/segments/1/wet/x.warc.wet.gz"
+        r = self.count(["--header", "--per-file", "-z", "--label", name, "-"], gzip.compress(b"elvis elvis"))
+        self.assertEqual(r.stdout.split(b"\n")[1:], [name.encode() + b"\telvis\t2", b"elvis\t2", b""])
+        self.assertTrue(r.stdout.split(b"\n")[0].endswith(b"\tinput=" + name.encode()))
+        labelled = self.write("labelled.tsv", r.stdout)
+        self.assertEqual(self.merge(["--expect", self.write("wet.paths", name.encode() + b"\n"), labelled]).returncode, 0)
+        r = self.count(["-z", "--label", name, "-"], b"not gzip")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"elvis: " + name.encode() + b": invalid gzip data", r.stderr)
 
     def test_gzip_output_writes_one_member_per_input_that_gzip_reads(self):
         import gzip
