@@ -1,5 +1,6 @@
 // GzipSource: round trips at every buffer size, multi-member input, detection, corrupt and
-// truncated input, reuse across files; count_corpus with decompress; GzipSink read back by zlib.
+// truncated input, reuse across files; count_corpus with decompress; GzipSink read back by zlib;
+// retained output buffers and PrefetchSource.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "elvis/sink.hpp"
 #include "io/gzip_sink.hpp"
 #include "io/gzip_source.hpp"
+#include "io/prefetch_source.hpp"
 #include "io/uring.hpp"
 #include "support/gzip.hpp"
 #include "support/io.hpp"
@@ -357,4 +359,84 @@ TEST_CASE("GzipSink writes one member per finish_member, read back whole by zlib
                 if (level > 0 && piece > 1) CHECK(out.out.size() < small.size() / 2);  // it compresses
                 CHECK(inflate_file(out.out, 4096, 4096) == std::string(small) + "elvis");  // and our reader agrees
             }
+}
+
+TEST_CASE("GzipSource with several output buffers keeps retained chunks intact while it inflates on") {
+    const std::string plain = text(2000000, 41);
+    TempFile file(gzip(plain) + gzip("tail"));
+    auto inner = make_posix_source(4096);
+    GzipSource gz(*inner, 1000, GzipMode::always, 4);
+    CHECK(gz.retain_limit() == 3);
+    const int fd = file.open();
+    gz.open(fd);
+    std::vector<std::pair<int, std::string>> held;  // handle, the bytes as returned
+    std::vector<std::span<char>> spans;
+    std::string out;
+    for (std::span<char> chunk = gz.next(); !chunk.empty(); chunk = gz.next()) {
+        const int handle = gz.retain();
+        REQUIRE(handle >= 0);
+        held.emplace_back(handle, std::string(chunk.data(), chunk.size()));
+        spans.push_back(chunk);
+        if (held.size() == 3) {  // the oldest is still what it was, two chunks later
+            CHECK(std::string(spans.front().data(), spans.front().size()) == held.front().second);
+            out += held.front().second;
+            gz.release(held.front().first);
+            held.erase(held.begin());
+            spans.erase(spans.begin());
+        }
+    }
+    for (const auto& h : held) out += h.second, gz.release(h.first);
+    gz.close();
+    ::close(fd);
+    CHECK(out == plain + "tail");
+}
+
+TEST_CASE("PrefetchSource gives the inner source's bytes, errors after the chunks before them, and stops early") {
+    const std::string plain = text(3000000, 42);
+    const std::string packed = gzip(plain);
+    TempFile good(packed), corrupt(packed.substr(0, packed.size() / 2) + std::string(64, 'x') + packed.substr(packed.size() / 2 + 64)),
+        raw(plain);
+    for (std::size_t out_size : {1000, 65536, 1 << 20}) {
+        CAPTURE(out_size);
+        auto inner = make_posix_source(65536);
+        GzipSource gz(*inner, out_size, GzipMode::always, 4);
+        PrefetchSource ahead(gz);
+        int fd = good.open();
+        ahead.open_range(fd, 0, UINT64_MAX);
+        CHECK(drain(ahead) == plain);
+        CHECK(ahead.next().empty());
+        ahead.close();
+        ::close(fd);
+        // Corrupt data: the bytes before the error come first, then the error.
+        fd = corrupt.open();
+        ahead.open(fd);
+        std::string got;
+        bool threw = false;
+        try {
+            for (std::span<char> chunk = ahead.next(); !chunk.empty(); chunk = ahead.next()) got.append(chunk.data(), chunk.size());
+        } catch (const GzipError&) {
+            threw = true;
+        }
+        CHECK(threw);
+        CHECK(plain.starts_with(got.substr(0, std::min(got.size(), plain.size() / 3))));
+        ahead.close();
+        ::close(fd);
+        // Stopping after one chunk, then reading again from the start.
+        fd = good.open();
+        ahead.open_range(fd, 0, UINT64_MAX);
+        CHECK(!ahead.next().empty());
+        ahead.close();
+        ahead.open_range(fd, 0, UINT64_MAX);
+        CHECK(drain(ahead) == plain);
+        ahead.close();
+        ::close(fd);
+    }
+    // An inner source that cannot retain: one chunk at a time, still every byte.
+    auto posix = make_posix_source(4096);
+    PrefetchSource ahead(*posix);
+    const int fd = raw.open();
+    ahead.open(fd);
+    CHECK(drain(ahead) == plain);
+    ahead.close();
+    ::close(fd);
 }

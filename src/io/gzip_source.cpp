@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
 namespace elvis {
@@ -115,12 +116,13 @@ struct GzipSource::Inflater {
     }
 };
 
-GzipSource::GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode)
+GzipSource::GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode, unsigned output_buffers)
     : inner_(inner),
       z_(std::make_unique<Inflater>()),
       out_size_(std::clamp<std::size_t>(buffer_size, 1, UINT_MAX)),
+      buffers_(std::clamp(output_buffers, 1u, 32u)),
       mode_(mode) {
-    out_.reset(new char[out_size_]);
+    out_.reset(new char[out_size_ * buffers_]);
     isal_inflate_init(&z_->state);
     start();
 }
@@ -170,7 +172,24 @@ void GzipSource::close() {
     z_->state.avail_in = 0;
 }
 
+int GzipSource::retain() {
+    if (buffers_ < 2 || !returned_inflated_) return -1;
+    retained_ |= 1u << current_;
+    return static_cast<int>(current_);
+}
+
+void GzipSource::release(int handle) {
+    if (handle >= 0) retained_ &= ~(1u << handle);
+}
+
 std::span<char> GzipSource::next() {
+    returned_inflated_ = false;
+    if (retained_ & (1u << current_)) {  // inflate into a free buffer
+        unsigned free = 0;
+        while (free < buffers_ && (retained_ & (1u << free))) ++free;
+        if (free == buffers_) throw std::logic_error("GzipSource: every output buffer is retained");
+        current_ = free;
+    }
     switch (phase_) {
         case Phase::sniff: return sniff();
         case Phase::inflate: return inflate_next();
@@ -281,7 +300,7 @@ std::span<char> GzipSource::inflate_next() {
             s.next_in = next_in;
             s.avail_in = avail_in;
         }
-        s.next_out = reinterpret_cast<std::uint8_t*>(out_.get());
+        s.next_out = reinterpret_cast<std::uint8_t*>(out());
         s.avail_out = static_cast<std::uint32_t>(out_size_);
         const std::uint8_t* before = s.next_in;
         const std::uint32_t avail_before = s.avail_in;
@@ -295,7 +314,8 @@ std::span<char> GzipSource::inflate_next() {
         if (s.block_state == ISAL_BLOCK_FINISH) member_ended(produced);
         if (produced) {
             output_ += produced;
-            return {out_.get(), produced};
+            returned_inflated_ = true;
+            return {out(), produced};
         }
         if (!in_member_) continue;
         if (s.avail_in == 0 && input_ended_) throw GzipError("truncated gzip data");

@@ -40,7 +40,11 @@ inline GzipMode gzip_mode_for(std::string_view path) {
 class GzipSource : public ByteSource {
 public:
     // `inner` (not owned) must outlive this source. `buffer_size`: the largest chunk next() returns.
-    GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode = GzipMode::detect);
+    // With `output_buffers` > 1 the inflated chunks go to that many buffers in turn, so up to
+    // output_buffers - 1 of them can be retained (ByteSource::retain) while inflating goes on:
+    // for a reader on another thread (PrefetchSource).
+    GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode = GzipMode::detect,
+               unsigned output_buffers = 1);
     ~GzipSource() override;
     GzipSource(const GzipSource&) = delete;
     GzipSource& operator=(const GzipSource&) = delete;
@@ -54,6 +58,10 @@ public:
     std::span<char> next() override;
     void close() override;
     IoBackend backend() const override { return inner_.backend(); }
+    // Inflated chunks only (in pass-through a chunk is the inner source's, and not retained).
+    int retain() override;
+    void release(int handle) override;
+    unsigned retain_limit() const override { return buffers_ - 1; }
 
     // Whether the current input is being inflated (known after the first next()).
     bool inflating() const { return phase_ == Phase::inflate || phase_ == Phase::done_inflating; }
@@ -87,8 +95,14 @@ private:
 
     ByteSource& inner_;
     std::unique_ptr<Inflater> z_;
-    std::unique_ptr<char[]> out_;
+    char* out() const { return out_.get() + current_ * out_size_; }
+
+    std::unique_ptr<char[]> out_;  // buffers_ output buffers of out_size_ bytes
     std::size_t out_size_;
+    unsigned buffers_;
+    unsigned current_ = 0;          // the buffer being inflated into, or last returned
+    std::uint32_t retained_ = 0;    // a bit per buffer
+    bool returned_inflated_ = false;  // the last chunk returned is in out()
     GzipMode mode_;
     Phase phase_ = Phase::sniff;
     bool in_member_ = false;     // inside a member: input must not end here

@@ -8,6 +8,7 @@
 #include "elvis/errors.hpp"
 #include "elvis/scanner.hpp"
 #include "io/gzip_source.hpp"
+#include "io/prefetch_source.hpp"
 #include "io/syscalls.hpp"
 #include "io/uring.hpp"
 #include "pipeline/ranges.hpp"
@@ -144,6 +145,38 @@ Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64
     return reached;
 }
 
+// A file with no member start found past the first range: one stream, inflated on one thread
+// and counted on this one (through read(2): an io_uring ring belongs to the thread that made it).
+std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, const Matcher& terms, std::size_t buffer_size,
+                                                Trace* trace) {
+    const RuleSet& rule_set = terms.rules();
+    GzipRangesCount result;
+    result.totals.assign(rule_set.terms(), 0);
+    result.ranges = 1;
+    // Chunks of 1 MiB or more: each hand-off between the threads costs more than inflating a
+    // few KiB (DESIGN.md, "One gzip file on every core").
+    auto reader = make_posix_source(buffer_size);
+    GzipSource gz(*reader, std::max<std::size_t>(buffer_size, 1 << 20), GzipMode::always, 4);
+    PrefetchSource ahead(gz);
+    StreamScanner scanner(terms);
+    TraceRecorder* recorder = trace ? trace->add_thread("gzip stream") : nullptr;
+    Match m;
+    try {
+        ahead.open_range(fd, 0, size);
+        for_each_traced_chunk(ahead, recorder, [&](std::span<char> chunk) {
+            scanner.feed({chunk.data(), chunk.size()});
+            while (scanner.next(m)) ++result.totals[rule_set.term(m.rule)];
+            result.bytes += chunk.size();
+            return true;
+        });
+        while (scanner.finish(m)) ++result.totals[rule_set.term(m.rule)];
+    } catch (const IoError&) {
+        return std::nullopt;
+    }
+    ahead.close();
+    return result;
+}
+
 }  // namespace
 
 std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, const Matcher& terms,
@@ -160,6 +193,9 @@ std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, 
         } catch (const IoError&) {
         }  // the range before reads on through it
     });
+
+    if (n > 1 && std::all_of(starts.begin() + 1, starts.end(), [](std::uint64_t start) { return start == no_start; }))
+        return count_one_stream(fd, size, terms, buffer_size, trace);
 
     std::vector<DecodedRange> decoded(n);
     detail::run_on_pool(n, [&](unsigned k) {
