@@ -272,8 +272,10 @@ for inp, label, cmd, med, best, user, sysc, check in rows:
     out.append(f"| {inp} | {cell(label)} | {med:.2f} | {best:.2f} | {mbs(med):.0f} | {cpu_s:.2f} | {size / cpu_s / 1e6:.0f} | "
                f"{ratios[0]} | {ratios[1]} | {check} |")
 med_of = {(inp, label): float(med) for inp, label, cmd, med, best, user, sysc, check in rows if check == "ok"}
-targets = [("elvis count -z", "igzip -dc > /dev/null", 0.9), ("elvis count -z", "rg -z --count-matches", 4.0),
-           ("elvis count -z", "baseline count -z", 3.0), ("elvis -z > file", "igzip -dc > file", 0.8),
+targets = [("elvis count -z", "igzip -dc > /dev/null", 0.9), ("elvis count -z -j2", "igzip -dc > /dev/null", 0.9),
+           ("elvis count -z", "rg -z --count-matches", 4.0),
+           ("elvis count -z", "baseline count -z", 3.0), ("elvis count -z -j2", "baseline count -z", 3.0),
+           ("elvis -z > file", "igzip -dc > file", 0.8),
            ("elvis count -z -j2", "elvis count -z", 1.7), ("elvis --gzip-output", "gzip -1", None),
            ("elvis --gzip-output", "pigz -1", None)]
 out.append("")
@@ -284,8 +286,8 @@ out.append("| input | elvis | peer | ratio | target |")
 out.append("|---|---|---|---:|---:|")
 for inp in ("single", "members", "compress"):
     for mine, peer, target in targets:
-        if mine == "elvis count -z -j2" and inp != "members":
-            continue  # a file of one member is inflated sequentially, by design
+        if mine == "elvis count -z -j2" and peer == "elvis count -z" and inp != "members":
+            continue  # a file of one member is not split into ranges, by design
         if (inp == "compress") != mine.startswith("elvis --gzip-output"):
             continue
         goal = f"≥ {target}" if target else "report"
