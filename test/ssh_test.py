@@ -8,7 +8,8 @@ crawl-like files (gzip, one member per record) between the two hosts, each runni
 MANIFEST` of what came back must equal one local count, and both hosts must have run jobs.
 
 Usage: ssh_test.py ELVIS. Exit 0 passed, 1 failed, 77 skipped: only when sshd cannot be started
-(not installed, or it refuses to run here), with the reason on stderr.
+(not installed, or it refuses to run here) or the ssh client or GNU parallel is missing, with the
+reason on stderr.
 """
 import gzip
 import os

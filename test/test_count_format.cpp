@@ -416,8 +416,17 @@ TEST_CASE("merge refuses headed outputs of different counts, an input counted tw
     CHECK(error_of({{"plain", "elvis\t1\n"}, {"a", a}}) ==
           "a:1: a count header, but plain has none (count every output to be merged with --header, or none)");
     CHECK(error_of({{"-", "elvis\t1\n" + a}}).starts_with("-:2: a count header after lines without one"));
-    CHECK(error_of({{"v2", "#elvis-count\tv2\n"}}) == "v2:1: a count header of another version ('v2'; this elvis reads v1)");
-    CHECK(error_of({{"bad", "#elvis-count\tv1\tsemantics\n"}}) == "bad:1: count header field 'semantics' has no '='");
+    CHECK(error_of({{"v2", "#elvis-count\tv2\tsemantics=x\tterm=y\n"}}) ==
+          "v2:1: a count header of another version ('v2'; this elvis reads v1)");
+    CHECK(error_of({{"bad", "#elvis-count\tv1\tsemantics\tterm=x\n"}}) == "bad:1: count header field 'semantics' has no '='");
+    // A plain output after a headed one in the same stream: its totals repeat the header's terms.
+    CHECK(error_of({{"-", a + "elvis\t1\ntab\\there\t0\n"}}).starts_with("-:4: a second totals line for 'elvis' after the count header"));
+    // A count that had errors did not count its inputs whole.
+    CHECK(error_of({{"e", count_header(whole, {"a"}, 2) + "elvis\t1\ntab\\there\t0\n"}}) ==
+          "e:1: this count had 2 error(s): some of its inputs were not counted whole (count them again)");
+    // A term or path named like the header is data: data lines have at most three fields.
+    CHECK(merge({{"t", "#elvis-count\t3\n"}, {"u", "#elvis-count\t2\n"}}) == "#elvis-count\t5\n");
+    CHECK(merge({{"p", "#elvis-count\tv1\t2\nv1\t2\n"}}) == "#elvis-count\tv1\t2\nv1\t2\n");
 }
 
 TEST_CASE("compare_with_manifest names what is missing, a missing shard, and what is not listed") {

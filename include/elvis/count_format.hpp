@@ -28,8 +28,10 @@
 // Header (count --header; DESIGN.md, "What merge adds up"): a first line
 //   #elvis-count<TAB>v1<TAB>semantics=occurrences|records:TAG<TAB>ignore-case=yes|no<TAB>word=..
 //   <TAB>preserve-case=..<TAB>decompress=..<TAB>term=TERM...<TAB>input=PATH...|input-shard=I/N:PATH...
-// (values escaped as fields are; standard input is not named). Outputs with headers are merged
-// only with outputs of the same semantics and terms (as a set), never with outputs without one;
+// (values escaped as fields are; standard input is not named unless labelled; `errors=N` when
+// the count had errors). Outputs with headers are merged only with outputs of the same semantics
+// and terms (as a set), never with outputs without one (in one stream: a second totals line of a
+// term after a header means another output began without one), nor with one that had errors;
 // an input (or one shard of it) in two outputs is an error; the output's header names the inputs
 // of all, the shards 1/N..N/N of a path joined into the path.
 //
@@ -69,8 +71,10 @@ std::string escape_tsv_field(std::string_view text);
 // per_file); with `doc_freq` the TSV totals carry DOCS.
 std::string count_tsv(const CountSettings& settings, const CountReport& report, bool doc_freq);
 std::string count_json(const CountSettings& settings, const CountReport& report);
-// The header line of `count --header` for a count of `inputs` (as named: paths, "-").
-std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs);
+// The header line of `count --header` for a count of `inputs` (as named: paths, "-"), with
+// `errors` (errors=N: merge refuses such an output, which did not count all its inputs whole).
+std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs,
+                         std::uint64_t errors = 0);
 
 class TsvMerger {
 public:
@@ -153,6 +157,7 @@ private:
     std::string headed_origin_, unheaded_origin_;  // the first input with and without a header
     bool semantics_known_ = false;
     std::vector<std::string> semantics_;           // the first header's fields but terms and inputs
+    std::unordered_set<std::string> terms_since_header_;  // totals terms since the stream's last header
     std::vector<std::string> header_terms_;        // its terms, in order, and sorted
     std::vector<std::string> sorted_terms_;
     struct Coverage {

@@ -189,8 +189,8 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
             throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
         command.json = format == "json";
     }
-    if (command.header && (command.json || command.files_with_matches))
-        throw UsageError("--header starts tsv output; it cannot be combined with --format json or -l");
+    if (command.header && (command.json || command.files_with_matches || command.list_files))
+        throw UsageError("--header starts tsv output; it cannot be combined with --format json, -l or --files");
     if (command.doc_freq && s.per_file && !command.json)
         throw UsageError("--per-file and --doc-freq cannot be combined in tsv output (elvis merge could not tell "
                          "PATH<TAB>TERM<TAB>COUNT from TERM<TAB>COUNT<TAB>DOCS); use --format json");
@@ -280,7 +280,7 @@ int count_command(int argc, char** argv) {
                 for (std::string& input : inputs)
                     if (input == "-" && !command->settings.stdin_label.empty()) input = command->settings.stdin_label;
                 inputs.insert(inputs.end(), command->settings.walk.listed.begin(), command->settings.walk.listed.end());
-                out = count_header(command->settings, inputs);
+                out = count_header(command->settings, inputs, result.errors.size());
             }
             out += count_tsv(command->settings, result, command->doc_freq);
         }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,8 +36,8 @@ are (escaped as count escapes them). Memory is bounded: past 32 MiB the per-file
 into temporary files (deleted as they are made), merged at the end, as sort(1) does.
 
 With count's --header on every input, merge also checks what it adds up: the outputs must count
-the same way (occurrences or records, -i, -w, -z) and the same terms; an input (or a shard of
-it) found in two outputs is an error (a retried job counted twice); the output starts with a
+the same way (occurrences or records, -i, -w, -z) and the same terms, without errors; an input
+(or a shard of it) found in two outputs is an error (a retried job counted twice); the output starts with a
 header naming every input, shards 1/N..N/N of a PATH joined into PATH. Inputs with and without
 a header are not merged together.
 
@@ -85,26 +86,6 @@ bool feed_input(TsvMerger& merger, const std::string& name, std::vector<char>& b
     if (!is_stdin) ::close(fd);
     if (ok) merger.end();
     return ok;
-}
-
-// The paths of a manifest, one per line (CRLF taken, blank lines skipped); false when unreadable.
-bool read_manifest(const std::string& name, std::vector<std::string>& paths) {
-    std::string text;
-    try {
-        text = read_whole_file(name);
-    } catch (const std::exception& e) {
-        report(e.what());
-        return false;
-    }
-    for (std::size_t start = 0; start < text.size();) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        std::string_view line(text.data() + start, end - start);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (!line.empty()) paths.emplace_back(line);
-        start = end + 1;
-    }
-    return true;
 }
 
 }  // namespace
@@ -160,7 +141,18 @@ int merge_command(int argc, char** argv) {
     if (files.empty()) files.push_back("-");
 
     std::vector<std::string> expected;
-    if (manifest && !read_manifest(*manifest, expected)) return exit_trouble;
+    if (manifest && *manifest == "-" && std::find(files.begin(), files.end(), "-") != files.end()) {
+        report("--expect - reads the manifest from standard input, which is also an input here");
+        return exit_trouble;
+    }
+    if (manifest) {
+        try {
+            expected = read_path_list(*manifest, false);  // one path per line, blank lines skipped
+        } catch (const std::exception& e) {
+            report(e.what());
+            return exit_trouble;
+        }
+    }
     TsvMerger merger(temporary_directory);
     std::vector<char> buffer(256 * 1024);
     try {

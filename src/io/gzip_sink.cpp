@@ -59,8 +59,9 @@ GzipSink::~GzipSink() = default;
 // piece costs more than copying them.
 void GzipSink::put(std::string_view bytes) {
     bytes_in_ += bytes.size();
-    if (staged_ + bytes.size() > stage_size) deflate_staged();
-    if (bytes.size() >= stage_size / 2) {
+    const bool large = bytes.size() >= stage_size / 2;
+    if (large || staged_ + bytes.size() > stage_size) deflate_staged();  // in order, always
+    if (large) {
         deflate(bytes, false);
         return;
     }

@@ -26,7 +26,12 @@ void PrefetchSource::start(std::function<void()> open_inner) {
     ready_.clear();
     done_.clear();
     holding_ = false;
-    thread_ = std::thread([this, open_inner = std::move(open_inner)] { produce(open_inner); });
+    try {
+        thread_ = std::thread([this, open_inner = std::move(open_inner)] { produce(open_inner); });
+    } catch (...) {
+        ended_ = true;  // next() returns the end rather than wait
+        throw;
+    }
 }
 
 void PrefetchSource::produce(const std::function<void()>& open_inner) {
@@ -93,7 +98,10 @@ std::span<char> PrefetchSource::next() {
 }
 
 void PrefetchSource::close() {
-    if (!thread_.joinable()) return;
+    if (!thread_.joinable()) {
+        ended_ = true;  // a next() after close() returns the end
+        return;
+    }
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -107,6 +115,7 @@ void PrefetchSource::close() {
     ready_.clear();
     done_.clear();
     holding_ = false;
+    ended_ = true;
     inner_.close();
 }
 

@@ -2,7 +2,9 @@
 // that producing the next chunks (inflating gzip, above all) overlaps with the caller's use of
 // the current one: one gzip stream on two cores (DESIGN.md, "One gzip file on every core").
 //
-// Every call on the inner source is made on that thread; the chunks it returns are kept with
+// While the thread runs, every call on the inner source is made on it; close() joins it and then
+// releases and closes the inner source on the caller's thread (so an inner source bound to the
+// thread that made it, such as an io_uring ring, does not qualify). The chunks it returns are kept with
 // retain() until the caller is done with them, up to retain_limit() ahead (none ahead when the
 // inner source cannot retain: then it only moves the work to the other thread). The chunk next()
 // returns is valid until the next call to next() or close(). An exception on the thread is thrown
@@ -51,7 +53,7 @@ private:
     std::vector<Chunk> ready_;        // produced, not yet taken (oldest first)
     std::vector<int> done_;           // taken and finished with: for the thread to release
     unsigned outstanding_ = 0;        // chunks produced and not yet released by the thread
-    bool stopping_ = false, ended_ = false;
+    bool stopping_ = false, ended_ = true;  // until opened
     std::exception_ptr failure_;
     // The caller's:
     Chunk held_{{}, -1};

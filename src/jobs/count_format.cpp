@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <numeric>
+#include <set>
 
 #include "elvis/shard.hpp"
 #include "io/spill_file.hpp"
@@ -123,7 +124,8 @@ std::string count_tsv(const CountSettings& settings, const CountReport& report, 
     return out;
 }
 
-std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs) {
+std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs,
+                         std::uint64_t errors) {
     auto yes_no = [](bool on) { return on ? "yes" : "no"; };
     std::string out = "#elvis-count\tv1\tsemantics=";
     out += settings.records_tag.empty() ? "occurrences" : "records:" + escape_tsv_field(settings.records_tag);
@@ -142,6 +144,7 @@ std::string count_header(const CountSettings& settings, const std::vector<std::s
     const std::string shard =
         settings.shard ? std::to_string(settings.shard->index) + "/" + std::to_string(settings.shard->count) + ":" : "";
     for (const std::string& input : named) out += (shard.empty() ? "\tinput=" : "\tinput-shard=" + shard) + input;
+    if (errors) out += "\terrors=" + std::to_string(errors);
     return out + '\n';
 }
 
@@ -284,7 +287,9 @@ void TsvMerger::line(std::string_view text) {
     // through Windows, say): taken as the end of the line.
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.empty()) fail(line_, "empty line");
-    if (text == "#elvis-count" || text.starts_with("#elvis-count\t")) {
+    // A header has at least four fields; a data line at most three (a term or path may well be
+    // "#elvis-count").
+    if (text.starts_with("#elvis-count\t") && std::count(text.begin(), text.end(), '\t') >= 3) {
         header(text);
         return;
     }
@@ -317,6 +322,10 @@ void TsvMerger::line(std::string_view text) {
         }
         add_total(line_, fields[0], fields[1], std::nullopt);
         stream_terms_.emplace(fields[0]);
+        if (stream_headed_ == Headed::yes && !terms_since_header_.emplace(fields[0]).second)
+            fail(line_, "a second totals line for " + quoted(fields[0]) +
+                            " after the count header: an output without a header of its own follows a headed "
+                            "one (count every output to be merged with --header, or none)");
         return;
     }
     if (plain_) add_file_line(line_, fields[0], fields[1], fields[2]);
@@ -350,6 +359,9 @@ void TsvMerger::header(std::string_view text) {
         const std::string_view key = field.substr(0, equals);
         if (key == "input" || key == "input-shard") inputs.push_back(field);
         else if (key == "term") terms.emplace_back(field.substr(equals + 1));
+        else if (key == "errors")
+            fail(line_, "this count had " + std::string(field.substr(equals + 1)) +
+                            " error(s): some of its inputs were not counted whole (count them again)");
         else semantics.emplace_back(field);
     }
     std::vector<std::string> sorted_terms = terms;
@@ -379,6 +391,7 @@ void TsvMerger::header(std::string_view text) {
                             " (a term's sum would leave out the inputs that did not count it)");
     }
     for (const std::string_view input : inputs) add_input(input);
+    terms_since_header_.clear();
 }
 
 void TsvMerger::add_input(std::string_view field) {
@@ -433,15 +446,14 @@ std::string TsvMerger::header_line() const {
 
 std::vector<std::string> TsvMerger::compare_with_manifest(const std::vector<std::string>& manifest) const {
     std::vector<std::string> problems;
-    std::map<std::string, bool> expected;  // escaped as the headers have them
-    for (const std::string& path : manifest) expected.emplace(escape_tsv_field(path), false);
-    for (auto& [path, seen] : expected) {
+    std::set<std::string> expected;  // escaped as the headers have them
+    for (const std::string& path : manifest) expected.insert(escape_tsv_field(path));
+    for (const std::string& path : expected) {
         const auto it = inputs_.find(path);
         if (it == inputs_.end()) {
             problems.push_back(path + ": in the manifest, but not among the inputs");
             continue;
         }
-        seen = true;
         const Coverage& c = it->second;
         if (!c.whole.empty() || c.shards.size() == c.shard_count) continue;
         std::string missing;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "elvis/errors.hpp"
 #include "elvis/scanner.hpp"
@@ -138,6 +139,8 @@ Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64
         return going && !(reached.offset != no_start && skip + scanner.decided() >= reached.offset);
     });
     gz.close();
+    if (reached.offset == no_start)  // a watched member end in the last call, with no output after it
+        if (const auto hit = gz.member_end_hit()) reached = {hit->index, hit->output_offset, last};
     if (reached.offset == no_start) reached = {ends.size(), at, last};
     if (going && started && skip + scanner.decided() < reached.offset)
         while (scanner.finish(m))
@@ -171,6 +174,8 @@ std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, cons
         });
         while (scanner.finish(m)) ++result.totals[rule_set.term(m.rule)];
     } catch (const IoError&) {
+        return std::nullopt;
+    } catch (const std::system_error&) {  // no thread to inflate on: the stream counts it
         return std::nullopt;
     }
     ahead.close();

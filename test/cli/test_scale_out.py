@@ -245,6 +245,14 @@ class ScaleOut(Base):
         self.assertEqual(sorted(awk.stdout.splitlines()),
                          sorted(line.replace(b"\t", b" ") for line in body.splitlines()))
         self.assertEqual(self.count(["--header", "--format", "json", root]).returncode, 2)
+        self.assertEqual(self.count(["--header", "--files", root]).returncode, 2)
+        # A count with errors says so, and merge will not take it as a count of its inputs.
+        failed = self.count(["--header"] + self.TERMS + [root, os.path.join(self.dir, "missing.txt")])
+        self.assertEqual(failed.returncode, 2)
+        self.assertIn(b"\terrors=1\n", failed.stdout)
+        r = self.merge([self.write("failed.tsv", failed.stdout)])
+        self.assertEqual((r.returncode, r.stdout), (2, b""))
+        self.assertIn(b"this count had 1 error(s)", r.stderr)
         r = self.merge(["--expect", manifest, plain])
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--expect needs count outputs with a header", r.stderr)
@@ -286,6 +294,12 @@ class ScaleOut(Base):
             self.assertLess(len(r.stdout), len(big) // 2)
             unzipped = subprocess.run(["gzip", "-dc"], input=r.stdout, capture_output=True)
             self.assertEqual(unzipped.stdout, plain_a + b"the king Elvis" + b"Elvis from stdin")
+        # Sparse matches and a longer replacement: long unchanged runs between short pieces.
+        sparse = self.write("sparse.txt", b"".join(bytes([rng.randrange(97, 123)]) * rng.randrange(1, 90000) + b"elvis"
+                                                   for _ in range(40)))
+        rules = ["-f", "elvis", "-r", "The King"]
+        r = run(["--gzip-output"] + rules + [sparse])
+        self.assertEqual(gzip.decompress(r.stdout), run(rules + [sparse]).stdout)
         # A file that cannot be read: named, exit 2, and the output is still whole gzip.
         r = run(["--gzip-output", a, os.path.join(self.dir, "missing.txt"), empty])
         self.assertEqual(r.returncode, 2)
