@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -104,7 +105,9 @@ void check_filter(const FilterCommand& c, const std::vector<std::string>& args) 
     if (c.in_place) {
         const InPlaceSettings& p = c.in_place->settings;
         if (p.threads < 1 || p.threads > 256) fail("--in-place threads out of bounds", args);
-        if (c.in_place->paths.empty()) fail("--in-place without paths", args);
+        // No PATH only with --files-from (which may list none); an abbreviation of it starts "--fil".
+        const bool listed = std::any_of(args.begin(), args.end(), [](const std::string& a) { return a.starts_with("--fil"); });
+        if (c.in_place->paths.empty() && !listed) fail("--in-place without paths", args);
         for (const std::string& path : c.in_place->paths)
             if (path == "-") fail("--in-place accepted standard input", args);
         if (p.dry_run && p.diff) fail("--dry-run and --diff both accepted", args);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "elvis/rewriter.hpp"
 #include "elvis/sink.hpp"
+#include "io/batch_reader.hpp"
 #include "io/syscalls.hpp"
 #include "io/uring.hpp"
 #include "io/write_behind_sink.hpp"
@@ -552,4 +554,55 @@ int main(int argc, char** argv) {
     int status = context.run();
     ring.reset();
     return status;
+}
+
+TEST_CASE("SmallFileBatch reads each file's first chunk through the descriptor it keeps") {
+    std::string why_not;
+    std::unique_ptr<Uring> batch_ring = Uring::create(SmallFileBatch::ring_entries, why_not);
+    REQUIRE(batch_ring);
+    constexpr std::size_t chunk = 4096;
+    SmallFileBatch batch(*batch_ring, chunk);
+    char dir_template[] = "/tmp/elvis-batch-XXXXXX";
+    REQUIRE(::mkdtemp(dir_template));
+    const std::string dir = dir_template;
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(dir_fd >= 0);
+    const std::size_t sizes[] = {0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 7};
+    std::vector<std::string> names, contents;
+    for (std::size_t i = 0; i < SmallFileBatch::max_files - 3; ++i) {
+        names.emplace_back("f").append(std::to_string(i));  // not "f" + ...: GCC 12's false -Wrestrict
+        contents.push_back(random_bytes(sizes[i % std::size(sizes)], static_cast<unsigned>(i)));
+        const int fd = ::openat(dir_fd, names.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        REQUIRE(::write(fd, contents.back().data(), contents.back().size()) == static_cast<ssize_t>(contents.back().size()));
+        ::close(fd);
+    }
+    REQUIRE(::symlinkat("f1", dir_fd, "link") == 0);
+    REQUIRE(::mkdirat(dir_fd, "sub", 0700) == 0);
+    names.insert(names.end(), {"missing", "link", "sub"});
+    std::vector<SmallFileBatch::File> files;
+    for (const std::string& name : names) files.push_back({dir_fd, name.c_str()});
+    std::vector<SmallFileBatch::Result> results(files.size());
+    batch.read(files, results);
+    for (std::size_t i = 0; i < contents.size(); ++i) {
+        CAPTURE(i);
+        const SmallFileBatch::Result& r = results[i];
+        REQUIRE(r.error == 0);
+        const std::string& whole = contents[i];
+        CHECK(std::string(r.data.data(), r.data.size()) == whole.substr(0, chunk));
+        CHECK(r.complete == (whole.size() < chunk));
+        // The rest through the same descriptor, even once the name points at another file.
+        const int other = ::openat(dir_fd, "other", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        REQUIRE(::write(other, "replaced", 8) == 8);
+        ::close(other);
+        REQUIRE(::renameat(dir_fd, "other", dir_fd, names[i].c_str()) == 0);
+        std::string rest(whole.size() > chunk ? whole.size() - chunk : 0, '\0');
+        CHECK(::pread(r.file.get(), rest.data(), rest.size(), static_cast<off_t>(chunk)) == static_cast<ssize_t>(rest.size()));
+        CHECK(rest == (whole.size() > chunk ? whole.substr(chunk) : std::string()));
+    }
+    CHECK(results[contents.size()].error == ENOENT);
+    CHECK(results[contents.size() + 1].error == ELOOP);  // a symbolic link is never followed
+    CHECK(results[contents.size() + 2].error == EISDIR);
+    results.clear();
+    ::close(dir_fd);
+    std::filesystem::remove_all(dir);
 }
