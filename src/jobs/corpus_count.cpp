@@ -337,16 +337,11 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
 }
 
 // A gzip file's members decoded in parallel ranges (gzip_ranges.hpp); false to read it as one
-// stream: it is gzip in name only, or failed somewhere (the stream reports where).
-bool try_count_gzip_in_ranges(Shared& shared, int fd, const std::string& path) {
+// stream: it failed somewhere (the stream reports where).
+bool try_count_gzip_in_ranges(Shared& shared, int fd, const std::string& path, std::uint64_t size) {
     const CountSettings& s = shared.settings;
-    unsigned char magic[2];
-    if (::pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) return false;
-    struct stat st;
-    if (::fstat(fd, &st) != 0) return false;
     const std::optional<GzipRangesCount> counted =
-        count_gzip_in_ranges(fd, static_cast<std::uint64_t>(st.st_size), shared.terms, s.match.whole_word, s.threads,
-                             s.io, s.buffer_size, s.trace);
+        count_gzip_in_ranges(fd, size, shared.terms, s.match.whole_word, s.threads, s.io, s.buffer_size, s.trace);
     if (!counted) return false;
     shared.add_whole_file(path, counted->totals, counted->bytes);
     std::lock_guard lock(shared.mutex);
@@ -369,11 +364,12 @@ bool try_count_in_ranges(Shared& shared, const std::string& path) {
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a regular file: reads may wait for the disk
     unsigned char magic[2];
-    const bool gzip = s.decompress && (has_gzip_suffix(path) ||
-                                       (::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b));
+    const bool gzip_magic = s.decompress && ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    const bool gzip = gzip_magic || (s.decompress && has_gzip_suffix(path));
     const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     if (size < std::max<std::uint64_t>(gzip ? s.split_threshold / 16 : s.split_threshold, s.threads)) return false;
-    if (gzip) return try_count_gzip_in_ranges(shared, fd, path);
+    // gzip in name only: the stream reports it
+    if (gzip) return gzip_magic && try_count_gzip_in_ranges(shared, fd, path, size);
     try {
         count_in_ranges(shared, path, fd, size);
     } catch (const IoError& e) {

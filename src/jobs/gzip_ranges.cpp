@@ -6,6 +6,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "elvis/counter.hpp"
 #include "elvis/errors.hpp"
 #include "elvis/scanner.hpp"
 #include "io/gzip_source.hpp"
@@ -152,33 +153,30 @@ Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64
 // and counted on this one (through read(2): an io_uring ring belongs to the thread that made it).
 std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, const Matcher& terms, std::size_t buffer_size,
                                                 Trace* trace) {
-    const RuleSet& rule_set = terms.rules();
     GzipRangesCount result;
-    result.totals.assign(rule_set.terms(), 0);
     result.ranges = 1;
     // Chunks of 1 MiB or more: each hand-off between the threads costs more than inflating a
     // few KiB (DESIGN.md, "One gzip file on every core").
     auto reader = make_posix_source(buffer_size);
     GzipSource gz(*reader, std::max<std::size_t>(buffer_size, 1 << 20), GzipMode::always, 4);
     PrefetchSource ahead(gz);
-    StreamScanner scanner(terms);
+    StreamCounter counter(terms);
     TraceRecorder* recorder = trace ? trace->add_thread("gzip stream") : nullptr;
-    Match m;
     try {
         ahead.open_range(fd, 0, size);
         for_each_traced_chunk(ahead, recorder, [&](std::span<char> chunk) {
-            scanner.feed({chunk.data(), chunk.size()});
-            while (scanner.next(m)) ++result.totals[rule_set.term(m.rule)];
+            counter.feed({chunk.data(), chunk.size()});
             result.bytes += chunk.size();
             return true;
         });
-        while (scanner.finish(m)) ++result.totals[rule_set.term(m.rule)];
+        counter.finish();
     } catch (const IoError&) {
         return std::nullopt;
     } catch (const std::system_error&) {  // no thread to inflate on: the stream counts it
         return std::nullopt;
     }
     ahead.close();
+    result.totals.assign(counter.counts().begin(), counter.counts().end());
     return result;
 }
 
