@@ -17,7 +17,7 @@ _elvis() {
     local filter_options='-f --find -r --replace -E --escapes --must-match --rules -i --ignore-case --preserve-case -w --word -z --decompress --gzip-output --buffer-size --io --stats --trace
         -h --help -V --version --in-place --dry-run --diff --color --interactive --backup --no-fsync --force --hard-links --binary
         --hidden --follow --no-ignore --no-ignore-vcs -g --glob --iglob --files-from -0 --null -j --threads --shard --progress --no-progress'
-    local count_options='-t --term --terms-file --rules -i --ignore-case --preserve-case -w --word --records --doc-freq -l --files-with-matches --per-file --header --label --format
+    local count_options='-t --term --terms-file --rules -i --ignore-case --preserve-case -w --word --exclusive --records --doc-freq -l --files-with-matches --per-file --header --label --format
         --files-from -0 --null --shard -z --decompress --hidden --follow --no-ignore --no-ignore-vcs --files -g --glob --iglob -j --threads --buffer-size
         --split-threshold --io --stats --trace -h --help -V --version'
 

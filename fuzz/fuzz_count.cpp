@@ -1,5 +1,5 @@
 // Differential fuzzer: elvis::StreamCounter against elvis::reference::count, and
-// elvis::RecordCounter against the small record reference below.
+// elvis::RecordCounter against elvis::reference::records, each term on its own and exclusive.
 //
 // Input encoding (details in fuzz_common.hpp):
 //   flags byte (ignore case, whole word, Isa, rule count 1..4, feed mode: unused here, every
@@ -31,89 +31,81 @@ using namespace elvis::fuzz;
 
 namespace {
 
-struct Records {
-    std::vector<std::uint64_t> counts;
-    std::uint64_t records = 0;
-};
+const char* counting_name(Counting counting) { return counting == Counting::exclusive ? "exclusive" : "each term"; }
 
-// The record reference. A record runs from an opening marker (`<TAG` then one of > / space \t
-// \n \r) to the next closing marker `</TAG>`; records do not nest (an opening marker inside a
-// record is ordinary content) and a record still open at the end is not counted. A term counts
-// once per record if one of its matches, found by reference::count's leftmost-longest,
-// non-overlapping scan over the whole stream, starts at or after the end of the opening marker
-// and before the start of the closing marker.
-Records reference_records(const std::vector<Rule>& terms, const MatchOptions& options, std::string_view tag,
-                          bool markers_ignore_case, std::string_view stream) {
-    struct TermMatch {
-        std::size_t start, rule;
-    };
-    std::vector<TermMatch> matches;  // in start order
-    for (std::size_t i = 0; i < stream.size();) {
-        std::size_t rule = 0;
-        if (std::size_t len = reference::longest_at(terms, options, stream, i, rule)) {
-            matches.push_back({i, rule});
-            i += len;
-        } else {
-            ++i;
-        }
-    }
-
-    auto marker_at = [&](std::size_t i, std::string_view marker) {
-        if (i + marker.size() > stream.size()) return false;
-        for (std::size_t k = 0; k < marker.size(); ++k) {
-            auto a = static_cast<unsigned char>(stream[i + k]), b = static_cast<unsigned char>(marker[k]);
-            if (markers_ignore_case ? ascii::lower(a) != ascii::lower(b) : a != b) return false;
-        }
-        return true;
-    };
-    const std::string open = "<" + std::string(tag);
-    const std::string close = "</" + std::string(tag) + ">";
-
-    Records result;
-    result.counts.assign(terms.size(), 0);
-    std::vector<bool> seen(terms.size());
-    bool in_record = false;
-    std::size_t content = 0;
-    for (std::size_t i = 0; i < stream.size();) {
-        if (!in_record) {
-            if (marker_at(i, open) && i + open.size() < stream.size() &&
-                std::string_view("> /\t\n\r").find(stream[i + open.size()]) != std::string_view::npos) {
-                in_record = true;
-                content = i + open.size() + 1;
-                i = content;
-            } else {
-                ++i;
-            }
-            continue;
-        }
-        if (!marker_at(i, close)) {
-            ++i;
-            continue;
-        }
-        ++result.records;
-        std::fill(seen.begin(), seen.end(), false);
-        auto m = std::lower_bound(matches.begin(), matches.end(), content,
-                                  [](const TermMatch& t, std::size_t at) { return t.start < at; });
-        for (; m != matches.end() && m->start < i; ++m)
-            if (!seen[m->rule]) seen[m->rule] = true, ++result.counts[m->rule];
-        in_record = false;
-        i += close.size();
-    }
-    return result;
-}
-
-[[noreturn]] void fail_counts(const char* what, const Header& h, const std::vector<std::uint8_t>& sizes,
-                              std::string_view stream, const std::vector<std::uint64_t>& expected,
-                              const std::vector<std::uint64_t>& got) {
+[[noreturn]] void fail_counts(const char* what, Counting counting, const Header& h,
+                              const std::vector<std::uint8_t>& sizes, std::string_view stream,
+                              const std::vector<std::uint64_t>& expected, const std::vector<std::uint64_t>& got) {
     print_case(h, sizes, stream);
-    std::fprintf(stderr, "MISMATCH: %s\nexpected: %s\ngot:      %s\n", what, counts_text(expected).c_str(),
-                 counts_text(got).c_str());
+    std::fprintf(stderr, "MISMATCH: %s, counting %s\nexpected: %s\ngot:      %s\n", what, counting_name(counting),
+                 counts_text(expected).c_str(), counts_text(got).c_str());
     std::abort();
 }
 
 std::vector<std::uint64_t> times(std::vector<std::uint64_t> v, std::uint64_t k) {
     for (auto& x : v) x *= k;
     return v;
+}
+
+// One counting's checks: StreamCounter, then RecordCounter when the tag is testable.
+void check_counts(const Header& h, const Matcher& terms, Counting counting, const std::string& tag,
+                 bool markers_ignore_case, bool test_records, const std::vector<std::uint8_t>& sizes,
+                 std::string_view stream) {
+    // StreamCounter.
+    const std::vector<std::uint64_t> expected = reference::count(h.rules, h.options, stream, counting);
+    const std::uint64_t total = std::accumulate(expected.begin(), expected.end(), std::uint64_t{0});
+    if (print_cases()) {
+        print_case(h, sizes, stream);
+        std::fprintf(stderr, "expected counts (%s): %s\n", counting_name(counting), counts_text(expected).c_str());
+    }
+    StreamCounter counter(terms, counting);
+    for (std::size_t pass = 1; pass <= 2; ++pass) {
+        counter.start_stream();
+        for_each_piece(stream, sizes, pass - 1, [&](std::string_view piece, std::size_t) {
+            ChunkCopy chunk(piece);
+            counter.feed(chunk.view());
+        });
+        counter.finish();
+        const std::vector<std::uint64_t> got(counter.counts().begin(), counter.counts().end());
+        if (got != times(expected, pass))
+            fail_counts(pass == 1 ? "StreamCounter counts, stream 1" : "StreamCounter counts (totals), stream 2",
+                        counting, h, sizes, stream, times(expected, pass), got);
+        if (counter.stream_matches() != total)
+            fail_counts("StreamCounter stream_matches", counting, h, sizes, stream, {total}, {counter.stream_matches()});
+    }
+
+    // RecordCounter.
+    if (!test_records) return;
+    std::optional<Matcher> markers;
+    try {
+        markers.emplace(RuleSet(record_markers(tag), MatchOptions{markers_ignore_case, false}), h.isa);
+    } catch (const RuleError& e) {
+        print_case(h, sizes, stream);
+        std::fprintf(stderr, "record_markers(%s) rejected by RuleSet: %s\n", escaped(tag).c_str(), e.what());
+        std::abort();
+    }
+    const reference::Records want = reference::records(h.rules, h.options, tag, markers_ignore_case, stream, counting);
+    if (print_cases())
+        std::fprintf(stderr, "record tag: %s (markers ignore case: %d)\nexpected records: %llu, counts: %s\n",
+                     escaped(tag).c_str(), markers_ignore_case, static_cast<unsigned long long>(want.records),
+                     counts_text(want.counts).c_str());
+    RecordCounter records(terms, *markers, counting);
+    for (std::size_t pass = 1; pass <= 2; ++pass) {
+        for_each_piece(stream, sizes, pass - 1, [&](std::string_view piece, std::size_t) {
+            ChunkCopy chunk(piece);
+            records.feed(chunk.view());
+        });
+        records.finish();
+        const std::vector<std::uint64_t> got(records.counts().begin(), records.counts().end());
+        if (got != times(want.counts, pass) || records.records() != pass * want.records) {
+            std::fprintf(stderr, "record tag: %s (markers ignore case: %d)\nrecords: expected %llu, got %llu\n",
+                         escaped(tag).c_str(), markers_ignore_case,
+                         static_cast<unsigned long long>(pass * want.records),
+                         static_cast<unsigned long long>(records.records()));
+            fail_counts(pass == 1 ? "RecordCounter counts, stream 1" : "RecordCounter counts (totals), stream 2",
+                        counting, h, sizes, stream, times(want.counts, pass), got);
+        }
+    }
 }
 
 }  // namespace
@@ -135,60 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return -1;
     }
 
-    // StreamCounter.
-    const std::vector<std::uint64_t> expected = reference::count(h.rules, h.options, stream);
-    const std::uint64_t total = std::accumulate(expected.begin(), expected.end(), std::uint64_t{0});
-    if (print_cases()) {
-        print_case(h, sizes, stream);
-        std::fprintf(stderr, "expected counts: %s\n", counts_text(expected).c_str());
-    }
-    StreamCounter counter(*terms);
-    for (std::size_t pass = 1; pass <= 2; ++pass) {
-        counter.start_stream();
-        for_each_piece(stream, sizes, pass - 1, [&](std::string_view piece, std::size_t) {
-            ChunkCopy chunk(piece);
-            counter.feed(chunk.view());
-        });
-        counter.finish();
-        const std::vector<std::uint64_t> got(counter.counts().begin(), counter.counts().end());
-        if (got != times(expected, pass))
-            fail_counts(pass == 1 ? "StreamCounter counts, stream 1" : "StreamCounter counts (totals), stream 2",
-                        h, sizes, stream, times(expected, pass), got);
-        if (counter.stream_matches() != total)
-            fail_counts("StreamCounter stream_matches", h, sizes, stream, {total}, {counter.stream_matches()});
-    }
-
-    // RecordCounter.
-    if (!test_records) return 0;
-    std::optional<Matcher> markers;
-    try {
-        markers.emplace(RuleSet(record_markers(tag), MatchOptions{markers_ignore_case, false}), h.isa);
-    } catch (const RuleError& e) {
-        print_case(h, sizes, stream);
-        std::fprintf(stderr, "record_markers(%s) rejected by RuleSet: %s\n", escaped(tag).c_str(), e.what());
-        std::abort();
-    }
-    const Records want = reference_records(h.rules, h.options, tag, markers_ignore_case, stream);
-    if (print_cases())
-        std::fprintf(stderr, "record tag: %s (markers ignore case: %d)\nexpected records: %llu, counts: %s\n",
-                     escaped(tag).c_str(), markers_ignore_case, static_cast<unsigned long long>(want.records),
-                     counts_text(want.counts).c_str());
-    RecordCounter records(*terms, *markers);
-    for (std::size_t pass = 1; pass <= 2; ++pass) {
-        for_each_piece(stream, sizes, pass - 1, [&](std::string_view piece, std::size_t) {
-            ChunkCopy chunk(piece);
-            records.feed(chunk.view());
-        });
-        records.finish();
-        const std::vector<std::uint64_t> got(records.counts().begin(), records.counts().end());
-        if (got != times(want.counts, pass) || records.records() != pass * want.records) {
-            std::fprintf(stderr, "record tag: %s (markers ignore case: %d)\nrecords: expected %llu, got %llu\n",
-                         escaped(tag).c_str(), markers_ignore_case,
-                         static_cast<unsigned long long>(pass * want.records),
-                         static_cast<unsigned long long>(records.records()));
-            fail_counts(pass == 1 ? "RecordCounter counts, stream 1" : "RecordCounter counts (totals), stream 2", h,
-                        sizes, stream, times(want.counts, pass), got);
-        }
-    }
+    for (Counting counting : {Counting::each_term, Counting::exclusive})
+        check_counts(h, *terms, counting, tag, markers_ignore_case, test_records, sizes, stream);
     return 0;
 }

@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::string_view rest = stream.substr(skip);
     const std::string expected = "P" + reference::rewrite(h.rules, h.options, rest);
-    const auto counts = reference::count(h.rules, h.options, rest);
+    const auto counts = reference::count(h.rules, h.options, rest, Counting::exclusive);
     const std::uint64_t replacements = std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
     const std::vector<std::uint8_t> no_pieces;
     if (print_cases()) {

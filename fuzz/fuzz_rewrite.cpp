@@ -114,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         print_case(h, sizes, stream);
         std::fprintf(stderr, "expected: %s\n", escaped(expected).c_str());
     }
-    const auto counts = reference::count(h.rules, h.options, stream);
+    const auto counts = reference::count(h.rules, h.options, stream, Counting::exclusive);
     const std::uint64_t replacements = std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
 
     StreamRewriter rewriter(*matcher);

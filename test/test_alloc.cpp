@@ -127,24 +127,31 @@ TEST_CASE("the io_uring pipeline (read-ahead source, write-behind sink) allocate
 }
 
 TEST_CASE("counting allocates nothing after construction") {
-    elvis::Matcher terms(elvis::RuleSet({{"elvis", ""}, {"king", ""}}, {}));
-    elvis::Matcher markers(elvis::RuleSet(elvis::record_markers("item"), {}));
-    elvis::StreamCounter counter(terms);
-    elvis::RecordCounter records(terms, markers);
-    std::string text = corpus();
-    for (std::size_t i = 0; i < text.size(); i += 5000) text.insert(i, i % 10000 ? "</item>" : "<item>");
-    std::size_t buffers = 0;
-    {
-        CountingWindow window;
-        buffers = feed_mixed_sizes(text, [&](std::span<char> chunk) {
-            counter.feed({chunk.data(), chunk.size()});
-            records.feed({chunk.data(), chunk.size()});
-        });
-        counter.finish();
-        records.finish();
-    }
-    CHECK(allocations.load() == 0);
-    CHECK(buffers >= 1000);
-    CHECK(counter.counts()[0] > 10000);
-    CHECK(records.records() > 50);
+    // Overlapping terms (each on its own: OccurrenceScanner), then ones that cannot overlap.
+    const std::vector<elvis::Rule> term_sets[] = {{{"elvis", ""}, {"vis", ""}, {"s k", ""}, {"king", ""}},
+                                                  {{"elvis", ""}, {"king", ""}}};
+    for (const auto& rules : term_sets)
+        for (bool whole_word : {false, true}) {
+            elvis::Matcher terms(elvis::RuleSet(rules, {.whole_word = whole_word}));
+            CHECK(terms.terms_overlap() == (&rules == &term_sets[0]));
+            elvis::Matcher markers(elvis::RuleSet(elvis::record_markers("item"), {}));
+            elvis::StreamCounter counter(terms);
+            elvis::RecordCounter records(terms, markers);
+            std::string text = corpus();
+            for (std::size_t i = 0; i < text.size(); i += 5000) text.insert(i, i % 10000 ? "</item>" : "<item>");
+            std::size_t buffers = 0;
+            {
+                CountingWindow window;
+                buffers = feed_mixed_sizes(text, [&](std::span<char> chunk) {
+                    counter.feed({chunk.data(), chunk.size()});
+                    records.feed({chunk.data(), chunk.size()});
+                });
+                counter.finish();
+                records.finish();
+            }
+            CHECK(allocations.load() == 0);
+            CHECK(buffers >= 1000);
+            CHECK(counter.counts()[0] > 10000);
+            CHECK(records.records() > 50);
+        }
 }

@@ -27,10 +27,11 @@ std::vector<IoMode> backends() {
 }
 
 CountReport count_one_file(const std::vector<Rule>& terms, MatchOptions match, const std::string& path,
-                           unsigned threads, std::size_t buffer, IoMode io) {
+                           unsigned threads, std::size_t buffer, IoMode io, Counting counting) {
     CountSettings s;
     s.terms = terms;
     s.match = match;
+    s.counting = counting;
     s.threads = threads;
     s.buffer_size = buffer;
     s.io = io;
@@ -53,20 +54,32 @@ TEST_CASE("one file split into ranges counts every match once, even across range
         {{{"x", ""}, {"xxxxb", ""}}, std::string(500, 'x') + "b" + std::string(77, 'x') + "b", {}},
         {{{"elvis", ""}}, [] { std::string s; for (int i = 0; i < 200; ++i) s += i % 3 ? "elvis " : "elvielvis"; return s; }(), {}},
         {{{"ab", ""}, {"a", ""}}, "aab ab a abab aa b ab" + std::string(300, 'a'), {.ignore_case = true, .whole_word = true}},
+        // Terms that overlap each other but not themselves: each term's ranges add up.
+        {{{"elvis", ""}, {"vis", ""}, {"s k", ""}, {"elvis king", ""}},
+         [] { std::string s; for (int i = 0; i < 300; ++i) s += i % 4 ? "elvis king " : "elvis "; return s; }(), {.whole_word = true}},
+        {{{"president", ""}, {"vice-president", ""}, {"dent", ""}},
+         [] { std::string s; for (int i = 0; i < 300; ++i) s += i % 3 ? "vice-president " : "dent president "; return s; }(), {}},
     };
-    for (const Case& c : cases) {
+    for (const Case& c : cases)
+    for (Counting counting : {Counting::each_term, Counting::exclusive}) {
+        CAPTURE(static_cast<int>(counting));
         TempFile file(c.content);
-        const auto expected = reference::count(c.terms, c.match, c.content);
+        const auto expected = reference::count(c.terms, c.match, c.content, counting);
         for (IoMode io : backends())
             for (unsigned threads : {1u, 2u, 3u, 5u, 7u})
                 for (std::size_t buffer : {1, 3, 64, 4096}) {
                     CAPTURE(c.content.substr(0, 20));
                     CAPTURE(threads);
                     CAPTURE(buffer);
-                    CountReport r = count_one_file(c.terms, c.match, file.path(), threads, buffer, io);
+                    CountReport r = count_one_file(c.terms, c.match, file.path(), threads, buffer, io, counting);
                     CHECK(r.totals == expected);
                     CHECK(r.bytes_read == c.content.size());
                     CHECK(r.files_searched == 1);
+                    // Each term on its own, among terms that overlap, one that overlaps itself is
+                    // counted in one stream.
+                    const Matcher m(RuleSet(c.terms, c.match));
+                    const bool split = threads > 1 && !(needs_occurrences(m, counting) && m.term_overlaps_itself());
+                    CHECK(r.files_in_ranges == (split ? 1 : 0));
                 }
     }
 }
@@ -83,10 +96,11 @@ TEST_CASE("range splitting: randomized against the reference") {
             terms.push_back({t, ""});
         }
         MatchOptions match{.whole_word = rng() % 4 == 0};
+        const Counting counting = rng() % 2 ? Counting::each_term : Counting::exclusive;
         std::vector<std::uint64_t> expected;
         try {
             RuleSet check(terms, match);
-            expected = reference::count(terms, match, content);
+            expected = reference::count(terms, match, content, counting);
         } catch (const RuleError&) {
             continue;
         }
@@ -94,7 +108,8 @@ TEST_CASE("range splitting: randomized against the reference") {
         unsigned threads = 2 + rng() % 6;
         CAPTURE(content);
         CAPTURE(threads);
-        CHECK(count_one_file(terms, match, file.path(), threads, 1 + rng() % 50, IoMode::posix).totals == expected);
+        CAPTURE(static_cast<int>(counting));
+        CHECK(count_one_file(terms, match, file.path(), threads, 1 + rng() % 50, IoMode::posix, counting).totals == expected);
     }
 }
 
@@ -111,7 +126,7 @@ TEST_CASE("a tree counts the same on any number of threads and either backend") 
         std::string content;
         for (int w = 0, n = static_cast<int>(rng() % 400); w < n; ++w)
             content += std::string(rng() % 5 ? "word " : rng() % 2 ? "elvis " : "president ");
-        auto counts = reference::count(terms, {}, content);
+        auto counts = reference::count(terms, {}, content, Counting::each_term);
         expected[0] += counts[0];
         expected[1] += counts[1];
         std::string name = "f";  // appended, not "f" + ...: GCC 12 warns falsely (-Wrestrict) on that

@@ -359,13 +359,13 @@ CountSettings sharded(std::uint64_t index, std::uint64_t count) {
 TEST_CASE("count_header names the semantics, the terms and the named inputs, sorted, stdin left out") {
     CountSettings settings = two_terms(false);
     CHECK(count_header(settings, {"b dir", "-", "a\tfile", "b dir"}) ==
-          "#elvis-count\tv1\tsemantics=occurrences\tignore-case=no\tword=no\tpreserve-case=no\tdecompress=no"
+          "#elvis-count\tv1\tsemantics=occurrences\tcounting=each-term\tignore-case=no\tword=no\tpreserve-case=no\tdecompress=no"
           "\tterm=elvis\tterm=tab\\there\tinput=a\\tfile\tinput=b dir\n");
     settings.records_tag = "item";
     settings.match.ignore_case = settings.match.whole_word = settings.decompress = true;
     settings.shard = Shard{2, 8};
     CHECK(count_header(settings, {"x"}) ==
-          "#elvis-count\tv1\tsemantics=records:item\tignore-case=yes\tword=yes\tpreserve-case=no\tdecompress=yes"
+          "#elvis-count\tv1\tsemantics=records:item\tcounting=each-term\tignore-case=yes\tword=yes\tpreserve-case=no\tdecompress=yes"
           "\tterm=elvis\tterm=tab\\there\tinput-shard=2/8:x\n");
 }
 
@@ -378,7 +378,7 @@ TEST_CASE("merged headed outputs: one header naming every input, shards joined i
     const std::string s3 = headed(sharded(3, 3), {"corpus"}, "elvis\t2\ntab\\there\t0\n");
     CHECK(merge({{"s3", s3}, {"s1", s1}, {"s2", s2}}) == headed(whole, {"corpus"}, "elvis\t5\ntab\\there\t1\n"));
     // Incomplete: the shards present are named; several outputs in one stream, as parallel writes.
-    CHECK(merge({{"-", s1 + s3}}) == "#elvis-count\tv1\tsemantics=occurrences\tignore-case=no\tword=no\tpreserve-case=no"
+    CHECK(merge({{"-", s1 + s3}}) == "#elvis-count\tv1\tsemantics=occurrences\tcounting=each-term\tignore-case=no\tword=no\tpreserve-case=no"
                                      "\tdecompress=no\tterm=elvis\tterm=tab\\there\tinput-shard=1/3:corpus"
                                      "\tinput-shard=3/3:corpus\nelvis\t3\ntab\\there\t0\n");
     // Terms in another order are the same terms.
@@ -399,6 +399,10 @@ TEST_CASE("merge refuses headed outputs of different counts, an input counted tw
     caseless.match.ignore_case = true;
     CHECK(error_of({{"a", a}, {"i", headed(caseless, {"i"}, "elvis\t1\ntab\\there\t0\n")}}) ==
           "i:1: counted with ignore-case=yes, but a:1 with ignore-case=no (different counts cannot be added up)");
+    CountSettings exclusive = whole;
+    exclusive.counting = Counting::exclusive;
+    CHECK(error_of({{"a", a}, {"x", headed(exclusive, {"x"}, "elvis\t1\ntab\\there\t0\n")}}) ==
+          "x:1: counted with counting=exclusive, but a:1 with counting=each-term (different counts cannot be added up)");
     CountSettings other_terms = whole;
     other_terms.terms.pop_back();
     CHECK(error_of({{"a", a}, {"t", headed(other_terms, {"t"}, "elvis\t1\n")}}).starts_with("t:1: counted other terms than the count of a:1"));

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <set>
 
 #include "elvis/counter.hpp"
 #include "support/reference.hpp"
@@ -10,31 +11,89 @@ using namespace elvis;
 
 namespace {
 
-std::vector<std::uint64_t> count_in_pieces(const Matcher& matcher, std::string_view input, std::size_t piece) {
-    StreamCounter counter(matcher);
-    for (std::size_t at = 0; at < input.size(); at += piece) counter.feed(input.substr(at, piece));
+std::vector<std::uint64_t> count_in_pieces(const Matcher& matcher, std::string_view input, std::size_t piece,
+                                           Counting counting = Counting::each_term) {
+    StreamCounter counter(matcher, counting);
+    std::string buffer;  // overwritten after each feed, as a reader's buffer is
+    for (std::size_t at = 0; at < input.size(); at += piece) {
+        buffer = input.substr(at, piece);
+        counter.feed(buffer);
+        buffer.assign(buffer.size(), '#');
+    }
     counter.finish();
     return {counter.counts().begin(), counter.counts().end()};
 }
 
 std::vector<std::uint64_t> records_in_pieces(const Matcher& terms, const Matcher& markers, std::string_view input,
-                                             std::size_t piece) {
-    RecordCounter counter(terms, markers);
-    for (std::size_t at = 0; at < input.size(); at += piece) counter.feed(input.substr(at, piece));
+                                             std::size_t piece, Counting counting = Counting::each_term) {
+    RecordCounter counter(terms, markers, counting);
+    std::string buffer;
+    for (std::size_t at = 0; at < input.size(); at += piece) {
+        buffer = input.substr(at, piece);
+        counter.feed(buffer);
+        buffer.assign(buffer.size(), '#');
+    }
     counter.finish();
     return {counter.counts().begin(), counter.counts().end()};
 }
 
 }  // namespace
 
-TEST_CASE("counts follow leftmost-longest, non-overlapping semantics") {
+TEST_CASE("exclusive counts follow leftmost-longest, non-overlapping semantics") {
     Matcher matcher(RuleSet({{"abab", ""}, {"ba", ""}}, {}));
     // abababab: abab at 0, abab at 4 -> 2, ba never starts a match of its own.
     for (std::size_t piece : {1, 2, 3, 5, 100}) {
         CAPTURE(piece);
-        CHECK(count_in_pieces(matcher, "abababab", piece) == std::vector<std::uint64_t>{2, 0});
-        CHECK(count_in_pieces(matcher, "xbabab", piece) == std::vector<std::uint64_t>{0, 2});
+        CHECK(count_in_pieces(matcher, "abababab", piece, Counting::exclusive) == std::vector<std::uint64_t>{2, 0});
+        CHECK(count_in_pieces(matcher, "xbabab", piece, Counting::exclusive) == std::vector<std::uint64_t>{0, 2});
     }
+}
+
+TEST_CASE("each term on its own: overlapping terms are all counted, a term's own occurrences do not overlap") {
+    const std::string text = "the vice-president met the president; a dentist";
+    Matcher matcher(RuleSet({{"president", ""}, {"vice-president", ""}, {"dent", ""}}, {}));
+    CHECK(matcher.terms_overlap());
+    CHECK(!matcher.term_overlaps_itself());
+    Matcher abab(RuleSet({{"abab", ""}, {"ba", ""}}, {}));
+    Matcher runs(RuleSet({{"aa", ""}, {"a", ""}, {"aaa", ""}}, {}));
+    CHECK(runs.term_overlaps_itself());
+    for (std::size_t piece : {1, 2, 3, 5, 100}) {
+        CAPTURE(piece);
+        CHECK(count_in_pieces(matcher, text, piece) == std::vector<std::uint64_t>{2, 1, 3});
+        CHECK(count_in_pieces(matcher, text, piece, Counting::exclusive) == std::vector<std::uint64_t>{1, 1, 1});
+        CHECK(count_in_pieces(abab, "abababab", piece) == std::vector<std::uint64_t>{2, 3});
+        CHECK(count_in_pieces(abab, "xbabab", piece) == std::vector<std::uint64_t>{1, 2});
+        // grep -o aa | wc -l gives 2 for aaaa and 1 for aaa.
+        CHECK(count_in_pieces(runs, "aaaa aaa", piece) == std::vector<std::uint64_t>{3, 7, 2});
+    }
+}
+
+TEST_CASE("each term on its own: whole words, ignore case and case variants per term") {
+    Matcher word(RuleSet({{"elvis", ""}, {"elvis-elvis", ""}, {"vis", ""}}, {.whole_word = true}));
+    CHECK(count_in_pieces(word, "x elvis-elvis elvis_ elvis", 2) == std::vector<std::uint64_t>{3, 1, 0});
+    Matcher folded(RuleSet({{"Elvis", ""}, {"LVIS", ""}}, {.ignore_case = true}));
+    CHECK(count_in_pieces(folded, "ELVIS elvis eLvIs", 4) == std::vector<std::uint64_t>{3, 3});
+    // The variants of one term compete with each other only: Elvis is a variant of elvis.
+    Matcher variants(RuleSet({{"elvis", ""}, {"lvi", ""}}, {.preserve_case = true}));
+    CHECK(count_in_pieces(variants, "Elvis ELVIS elvis", 3) == std::vector<std::uint64_t>{3, 3});
+    CHECK(count_in_pieces(variants, "Elvis ELVIS elvis", 3, Counting::exclusive) == std::vector<std::uint64_t>{3, 0});
+}
+
+TEST_CASE("Matcher tells terms that overlap each other or themselves") {
+    auto flags = [](std::vector<Rule> rules, MatchOptions options = {}) {
+        Matcher m(RuleSet(std::move(rules), options));
+        return std::pair{m.terms_overlap(), m.term_overlaps_itself()};
+    };
+    CHECK(flags({{"elvis", ""}, {"king", ""}}) == std::pair{false, false});
+    CHECK(flags({{"elvis", ""}, {"vis", ""}}) == std::pair{true, false});      // one inside the other
+    CHECK(flags({{"elvis", ""}, {"visit", ""}}) == std::pair{true, false});    // the end of one starts the other
+    CHECK(flags({{"elvis", ""}, {"el", ""}}) == std::pair{true, false});       // a prefix
+    CHECK(flags({{"abab", ""}, {"xy", ""}}) == std::pair{false, true});        // abab twice in ababab
+    CHECK(flags({{"elvis", ""}, {"KING", ""}}, {.ignore_case = true}) == std::pair{false, false});
+    CHECK(flags({{"elvis", ""}, {"Vis", ""}}) == std::pair{false, false});
+    CHECK(flags({{"elvis", ""}, {"Vis", ""}}, {.ignore_case = true}) == std::pair{true, false});
+    CHECK(flags({{"visa", ""}, {"ELVIS", ""}}, {.ignore_case = true}) == std::pair{true, false});
+    CHECK(flags({{"elvis", ""}}, {.preserve_case = true}) == std::pair{false, false});
 }
 
 TEST_CASE("counts: ignore case and whole words") {
@@ -52,15 +111,45 @@ TEST_CASE("counts: randomized against the reference") {
         for (char& c : s) c = alphabet[rng() % alphabet.size()];
         return s;
     };
-    for (int round = 0; round < 1000; ++round) {
+    for (int round = 0; round < 2000; ++round) {
         std::vector<Rule> rules;
-        for (std::size_t i = 0, n = 1 + rng() % 4; i < n; ++i) rules.push_back({text(1 + rng() % 4), ""});
+        for (std::size_t i = 0, n = 1 + rng() % 6; i < n; ++i) rules.push_back({text(1 + rng() % 4), ""});
         MatchOptions options{.ignore_case = rng() % 2 == 0, .whole_word = rng() % 3 == 0};
+        const Counting counting = round % 2 ? Counting::each_term : Counting::exclusive;
         try {
             Matcher matcher(RuleSet(rules, options));
             std::string input = text(rng() % 150);
-            CHECK(count_in_pieces(matcher, input, 1 + rng() % 20) == reference::count(rules, options, input));
+            CAPTURE(input);
+            CAPTURE(static_cast<int>(counting));
+            CHECK(count_in_pieces(matcher, input, 1 + rng() % 20, counting) ==
+                  reference::count(rules, options, input, counting));
         } catch (const RuleError&) {
+        }
+    }
+}
+
+TEST_CASE("each term on its own: up to thousands of terms with shared prefixes and suffixes") {
+    std::mt19937 rng(2026);
+    for (std::size_t terms : {1, 17, 300, 2000}) {
+        CAPTURE(terms);
+        // Words over a small alphabet with common stems, so terms nest and chain.
+        const std::string stems[] = {"pre", "sid", "ent", "de", "vi", "ce", "-"};
+        auto word = [&] {
+            std::string w;
+            for (std::size_t k = 0, n = 1 + rng() % 4; k < n; ++k) w += stems[rng() % std::size(stems)];
+            return w;
+        };
+        std::vector<Rule> rules;
+        std::set<std::string> seen;
+        while (rules.size() < terms)
+            if (std::string w = word(); seen.insert(w).second) rules.push_back({w, ""});
+        std::string input;
+        while (input.size() < 6000) input += word() + (rng() % 3 ? "" : " ");
+        for (MatchOptions options : {MatchOptions{}, MatchOptions{.whole_word = true}}) {
+            Matcher matcher(RuleSet(rules, options));
+            const auto expected = reference::count(rules, options, input, Counting::each_term);
+            for (std::size_t piece : {std::size_t{1} + rng() % 7, std::size_t{4096}})
+                CHECK(count_in_pieces(matcher, input, piece) == expected);
         }
     }
 }
@@ -97,18 +186,23 @@ TEST_CASE("records: counts survive the caller reusing its buffer after feed()") 
         std::vector<std::string> pieces;
         std::vector<std::uint64_t> expected;
         std::uint64_t records;
+        Counting counting = Counting::exclusive;
     };
     const std::vector<Case> cases = {
         // "t>xy" consumes the "xy" inside the record, and starts before the record does.
         {{{"<", ""}, {"t>xy", ""}, {"xy", ""}}, "tt", {"<tt", ">xy</tt>"}, {0, 0, 0}, 1},
+        // Each term on its own, the "xy" inside is there too.
+        {{{"<", ""}, {"t>xy", ""}, {"xy", ""}}, "tt", {"<tt", ">xy</tt>"}, {0, 0, 1}, 1, Counting::each_term},
         {{{"<", ""}}, "r", {"<r"}, {0}, 0},
         {{{"a<t>bc", ""}}, "t", {"a<t>b"}, {0}, 0},
         {{{"elvis", ""}}, "item", {"<item>el", "vis</it", "em><item>elvi", "s</item>"}, {2}, 2},
+        {{{"elvis", ""}, {"vis", ""}}, "item", {"<item>el", "vis</it", "em><item>elvi", "s</item>"}, {2, 2}, 2,
+         Counting::each_term},
     };
     for (const Case& c : cases) {
         Matcher terms(RuleSet(c.terms, {}));
         Matcher markers(RuleSet(record_markers(c.tag), {}));
-        RecordCounter counter(terms, markers);
+        RecordCounter counter(terms, markers, c.counting);
         std::string buffer;
         for (const std::string& piece : c.pieces) {
             buffer = piece;
@@ -118,6 +212,42 @@ TEST_CASE("records: counts survive the caller reusing its buffer after feed()") 
         counter.finish();
         CHECK(std::vector<std::uint64_t>(counter.counts().begin(), counter.counts().end()) == c.expected);
         CHECK(counter.records() == c.records);
+    }
+}
+
+TEST_CASE("records: randomized against the reference, each term on its own and exclusive") {
+    std::mt19937 rng(7);
+    const std::string alphabet = "ab<>/ ";
+    auto text = [&](std::size_t n) {
+        std::string s(n, ' ');
+        for (char& c : s) c = alphabet[rng() % alphabet.size()];
+        return s;
+    };
+    Matcher markers(RuleSet(record_markers("a"), {}));
+    for (int round = 0; round < 2000; ++round) {
+        std::vector<Rule> rules;
+        for (std::size_t i = 0, n = 1 + rng() % 5; i < n; ++i) rules.push_back({text(1 + rng() % 4), ""});
+        MatchOptions options{.whole_word = rng() % 3 == 0};
+        const Counting counting = round % 2 ? Counting::each_term : Counting::exclusive;
+        try {
+            Matcher terms(RuleSet(rules, options));
+            std::string input = text(rng() % 200);
+            CAPTURE(input);
+            CAPTURE(static_cast<int>(counting));
+            const reference::Records want = reference::records(rules, options, "a", false, input, counting);
+            RecordCounter counter(terms, markers, counting);
+            const std::size_t piece = 1 + rng() % 20;
+            std::string buffer;
+            for (std::size_t at = 0; at < input.size(); at += piece) {
+                buffer = input.substr(at, piece);
+                counter.feed(buffer);
+                buffer.assign(buffer.size(), '#');
+            }
+            counter.finish();
+            CHECK(std::vector<std::uint64_t>(counter.counts().begin(), counter.counts().end()) == want.counts);
+            CHECK(counter.records() == want.records);
+        } catch (const RuleError&) {
+        }
     }
 }
 

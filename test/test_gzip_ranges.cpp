@@ -42,14 +42,20 @@ std::size_t check_ranges(const std::string& compressed, const std::string& plain
     options.whole_word = whole_word;
     const Matcher matcher(RuleSet(terms, options));
     TempFile file(compressed);
-    const int fd = file.open();
-    const std::optional<GzipRangesCount> counted =
-        count_gzip_in_ranges(fd, compressed.size(), matcher, whole_word, threads, IoMode::automatic, buffer, nullptr);
-    ::close(fd);
-    REQUIRE(counted);
-    CHECK(counted->bytes == plain.size());
-    CHECK(counted->totals == reference::count(terms, options, plain));
-    return counted->ranges;
+    std::size_t ranges = 0;
+    for (Counting counting : {Counting::each_term, Counting::exclusive}) {
+        CAPTURE(static_cast<int>(counting));
+        const int fd = file.open();
+        const std::optional<GzipRangesCount> counted = count_gzip_in_ranges(
+            fd, compressed.size(), matcher, counting, whole_word, threads, IoMode::automatic, buffer, nullptr);
+        ::close(fd);
+        REQUIRE(counted);
+        CHECK(counted->bytes == plain.size());
+        CHECK(counted->totals == reference::count(terms, options, plain, counting));
+        CHECK((ranges == 0 || ranges == counted->ranges));
+        ranges = counted->ranges;
+    }
+    return ranges;
 }
 
 }  // namespace
@@ -141,7 +147,7 @@ TEST_CASE("count_gzip_in_ranges gives the file back to the stream when a member 
     auto counted = [&](const std::string& compressed, unsigned threads) {
         TempFile file(compressed);
         const int fd = file.open();
-        auto result = count_gzip_in_ranges(fd, compressed.size(), matcher, false, threads, IoMode::posix, 4096, nullptr);
+        auto result = count_gzip_in_ranges(fd, compressed.size(), matcher, Counting::exclusive, false, threads, IoMode::posix, 4096, nullptr);
         ::close(fd);
         return result;
     };
@@ -169,7 +175,7 @@ TEST_CASE("count_corpus decodes a named multi-member gzip file in ranges, with t
         return count_corpus(s, {path});
     };
     const CountReport one = run(multi.path(), 1);
-    CHECK(one.totals == reference::count(terms, {}, plain));
+    CHECK(one.totals == reference::count(terms, {}, plain, Counting::each_term));
     CHECK(one.gzip_files_in_ranges == 0);
     for (unsigned threads = 2; threads <= 4; ++threads) {
         const CountReport r = run(multi.path(), threads);

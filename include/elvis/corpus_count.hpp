@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "elvis/byte_source.hpp"
+#include "elvis/counter.hpp"
 #include "elvis/rules.hpp"
 #include "elvis/shard.hpp"
 #include "elvis/walk.hpp"
@@ -23,6 +24,8 @@ class Trace;  // src/pipeline/trace.hpp: the CLI's --trace and --stats
 struct CountSettings {
     std::vector<Rule> terms;           // replacements are ignored
     MatchOptions match;
+    // Each term on its own (as `grep -oF TERM | wc -l`), or what the filter would replace.
+    Counting counting = Counting::each_term;
     std::string records_tag;           // non-empty: count records containing each term
     unsigned threads = 1;
     std::size_t buffer_size = default_buffer_size;
@@ -71,6 +74,8 @@ struct CountReport {
     // they took), and those read as one stream because no range but the first began a member (a
     // file of one member).
     std::uint64_t gzip_files_in_ranges = 0, gzip_ranges = 0, gzip_files_one_stream = 0;
+    // Named plain files split into ranges (not when a term counted on its own overlaps itself).
+    std::uint64_t files_in_ranges = 0;
     std::string io_backend;
     std::string fallback_reason;
 };

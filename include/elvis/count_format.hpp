@@ -26,7 +26,8 @@
 // cannot be merged together, in one stream or across streams.
 //
 // Header (count --header; DESIGN.md, "What merge adds up"): a first line
-//   #elvis-count<TAB>v1<TAB>semantics=occurrences|records:TAG<TAB>ignore-case=yes|no<TAB>word=..
+//   #elvis-count<TAB>v1<TAB>semantics=occurrences|records:TAG<TAB>counting=each-term|exclusive
+//   <TAB>ignore-case=yes|no<TAB>word=..
 //   <TAB>preserve-case=..<TAB>decompress=..<TAB>term=TERM...<TAB>input=PATH...|input-shard=I/N:PATH...
 // (values escaped as fields are; standard input is not named unless labelled; `errors=N` when
 // the count had errors). Outputs with headers are merged only with outputs of the same semantics

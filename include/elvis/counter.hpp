@@ -1,25 +1,36 @@
-// Counters: how often each rule's find text occurs in a stream, with the rewriter's
-// leftmost-longest, non-overlapping semantics, or in how many records it occurs.
+// Counters: how often each term occurs in a stream, or in how many records it occurs.
 //
 // Both allocate in their constructors only; feed and finish never allocate. One per thread.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "elvis/matcher.hpp"
+#include "elvis/occurrence_scanner.hpp"
 #include "elvis/scanner.hpp"
 
 namespace elvis {
 
+// What a term's count means.
+enum class Counting {
+    // Each term on its own: its non-overlapping occurrences as if it were the only term
+    // (OccurrenceScanner), so `president` and `dent` are both counted in `president`.
+    each_term,
+    // The filter's competition: what a rewrite would replace, per rule (StreamScanner's
+    // leftmost-longest), so `president` hides `dent`.
+    exclusive,
+};
+
 // Counts every match.
 class StreamCounter {
 public:
-    explicit StreamCounter(const Matcher& matcher);
+    explicit StreamCounter(const Matcher& matcher, Counting counting = Counting::each_term);
 
     void feed(std::string_view chunk);
     // Ends the stream (counts stay) and readies the counter for the next stream.
@@ -32,22 +43,36 @@ public:
     void start_stream() { stream_matches_ = 0; }
 
 private:
-    StreamScanner scanner_;
+    template <class Scanner>
+    void count(Scanner& scanner, bool final);
+
+    // One of the two: the competition gives each term's own count too when terms cannot overlap
+    // (Matcher::terms_overlap), and it has the prefilter.
+    std::optional<StreamScanner> exclusive_;
+    std::optional<OccurrenceScanner> each_term_;
     std::vector<std::uint64_t> counts_;
     std::uint64_t stream_matches_ = 0;
 };
+
+// Whether counting with `counting` needs OccurrenceScanner (otherwise StreamScanner's matches
+// are the counts).
+inline bool needs_occurrences(const Matcher& matcher, Counting counting) {
+    return counting == Counting::each_term && matcher.terms_overlap();
+}
 
 // The markers of a record: `<TAG` followed by '>', '/' or white space opens it, `</TAG>` closes it.
 // Throws RuleError for an empty tag or one containing '<', '>', '/' or white space.
 std::vector<Rule> record_markers(std::string_view tag);
 
 // Counts records: a record runs from an opening marker to the next closing marker, and counts
-// once for each rule whose find text occurs inside it. Records do not nest: an opening marker
-// inside a record is ordinary content. A record left open at the end of a stream is not counted.
+// once for each term that occurs inside it. Records do not nest: an opening marker inside a
+// record is ordinary content. A record left open at the end of a stream is not counted. With
+// Counting::each_term an occurrence is inside when it lies between the markers; exclusive, when
+// it starts between them (a match of the competition may run into the closing marker).
 class RecordCounter {
 public:
     // `markers` must be built from record_markers(tag) and outlive the counter, like `terms`.
-    RecordCounter(const Matcher& terms, const Matcher& markers);
+    RecordCounter(const Matcher& terms, const Matcher& markers, Counting counting = Counting::each_term);
 
     void feed(std::string_view chunk);
     void finish();
@@ -74,11 +99,15 @@ private:
         std::size_t capacity_, head_ = 0, count_ = 0;
     };
 
-    void drain(bool final);
+    template <class Scanner>
+    void drain(Scanner& terms, bool final);
     void on_term(const Match& term);
     void on_marker(const Match& marker);
 
-    StreamScanner terms_, markers_;
+    std::optional<StreamScanner> exclusive_;  // one of the two, as in StreamCounter
+    std::optional<OccurrenceScanner> each_term_;
+    const RuleSet& rules_;
+    StreamScanner markers_;
     std::size_t open_rules_;  // markers_ rules below this index open a record; the rest close one
     std::vector<std::uint64_t> counts_;
     std::unique_ptr<bool[]> seen_;  // per rule: occurs in the open record

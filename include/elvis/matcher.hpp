@@ -47,8 +47,20 @@ public:
     const Prefilter& prefilter() const { return *prefilter_; }
     std::size_t state_count() const { return states_.size(); }
 
+    // Whether occurrences of two different terms can overlap: one inside the other, or the end of
+    // one the start of the other (RuleSet::term: a case variant is its rule's term). Only then
+    // does leftmost-longest shadow a term, so only then does counting each term on its own need
+    // every occurrence (OccurrenceScanner) instead of the competition (StreamScanner).
+    bool terms_overlap() const { return terms_overlap_; }
+    // Whether two occurrences of one term can overlap (`aa` twice in `aaa`; conservative: true
+    // also when it cannot be told apart from an overlap with another term).
+    bool term_overlaps_itself() const { return term_overlaps_itself_; }
+    // The most needles that end at one byte (`abc`, `bc` and `c` all end at the `c` of `abc`).
+    std::size_t most_outputs() const { return most_outputs_; }
+
 private:
     friend class StreamScanner;
+    friend class OccurrenceScanner;
 
     struct State {
         std::uint32_t depth = 0;       // length of the needle prefix this state stands for
@@ -70,6 +82,11 @@ private:
     std::uint32_t class_count_ = 1;
     std::vector<std::uint32_t> delta_;  // state * class_count_ + class -> state
     std::vector<State> states_;
+    bool terms_overlap_ = false;
+    bool term_overlaps_itself_ = false;
+    std::size_t most_outputs_ = 0;
+
+    void find_overlaps(const std::vector<std::uint32_t>& parent);
 };
 
 }  // namespace elvis

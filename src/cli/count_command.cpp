@@ -27,8 +27,9 @@ namespace elvis::cli {
 namespace {
 
 constexpr const char* count_usage = R"(Usage: elvis count [OPTIONS] [PATH...]
-Count non-overlapping occurrences of each term (leftmost-longest, as the filter matches) in the
-files named, walking directories recursively. With no PATH: standard input when it is a pipe or
+Count each term's occurrences in the files named, walking directories recursively: for each
+term, its non-overlapping occurrences as if it were the only term (as grep -oF TERM | wc -l), so
+overlapping terms are all counted ('president' and 'dent' both in 'president'). With no PATH: standard input when it is a pipe or
 a file, otherwise the current directory. '-' is standard input.
 
 Options:
@@ -39,6 +40,8 @@ Options:
   -i, --ignore-case       match ASCII letters regardless of case
       --preserve-case     also count each term's lower, Capitalized and UPPER variants, under it
   -w, --word              count only whole-word occurrences
+      --exclusive         count what the filter would replace instead: the terms compete for
+                          each byte (leftmost, then longest), so 'president' hides its 'dent'
       --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
       --doc-freq          add a column: files (or records) containing the term
   -l, --files-with-matches
@@ -93,7 +96,7 @@ Exit status: 0 if any term was found, 1 if none was, 2 if an error occurred.
 using Takes = Flag::Takes;
 constexpr Flag count_flags[] = {
     {"term", 't', Takes::values},      {"ignore-case", 'i'},              {"word", 'w'},
-    {"preserve-case"},
+    {"preserve-case"},                 {"exclusive"},
     {"terms-file", 0, Takes::values},  {"rules", 0, Takes::values},
     {"records", 0, Takes::value},      {"doc-freq"},                      {"per-file"},
     {"format", 0, Takes::value},       {"header"},
@@ -119,6 +122,9 @@ void print_stats(const CountReport& result, double seconds) {
                  static_cast<unsigned long long>(result.files_searched),
                  static_cast<unsigned long long>(result.bytes_read), seconds,
                  seconds > 0 ? static_cast<double>(result.bytes_read) / seconds / 1e6 : 0.0, backend.c_str());
+    if (result.files_in_ranges)
+        std::fprintf(stderr, "elvis: split:        %llu file(s) counted in parallel ranges\n",
+                     static_cast<unsigned long long>(result.files_in_ranges));
     if (result.gzip_files_in_ranges)
         std::fprintf(stderr, "elvis: gzip split:   %llu file(s) of many members, decoded in %llu parallel ranges\n",
                      static_cast<unsigned long long>(result.gzip_files_in_ranges),
@@ -171,6 +177,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     s.match.ignore_case = vm["ignore-case"].as<bool>();
     s.match.preserve_case = vm["preserve-case"].as<bool>();
     s.match.whole_word = vm["word"].as<bool>();
+    s.counting = vm["exclusive"].as<bool>() ? Counting::exclusive : Counting::each_term;
     if (vm.count("records")) {
         s.records_tag = vm["records"].as<std::string>();
         if (s.records_tag.empty()) throw UsageError("--records needs a tag name, such as item");

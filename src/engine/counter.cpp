@@ -1,23 +1,34 @@
 // Counters over the stream scanner.
 #include "elvis/counter.hpp"
 
+#include <algorithm>
 #include <cassert>
+#include <type_traits>
 
 namespace elvis {
 
-StreamCounter::StreamCounter(const Matcher& matcher)
-    : scanner_(matcher), counts_(matcher.rules().terms(), 0) {}
+StreamCounter::StreamCounter(const Matcher& matcher, Counting counting)
+    : counts_(matcher.rules().terms(), 0) {
+    if (needs_occurrences(matcher, counting)) each_term_.emplace(matcher);
+    else exclusive_.emplace(matcher);
+}
+
+template <class Scanner>
+void StreamCounter::count(Scanner& scanner, bool final) {
+    const RuleSet& rules = scanner.matcher().rules();
+    Match match;
+    while (final ? scanner.finish(match) : scanner.next(match)) ++counts_[rules.term(match.rule)], ++stream_matches_;
+    if (final) scanner.reset();
+}
 
 void StreamCounter::feed(std::string_view chunk) {
-    scanner_.feed(chunk);
-    Match match;
-    while (scanner_.next(match)) ++counts_[scanner_.matcher().rules().term(match.rule)], ++stream_matches_;
+    if (each_term_) each_term_->feed(chunk), count(*each_term_, false);
+    else exclusive_->feed(chunk), count(*exclusive_, false);
 }
 
 void StreamCounter::finish() {
-    Match match;
-    while (scanner_.finish(match)) ++counts_[scanner_.matcher().rules().term(match.rule)], ++stream_matches_;
-    scanner_.reset();
+    if (each_term_) count(*each_term_, true);
+    else count(*exclusive_, true);
 }
 
 std::vector<Rule> record_markers(std::string_view tag) {
@@ -35,47 +46,66 @@ std::vector<Rule> record_markers(std::string_view tag) {
     return markers;
 }
 
-RecordCounter::RecordCounter(const Matcher& terms, const Matcher& markers)
-    : terms_(terms),
+// Terms wait in their queue for the markers to be decided: with every occurrence reported, as
+// many as end at one byte (Matcher::most_outputs) for each byte a marker may still span.
+RecordCounter::RecordCounter(const Matcher& terms, const Matcher& markers, Counting counting)
+    : rules_(terms.rules()),
       markers_(markers),
       open_rules_(markers.rules().size() - 1),
       counts_(terms.rules().terms(), 0),
       seen_(new bool[terms.rules().terms()]()),
-      term_queue_(markers.rules().longest_find() + 1),
+      term_queue_((markers.rules().longest_find() + 1) *
+                  (needs_occurrences(terms, counting) ? std::max<std::size_t>(1, terms.most_outputs()) : 1)),
       marker_queue_(terms.rules().longest_find() + 1) {
+    if (needs_occurrences(terms, counting)) each_term_.emplace(terms);
+    else exclusive_.emplace(terms);
     seen_list_.reserve(terms.rules().terms());
 }
 
 void RecordCounter::feed(std::string_view chunk) {
-    terms_.feed(chunk);
     markers_.feed(chunk);
-    drain(false);
+    if (each_term_) each_term_->feed(chunk), drain(*each_term_, false);
+    else exclusive_->feed(chunk), drain(*exclusive_, false);
 }
 
 void RecordCounter::finish() {
-    drain(true);
+    if (each_term_) drain(*each_term_, true), each_term_->reset();
+    else drain(*exclusive_, true), exclusive_->reset();
     term_queue_.clear();
     marker_queue_.clear();
     in_record_ = false;
     for (std::uint32_t rule : seen_list_) seen_[rule] = false;
     seen_list_.clear();
-    terms_.reset();
     markers_.reset();
 }
 
 // Runs both scanners over the whole chunk (a scanner must use up its chunk before the next
-// feed) and takes their matches in start order, a marker first on a tie (a term that starts
-// where </TAG> starts is not inside the record). A match waits in its
-// queue while the other scanner may still report something that starts before it: that
-// scanner's future matches start at or after its decided() offset, so at a chunk's end at most
-// (its longest find text) matches can be waiting, which is what the queues hold.
-void RecordCounter::drain(bool final) {
+// feed) and takes their matches in order, a marker first on a tie (a term that starts where
+// </TAG> starts is not inside the record): exclusive matches by where they start, occurrences
+// (which come in the order they end) by where a term ends against where a marker starts. A match
+// waits in its queue while the other scanner may still report something that goes before it:
+// that scanner's future matches start at or after its decided() offset (and occurrences end at
+// or after reached()), so at a chunk's end only matches within one longest find text of its end
+// can be waiting, which is what the queues hold.
+template <class Scanner>
+void RecordCounter::drain(Scanner& terms, bool final) {
+    constexpr bool by_end = std::is_same_v<Scanner, OccurrenceScanner>;
+    auto term_first = [](const Match& term, const Match& marker) {
+        return by_end ? term.end <= marker.start : term.start < marker.start;
+    };
+    auto term_settled = [&](const Match& term) {
+        return by_end ? term.end <= markers_.decided() : term.start < markers_.decided();
+    };
+    auto marker_settled = [&](const Match& marker) {
+        if constexpr (by_end) return marker.start < terms.reached();
+        else return marker.start <= terms.decided();
+    };
     bool terms_done = false, markers_done = false;
     for (;;) {
         Match m;
         bool progressed = false;
         while (!terms_done && !term_queue_.full()) {
-            if (final ? terms_.finish(m) : terms_.next(m)) term_queue_.push(m), progressed = true;
+            if (final ? terms.finish(m) : terms.next(m)) term_queue_.push(m), progressed = true;
             else terms_done = true;
         }
         while (!markers_done && !marker_queue_.full()) {
@@ -84,11 +114,11 @@ void RecordCounter::drain(bool final) {
         }
         for (;; progressed = true) {
             const bool term = !term_queue_.empty(), marker = !marker_queue_.empty();
-            if (term && (marker ? term_queue_.front().start < marker_queue_.front().start
-                                : markers_done && (final || term_queue_.front().start < markers_.decided()))) {
+            if (term && (marker ? term_first(term_queue_.front(), marker_queue_.front())
+                                : markers_done && (final || term_settled(term_queue_.front())))) {
                 on_term(term_queue_.front());
                 term_queue_.pop();
-            } else if (marker && (term || (terms_done && (final || marker_queue_.front().start <= terms_.decided())))) {
+            } else if (marker && (term || (terms_done && (final || marker_settled(marker_queue_.front()))))) {
                 on_marker(marker_queue_.front());
                 marker_queue_.pop();
             } else {
@@ -102,7 +132,7 @@ void RecordCounter::drain(bool final) {
 }
 
 void RecordCounter::on_term(const Match& term) {
-    const std::uint32_t counted = terms_.matcher().rules().term(term.rule);
+    const std::uint32_t counted = rules_.term(term.rule);
     if (in_record_ && term.start >= record_start_ && !seen_[counted]) {
         seen_[counted] = true;
         seen_list_.push_back(counted);

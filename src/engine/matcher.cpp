@@ -1,6 +1,7 @@
 // Matcher: builds the trie, failure links and the dense DFA.
 #include "elvis/matcher.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include "engine/ascii.hpp"
@@ -28,6 +29,7 @@ Matcher::Matcher(RuleSet rules, Isa isa)
 
     // Trie, with the dense table doubling as child links while it is built (0 = no child).
     states_.emplace_back();
+    std::vector<std::uint32_t> parent(1, 0);
     delta_.assign(class_count_, 0);
     for (std::uint32_t r = 0; r < rules_.size(); ++r) {
         std::uint32_t s = 0;
@@ -39,6 +41,7 @@ Matcher::Matcher(RuleSet rules, Isa isa)
                 State child;
                 child.depth = states_[s].depth + 1;
                 states_.push_back(child);
+                parent.push_back(s);
                 delta_.resize(states_.size() * class_count_, 0);
             }
             s = delta_[s * class_count_ + byte_class_[folded(c)]];
@@ -48,6 +51,7 @@ Matcher::Matcher(RuleSet rules, Isa isa)
 
     // Breadth-first: failure links, outputs, then missing transitions borrowed from the failure state.
     std::vector<std::uint32_t> fail(states_.size(), 0);
+    std::vector<std::uint32_t> outputs(states_.size(), 0);  // needles ending at the state
     std::deque<std::uint32_t> queue;
     for (std::uint32_t c = 0; c < class_count_; ++c)
         if (std::uint32_t child = delta_[c]) queue.push_back(child);
@@ -58,6 +62,8 @@ Matcher::Matcher(RuleSet rules, Isa isa)
         st.fail = fail[s];
         const State& f = states_[fail[s]];
         st.out_next = f.own_rule != no_rule ? fail[s] : f.out_next;
+        outputs[s] = (st.own_rule != no_rule) + (st.out_next ? outputs[st.out_next] : 0);
+        most_outputs_ = std::max<std::size_t>(most_outputs_, outputs[s]);
         if (st.own_rule != no_rule) {
             st.out_len = st.depth;
             st.out_rule = st.own_rule;
@@ -75,6 +81,42 @@ Matcher::Matcher(RuleSet rules, Isa isa)
                 next = via_fail;
             }
         }
+    }
+    find_overlaps(parent);
+}
+
+// For each needle: another term's needle inside it is met on the output chains along its path;
+// one whose start is this needle's end lies under a state on its failure chain (a proper suffix
+// of it that begins another needle). The terms under each state are summarized bottom-up (a
+// child's index is above its parent's) as one term, none or several.
+void Matcher::find_overlaps(const std::vector<std::uint32_t>& parent) {
+    constexpr std::uint32_t none = UINT32_MAX, several = UINT32_MAX - 1;
+    std::vector<std::uint32_t> below(states_.size(), none);
+    for (std::size_t s = states_.size(); s-- > 0;) {
+        if (states_[s].own_rule != no_rule) {
+            const std::uint32_t term = rules_.term(states_[s].own_rule);
+            below[s] = below[s] == none || below[s] == term ? term : several;
+        }
+        if (s == 0) break;
+        std::uint32_t& up = below[parent[s]];
+        up = up == none || up == below[s] ? below[s] : several;
+    }
+    auto note = [&](std::uint32_t own_term, std::uint32_t other) {
+        if (other == own_term) term_overlaps_itself_ = true;
+        else terms_overlap_ = true, term_overlaps_itself_ |= other == several;
+    };
+    for (std::uint32_t r = 0; r < rules_.size() && !(terms_overlap_ && term_overlaps_itself_); ++r) {
+        const std::string& find = rules_.rules()[r].find;
+        const std::uint32_t term = rules_.term(r);
+        std::uint32_t s = 0;
+        for (std::size_t i = 0; i < find.size(); ++i) {
+            s = step(s, static_cast<unsigned char>(find[i]));
+            const bool last = i + 1 == find.size();
+            for (std::uint32_t t = states_[s].own_rule != no_rule && !last ? s : states_[s].out_next; t != 0;
+                 t = states_[t].out_next)
+                note(term, rules_.term(states_[t].own_rule));
+        }
+        for (std::uint32_t f = states_[s].fail; f != 0; f = states_[f].fail) note(term, below[f]);
     }
 }
 

@@ -73,9 +73,9 @@ struct Shared {
 // Either kind of counter behind one interface.
 class TermCounter {
 public:
-    TermCounter(const Matcher& terms, const Matcher* markers) {
-        if (markers) records_.emplace(terms, *markers);
-        else plain_.emplace(terms);
+    TermCounter(const Matcher& terms, const Matcher* markers, Counting counting) {
+        if (markers) records_.emplace(terms, *markers, counting);
+        else plain_.emplace(terms, counting);
     }
     void feed(std::string_view chunk) { plain_ ? plain_->feed(chunk) : records_->feed(chunk); }
     void finish() { plain_ ? plain_->finish() : records_->finish(); }
@@ -103,7 +103,7 @@ public:
         : shared_(shared),
           trace_(shared.settings.trace ? shared.settings.trace->add_thread("count worker " + std::to_string(index)) : nullptr),
           io_(choose_source(shared.settings.io, shared.settings.buffer_size, SmallFileBatch::ring_entries)),
-          counter_(shared.terms, shared.markers),
+          counter_(shared.terms, shared.markers, shared.settings.counting),
           documents_(shared.terms.rules().terms(), 0),
           before_(shared.terms.rules().terms(), 0) {
         shared_.note_backend(io_);
@@ -292,6 +292,32 @@ private:
 
 // ---- One huge file, split into ranges (ranges.hpp) -------------------------------------------
 
+// Each term on its own, when no term can overlap itself: an occurrence is one wherever the scan
+// starts, so the ranges' counts of the occurrences starting in them add up, with no stitching.
+void count_occurrences_in_ranges(Shared& shared, const std::string& path, int fd, std::uint64_t size) {
+    const unsigned n = shared.settings.threads;
+    const RuleSet& rule_set = shared.terms.rules();
+    std::vector<RangeScan> ranges = split_into_ranges(0, size, n);
+    std::vector<std::vector<std::uint64_t>> counts(ranges.size(), std::vector<std::uint64_t>(rule_set.terms(), 0));
+    run_on_pool(n, [&](unsigned k) {
+        SourceChoice io = choose_source(shared.settings.io, shared.settings.buffer_size);
+        shared.note_backend(io);
+        OccurrenceScanner scanner(shared.terms);
+        const RangeScan& r = ranges[k];
+        TraceRecorder* recorder = range_track(shared.settings.trace, k, n, r, shared.settings.buffer_size, 2);
+        scan_range(*io.source, scanner, fd, r.begin, r.end, size, shared.settings.match.whole_word, recorder,
+                   [&](const Match& m, std::span<char>, std::uint64_t) {
+                       ++counts[k][rule_set.term(m.rule)];
+                       return true;
+                   },
+                   keep_scanning);
+    });
+    std::vector<std::uint64_t> totals(rule_set.terms(), 0);
+    for (const auto& range_counts : counts)
+        for (std::size_t t = 0; t < totals.size(); ++t) totals[t] += range_counts[t];
+    shared.add_whole_file(path, totals, size);
+}
+
 void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint64_t size) {
     const unsigned n = shared.settings.threads;
     const RuleSet& rule_set = shared.terms.rules();
@@ -341,7 +367,7 @@ void count_in_ranges(Shared& shared, const std::string& path, int fd, std::uint6
 bool try_count_gzip_in_ranges(Shared& shared, int fd, const std::string& path, std::uint64_t size) {
     const CountSettings& s = shared.settings;
     const std::optional<GzipRangesCount> counted =
-        count_gzip_in_ranges(fd, size, shared.terms, s.match.whole_word, s.threads, s.io, s.buffer_size, s.trace);
+        count_gzip_in_ranges(fd, size, shared.terms, s.counting, s.match.whole_word, s.threads, s.io, s.buffer_size, s.trace);
     if (!counted) return false;
     shared.add_whole_file(path, counted->totals, counted->bytes);
     std::lock_guard lock(shared.mutex);
@@ -370,8 +396,15 @@ bool try_count_in_ranges(Shared& shared, const std::string& path) {
     if (size < std::max<std::uint64_t>(gzip ? s.split_threshold / 16 : s.split_threshold, s.threads)) return false;
     // gzip in name only: the stream reports it
     if (gzip) return gzip_magic && try_count_gzip_in_ranges(shared, fd, path, size);
+    // A term that overlaps itself is counted from where its last occurrence ended, which a range
+    // cannot know.
+    const bool occurrences = needs_occurrences(shared.terms, s.counting);
+    if (occurrences && shared.terms.term_overlaps_itself()) return false;
     try {
-        count_in_ranges(shared, path, fd, size);
+        if (occurrences) count_occurrences_in_ranges(shared, path, fd, size);
+        else count_in_ranges(shared, path, fd, size);
+        std::lock_guard lock(shared.mutex);
+        ++shared.report.files_in_ranges;
     } catch (const IoError& e) {
         shared.fail(path, e.what());
     }

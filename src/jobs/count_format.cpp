@@ -129,6 +129,7 @@ std::string count_header(const CountSettings& settings, const std::vector<std::s
     auto yes_no = [](bool on) { return on ? "yes" : "no"; };
     std::string out = "#elvis-count\tv1\tsemantics=";
     out += settings.records_tag.empty() ? "occurrences" : "records:" + escape_tsv_field(settings.records_tag);
+    out += settings.counting == Counting::exclusive ? "\tcounting=exclusive" : "\tcounting=each-term";
     out += std::string("\tignore-case=") + yes_no(settings.match.ignore_case);
     out += std::string("\tword=") + yes_no(settings.match.whole_word);
     out += std::string("\tpreserve-case=") + yes_no(settings.match.preserve_case);

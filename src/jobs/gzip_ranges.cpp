@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <type_traits>
 
 #include "elvis/counter.hpp"
 #include "elvis/errors.hpp"
+#include "elvis/occurrence_scanner.hpp"
 #include "elvis/scanner.hpp"
+#include "engine/ascii.hpp"
 #include "io/gzip_source.hpp"
 #include "io/prefetch_source.hpp"
 #include "io/syscalls.hpp"
@@ -97,8 +100,8 @@ struct Reached {
     std::uint64_t offset;
     int byte_before;
 };
-template <class OnMatch>
-Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64_t from, std::uint64_t size,
+template <class Scanner, class OnMatch>
+Reached scan_members(GzipSource& gz, Scanner& scanner, int fd, std::uint64_t from, std::uint64_t size,
                      std::span<const std::uint64_t> ends, std::uint64_t skip, int skip_byte_before,
                      TraceRecorder* trace, OnMatch&& on_match) {
     gz.set_mode(GzipMode::always);
@@ -113,7 +116,9 @@ Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64
     Match m;
     auto deliver = [&](const Match& local) {
         const Match match{skip + local.start, skip + local.end, local.rule};
-        return match.start < reached.offset && on_match(match);
+        // As in scan_range: occurrences come in the order they end.
+        if (match.start >= reached.offset) return std::is_same_v<Scanner, OccurrenceScanner>;
+        return on_match(match);
     };
     for_each_traced_chunk(gz, trace, [&](std::span<char> chunk) {
         if (reached.offset == no_start)
@@ -151,8 +156,8 @@ Reached scan_members(GzipSource& gz, StreamScanner& scanner, int fd, std::uint64
 
 // A file with no member start found past the first range: one stream, inflated on one thread
 // and counted on this one (through read(2): an io_uring ring belongs to the thread that made it).
-std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, const Matcher& terms, std::size_t buffer_size,
-                                                Trace* trace) {
+std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, const Matcher& terms, Counting counting,
+                                                std::size_t buffer_size, Trace* trace) {
     GzipRangesCount result;
     result.ranges = 1;
     // Chunks of 1 MiB or more: each hand-off between the threads costs more than inflating a
@@ -160,7 +165,7 @@ std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, cons
     auto reader = make_posix_source(buffer_size);
     GzipSource gz(*reader, std::max<std::size_t>(buffer_size, 1 << 20), GzipMode::always, 4);
     PrefetchSource ahead(gz);
-    StreamCounter counter(terms);
+    StreamCounter counter(terms, counting);
     TraceRecorder* recorder = trace ? trace->add_thread("gzip stream") : nullptr;
     try {
         ahead.open_range(fd, 0, size);
@@ -183,8 +188,12 @@ std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, cons
 }  // namespace
 
 std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, const Matcher& terms,
-                                                    bool whole_word, unsigned threads, IoMode io,
+                                                    Counting counting, bool whole_word, unsigned threads, IoMode io,
                                                     std::size_t buffer_size, Trace* trace) {
+    // A term that overlaps itself is counted from where its last occurrence ended, which a range
+    // cannot know.
+    const bool occurrences = needs_occurrences(terms, counting);
+    if (occurrences && terms.term_overlaps_itself()) return count_one_stream(fd, size, terms, counting, buffer_size, trace);
     const unsigned n = std::max(1u, threads);
     const RuleSet& rule_set = terms.rules();
     const std::vector<RangeScan> cut = split_into_ranges(0, size, n);
@@ -198,7 +207,7 @@ std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, 
     });
 
     if (n > 1 && std::all_of(starts.begin() + 1, starts.end(), [](std::uint64_t start) { return start == no_start; }))
-        return count_one_stream(fd, size, terms, buffer_size, trace);
+        return count_one_stream(fd, size, terms, counting, buffer_size, trace);
 
     std::vector<DecodedRange> decoded(n);
     detail::run_on_pool(n, [&](unsigned k) {
@@ -212,13 +221,15 @@ std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, 
         try {
             SourceChoice source = choose_source(io, buffer_size);
             GzipSource gz(*source.source, buffer_size);
-            StreamScanner scanner(terms);
             TraceRecorder* recorder = range_track(trace, k, n, cut[k], buffer_size, 2);
-            const Reached reached = scan_members(gz, scanner, fd, starts[k], size, ends, 0, -1, recorder, [&](const Match& m) {
-                ++d.counts[rule_set.term(m.rule)];
-                d.scan.add(m);
-                return true;
-            });
+            auto scan_with = [&](auto&& scanner) {
+                return scan_members(gz, scanner, fd, starts[k], size, ends, 0, -1, recorder, [&](const Match& m) {
+                    ++d.counts[rule_set.term(m.rule)];
+                    d.scan.add(m);
+                    return true;
+                });
+            };
+            const Reached reached = occurrences ? scan_with(OccurrenceScanner(terms)) : scan_with(StreamScanner(terms));
             d.landed = reached.end_index < ends.size() ? owner[reached.end_index] : n;
             d.scan.end = reached.offset;
             d.last_byte = reached.byte_before;
@@ -252,6 +263,22 @@ std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, 
     result.totals.assign(rule_set.terms(), 0);
     result.bytes = base;
     result.ranges = kept.size();
+    if (occurrences) {
+        // An occurrence is one wherever the decoding starts, so the ranges' counts add up; only a
+        // whole-word test at a range's first byte needed the byte before it, and the occurrences
+        // that start there end within one longest term, among the first recorded if any is.
+        const std::uint64_t longest = rule_set.longest_find();
+        for (std::size_t i = 0; i < kept.size(); ++i) {
+            const DecodedRange& d = decoded[kept_index[i]];
+            for (std::size_t t = 0; t < result.totals.size(); ++t) result.totals[t] += d.counts[t];
+            const RangeScan& r = kept[i];
+            if (!whole_word || byte_before[i] < 0 || !ascii::is_word(static_cast<unsigned char>(byte_before[i]))) continue;
+            if (r.recorded < r.total && r.first[r.recorded - 1].end <= r.begin + longest) return std::nullopt;
+            for (std::size_t j = 0; j < r.recorded; ++j)
+                if (r.first[j].start == r.begin) --result.totals[rule_set.term(r.first[j].rule)];
+        }
+        return result;
+    }
     auto reader = make_posix_source(buffer_size);
     GzipSource regz(*reader, buffer_size);
     StreamScanner rescanner(terms);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "elvis/byte_source.hpp"
+#include "elvis/counter.hpp"
 #include "elvis/matcher.hpp"
 
 namespace elvis {
@@ -26,11 +27,12 @@ struct GzipRangesCount {
     std::size_t ranges = 0;             // decoded in parallel and kept; 1: the file was one stream
 };
 
-// Counts the regular gzip file `fd` of `size` bytes in up to `threads` ranges. nullopt when it
+// Counts the regular gzip file `fd` of `size` bytes in up to `threads` ranges (one stream when a
+// term counted on its own overlaps itself). nullopt when it
 // must be read as one stream instead, which reports what failed (corrupt or truncated data, a
 // read error): a failing file is then treated exactly as with one thread.
 std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, const Matcher& terms,
-                                                    bool whole_word, unsigned threads, IoMode io,
+                                                    Counting counting, bool whole_word, unsigned threads, IoMode io,
                                                     std::size_t buffer_size, Trace* trace);
 
 }  // namespace elvis

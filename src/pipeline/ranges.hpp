@@ -15,9 +15,11 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "elvis/byte_source.hpp"
+#include "elvis/occurrence_scanner.hpp"
 #include "elvis/scanner.hpp"
 #include "pipeline/trace.hpp"
 
@@ -55,14 +57,15 @@ inline bool keep_scanning(std::span<char>, std::uint64_t) { return true; }
 // there is none. Throws IoError when it cannot be read.
 int byte_before(int fd, std::uint64_t offset, bool needed);
 
-// Scans [from, size) of fd until every match starting before `stop` is known; `look_behind`:
+// Scans [from, size) of fd with `scanner` (a StreamScanner or an OccurrenceScanner) until every
+// match starting before `stop` is known; `look_behind`:
 // whole-word tests see the byte before `from` (false where the stream starts). For each chunk
 // read: on_match(match, chunk, chunk_offset) for its matches (absolute offsets; a match may
 // begin in an earlier chunk, and the ones reported at the end of the input come with an empty
 // chunk; returning false stops the scan), then after_chunk(chunk, chunk_offset) (returning
 // false stops it too). The chunk may be patched in between.
-template <class OnMatch, class AfterChunk>
-void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_t from, std::uint64_t stop,
+template <class Scanner, class OnMatch, class AfterChunk>
+void scan_range(ByteSource& source, Scanner& scanner, int fd, std::uint64_t from, std::uint64_t stop,
                 std::uint64_t size, bool look_behind, TraceRecorder* trace, OnMatch&& on_match,
                 AfterChunk&& after_chunk) {
     scanner.reset(byte_before(fd, from, look_behind));
@@ -71,7 +74,10 @@ void scan_range(ByteSource& source, StreamScanner& scanner, int fd, std::uint64_
     Match m;
     auto deliver = [&](const Match& local, std::span<char> chunk) {
         const Match match{from + local.start, from + local.end, local.rule};
-        return match.start < stop && on_match(match, chunk, at);
+        // Occurrences come in the order they end: one starting past `stop` may precede one
+        // starting before it; decided() says when none can.
+        if (match.start >= stop) return std::is_same_v<Scanner, OccurrenceScanner>;
+        return on_match(match, chunk, at);
     };
     const bool to_the_end = for_each_traced_chunk(source, trace, [&](std::span<char> chunk) {
         scanner.feed({chunk.data(), chunk.size()});

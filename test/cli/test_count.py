@@ -455,5 +455,84 @@ class Count(Base):
         r = run(["count", "-t", "elvis", path])
         self.assertEqual(r.stdout, b"elvis\t2000\n")
 
+    # Each term on its own (grep -oF TERM | wc -l), and --exclusive (what the filter replaces).
+    def grep_count(self, data, term, word=False, ignore_case=False):
+        """What `grep -oF [-w] [-i] TERM | wc -l` counts: the greedy scan of the term alone."""
+        import re
+        flags = re.IGNORECASE if ignore_case else 0
+        pattern = re.escape(term)
+        if word:
+            pattern = r"(?<![A-Za-z0-9_])" + pattern + r"(?![A-Za-z0-9_])"
+        return len(re.findall(pattern.encode(), data, flags))
+
+    def test_each_term_on_its_own_and_exclusive(self):
+        data = b"the vice-president met the president; a dentist\n" * 50
+        path = self.write("p.txt", data)
+        terms = ["president", "vice-president", "dent"]
+        args = [a for t in terms for a in ("-t", t)]
+        r = self.count(args + [path])
+        self.assertEqual(r.stdout, b"president\t100\nvice-president\t50\ndent\t150\n", r.stderr)
+        for t in terms:  # each column is the count of that term alone
+            self.assertEqual(self.count(["-t", t, path]).stdout, b"%s\t%d\n" % (t.encode(), self.grep_count(data, t)))
+        r = self.count(["--exclusive"] + args + [path])
+        self.assertEqual(r.stdout, b"president\t50\nvice-president\t50\ndent\t50\n", r.stderr)
+        # A term that overlaps itself: aa twice in aaaaa, as grep -o.
+        r = self.count(["-t", "aa", "-t", "a"], b"aaaaa")
+        self.assertEqual(r.stdout, b"aa\t2\na\t5\n")
+        # -w and -i per term.
+        data = b"Elvis-elvis ELVIS_ lvis elvis\n"
+        r = self.count(["-w", "-i", "-t", "elvis", "-t", "elvis-elvis", "-t", "lvis"], data)
+        self.assertEqual(r.stdout, b"elvis\t3\nelvis-elvis\t1\nlvis\t1\n")
+
+    def test_each_term_random_sets_against_grep(self):
+        import random
+        rng = random.Random(5)
+        stems = ["pre", "sid", "ent", "de", "vi", "ce", "-", " "]
+        data = "".join(rng.choice(stems) for _ in range(20000)).encode()
+        path = self.write("words.txt", data)
+        for n in (3, 40, 400):
+            terms = sorted({"".join(rng.choice(stems[:-1]) for _ in range(rng.randint(1, 3))) for _ in range(n)})
+            terms_file = self.write("terms-%d.txt" % n, ("\n".join(terms) + "\n").encode())
+            for word in (False, True):
+                expected = "".join("%s\t%d\n" % (t, self.grep_count(data, t, word)) for t in terms).encode()
+                for j in ("1", "2"):
+                    r = self.count(["--terms-file", terms_file, "-j", j, "--split-threshold", "1K"] +
+                                   (["-w"] if word else []) + [path])
+                    self.assertEqual(r.stdout, expected, (n, word, j, r.stderr))
+
+    def test_each_term_in_split_files_and_gzip_ranges(self):
+        import gzip
+        line = b"elvis king, the vice-president; elvis presley. "
+        data = line * 40000
+        plain = self.write("big.txt", data)
+        members = b"".join(gzip.compress(data[i:i + 50000], 1) for i in range(0, len(data), 50000))
+        gz = self.write("big.txt.gz", members)
+        args = ["-t", "elvis", "-t", "elvis presley", "-t", "s k", "-t", "president", "-t", "dent"]
+        expected = b"".join(b"%s\t%d\n" % (t.encode(), self.grep_count(data, t)) for t in args[1::2])
+        for path, extra in ((plain, []), (gz, ["-z"])):
+            r = self.count(args + extra + ["-j", "2", "--split-threshold", "64K", "--stats", path])
+            self.assertEqual(r.stdout, expected, r.stderr)
+            self.assertIn(b"gzip split:" if extra else b"split:", r.stderr)
+        # A term that overlaps itself: the file is one stream, the count still each term's own.
+        r = self.count(["-t", "elvis", "-t", "lvis elvis", "-j", "2", "--split-threshold", "64K", "--stats", plain])
+        self.assertEqual(r.stdout, b"elvis\t%d\nlvis elvis\t0\n" % self.grep_count(data, "elvis"), r.stderr)
+        self.assertNotIn(b"split:", r.stderr)
+
+    def test_each_term_records_and_header(self):
+        rss = b"<item>the vice-president</item><item>president</item><item>dent</item><item>none</item>"
+        r = self.count(["--records", "item", "-t", "president", "-t", "vice-president", "-t", "dent"], rss)
+        self.assertEqual(r.stdout, b"president\t2\nvice-president\t1\ndent\t3\n", r.stderr)
+        r = self.count(["--records", "item", "--exclusive", "-t", "president", "-t", "vice-president", "-t", "dent"], rss)
+        self.assertEqual(r.stdout, b"president\t1\nvice-president\t1\ndent\t1\n", r.stderr)
+        # The header says which counting, and merge refuses to add the two up.
+        a = self.write("a.tsv", self.count(["--header", "-t", "dent", "--label", "a"], b"dent").stdout)
+        b = self.write("b.tsv", self.count(["--header", "--exclusive", "-t", "dent", "--label", "b"], b"dent").stdout)
+        self.assertIn(b"\tcounting=each-term\t", self.read(a))
+        self.assertIn(b"\tcounting=exclusive\t", self.read(b))
+        r = run(["merge", a, b])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"counting=exclusive", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,0 +1,115 @@
+// OccurrenceScanner: the automaton over every byte, stopping only where a needle ends.
+#include "elvis/occurrence_scanner.hpp"
+
+#include <cstring>
+
+#include "engine/ascii.hpp"
+
+namespace elvis {
+
+OccurrenceScanner::OccurrenceScanner(const Matcher& matcher)
+    : matcher_(matcher),
+      states_(matcher.states_.data()),
+      rules_(matcher.rules()),
+      whole_word_(matcher.rules().options().whole_word),
+      counted_until_(new std::uint64_t[matcher.rules().terms()]()),
+      tail_capacity_(matcher.rules().longest_find() + 1),
+      tail_(new unsigned char[tail_capacity_]) {
+    reset();
+}
+
+void OccurrenceScanner::reset(int byte_before) {
+    stream_base_ += pos_;  // every counted_until_ is at most the old base + pos_
+    byte_before_ = byte_before;
+    state_ = 0;
+    pos_ = 0;
+    pending_ = 0;
+    waiting_for_next_byte_ = false;
+    chunk_ = {};
+    chunk_base_ = 0;
+    final_ = false;
+    tail_len_ = 0;
+    tail_end_ = 0;
+    chunk_kept_ = true;
+}
+
+// Keeps the chunk's last bytes for the word tests of the next: when next() has used it up, as the
+// caller may reuse its buffer as soon as next() returns false.
+void OccurrenceScanner::keep_tail() {
+    chunk_kept_ = true;
+    if (whole_word_) {
+        const std::size_t n = chunk_.size();
+        if (n >= tail_capacity_) {
+            std::memcpy(tail_.get(), chunk_.data() + n - tail_capacity_, tail_capacity_);
+            tail_len_ = tail_capacity_;
+        } else {
+            const std::size_t keep = std::min(tail_len_, tail_capacity_ - n);
+            std::memmove(tail_.get(), tail_.get() + tail_len_ - keep, keep);
+            std::memcpy(tail_.get() + keep, chunk_.data(), n);
+            tail_len_ = keep + n;
+        }
+        tail_end_ = chunk_base_ + n;
+    }
+}
+
+void OccurrenceScanner::feed(std::string_view chunk) {
+    if (!chunk_kept_) keep_tail();  // the caller skipped next()
+    chunk_base_ += chunk_.size();
+    chunk_ = chunk;
+    chunk_kept_ = false;
+}
+
+bool OccurrenceScanner::word_before(std::uint64_t start) const {
+    if (start == 0) return byte_before_ >= 0 && ascii::is_word(static_cast<unsigned char>(byte_before_));
+    const std::uint64_t at = start - 1;
+    if (!chunk_kept_ && at >= chunk_base_) return ascii::is_word(static_cast<unsigned char>(chunk_[at - chunk_base_]));
+    return ascii::is_word(tail_[tail_len_ - (tail_end_ - at)]);
+}
+
+bool OccurrenceScanner::take(Match& match) {
+    const std::uint32_t t = pending_;
+    pending_ = states_[t].out_next;
+    const std::uint64_t start = pos_ - states_[t].depth;
+    const std::uint32_t rule = states_[t].own_rule;
+    std::uint64_t& until = counted_until_[rules_.term(rule)];
+    if (stream_base_ + start < until || (whole_word_ && word_before(start))) return false;
+    until = stream_base_ + pos_;
+    match = {start, pos_, rule};
+    return true;
+}
+
+bool OccurrenceScanner::next(Match& match) {
+    const auto* data = reinterpret_cast<const unsigned char*>(chunk_.data());
+    const std::size_t len = chunk_.size();
+    const std::uint64_t end = chunk_base_ + len;
+    for (;;) {
+        while (pending_)
+            if (take(match)) return true;
+        if (waiting_for_next_byte_) {
+            if (pos_ == end && !final_) return used_up();
+            waiting_for_next_byte_ = false;
+            if (pos_ == end || !ascii::is_word(data[pos_ - chunk_base_])) arm();
+            continue;
+        }
+        // Locals, so the compiler need not assume the byte reads alias them.
+        std::size_t i = pos_ - chunk_base_;
+        if (i == len) return used_up();  // the outputs at pos_, if any, were taken
+        std::uint32_t state = state_;
+        while (i < len) {
+            state = matcher_.step(state, data[i++]);
+            if (states_[state].out_len) break;
+        }
+        pos_ = chunk_base_ + i;
+        state_ = state;
+        if (!states_[state].out_len) return used_up();
+        if (whole_word_) waiting_for_next_byte_ = true;
+        else arm();
+    }
+}
+
+bool OccurrenceScanner::finish(Match& match) {
+    final_ = true;
+    return next(match);
+}
+
+}  // namespace elvis
