@@ -81,7 +81,7 @@ struct Header {
     std::vector<Rule> rules;
 };
 
-inline constexpr std::size_t max_rules = 20;
+inline constexpr std::size_t max_rules = 64;
 
 inline Header decode_header(Reader& in) {
     Header h;

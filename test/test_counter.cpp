@@ -5,6 +5,7 @@
 #include <set>
 
 #include "elvis/counter.hpp"
+#include "engine/ascii.hpp"
 #include "support/reference.hpp"
 
 using namespace elvis;
@@ -77,6 +78,39 @@ TEST_CASE("each term on its own: whole words, ignore case and case variants per 
     Matcher variants(RuleSet({{"elvis", ""}, {"lvi", ""}}, {.preserve_case = true}));
     CHECK(count_in_pieces(variants, "Elvis ELVIS elvis", 3) == std::vector<std::uint64_t>{3, 3});
     CHECK(count_in_pieces(variants, "Elvis ELVIS elvis", 3, Counting::exclusive) == std::vector<std::uint64_t>{3, 0});
+}
+
+TEST_CASE("counts with every prefilter (probes, buckets, start table) and instruction set, both countings") {
+    std::mt19937 rng(64);
+    const std::string stems[] = {"pre", "sid", "ent", "de", "vi", "ce", "-", "a", "Ab"};
+    auto word = [&](std::size_t most) {
+        std::string w;
+        for (std::size_t k = 0, n = 1 + rng() % most; k < n; ++k) w += stems[rng() % std::size(stems)];
+        return w;
+    };
+    for (int round = 0; round < 400; ++round) {
+        const std::size_t sizes[] = {2, 9, 16, 17, 30, 64, 65, 120};
+        const std::size_t terms = sizes[round % std::size(sizes)];
+        MatchOptions options{.ignore_case = rng() % 3 == 0, .whole_word = rng() % 3 == 0};
+        std::vector<Rule> rules;
+        std::set<std::string> seen;
+        while (rules.size() < terms)
+            if (std::string w = word(3); seen.insert(options.ignore_case ? ascii::lowered(w) : w).second) rules.push_back({w, ""});
+        std::string input;
+        while (input.size() < 2000) input += word(4) + (rng() % 3 ? "" : rng() % 2 ? " " : "\n");
+        for (Counting counting : {Counting::each_term, Counting::exclusive}) {
+            const auto expected = reference::count(rules, options, input, counting);
+            for (Isa isa : concrete_isas) {
+                if (!isa_supported(isa)) continue;
+                Matcher matcher(RuleSet(rules, options), isa);
+                CAPTURE(terms);
+                CAPTURE(isa_name(isa));
+                CAPTURE(static_cast<int>(counting));
+                CHECK(count_in_pieces(matcher, input, 1 + rng() % 300, counting) == expected);
+                CHECK(count_in_pieces(matcher, input, 4096, counting) == expected);
+            }
+        }
+    }
 }
 
 TEST_CASE("Matcher tells terms that overlap each other or themselves") {
@@ -196,6 +230,10 @@ TEST_CASE("records: counts survive the caller reusing its buffer after feed()") 
         {{{"<", ""}}, "r", {"<r"}, {0}, 0},
         {{{"a<t>bc", ""}}, "t", {"a<t>b"}, {0}, 0},
         {{{"elvis", ""}}, "item", {"<item>el", "vis</it", "em><item>elvi", "s</item>"}, {2}, 2},
+        // A term that runs into </rec>: exclusive, it starts inside; on its own, it is not inside
+        // (fuzz/regressions/fuzz_count/record-each-term-straddles-closing-marker).
+        {{{"s</re", ""}}, "rec", {"<rec>elvis</rec>"}, {1}, 1},
+        {{{"s</re", ""}}, "rec", {"<rec>elvis</rec>"}, {0}, 1, Counting::each_term},
         {{{"elvis", ""}, {"vis", ""}}, "item", {"<item>el", "vis</it", "em><item>elvi", "s</item>"}, {2, 2}, 2,
          Counting::each_term},
     };

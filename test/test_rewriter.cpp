@@ -161,14 +161,14 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
         return s;
     };
     auto random_text = [&](std::size_t max_len) { return text_of_length(rng() % max_len); };
-    std::size_t few_probed_rounds = 0, many_probed_rounds = 0, start_table_rounds = 0;
+    std::size_t few_probed_rounds = 0, many_probed_rounds = 0, bucketed_rounds = 0, start_table_rounds = 0;
     for (int round = 0; round < 3000; ++round) {
-        // Up to 20 rules: the prefilter's probes take up to max_probed_needles, a start-byte
-        // table the rest.
+        // Up to 110 rules: the prefilter's probes take up to max_probed_needles, its buckets up to
+        // max_bucketed_needles, a start-byte table the rest.
         MatchOptions options{.ignore_case = rng() % 3 == 0, .whole_word = rng() % 3 == 0};
         std::vector<Rule> rules;
         std::set<std::string> seen;
-        const std::size_t count = 1 + rng() % 20;
+        const std::size_t count = round % 3 ? 1 + rng() % 20 : 70 + rng() % 40;
         // Same-length replacements are patched into the chunk in place, so later word tests
         // must judge the bytes as they were read.
         const bool same_length = rng() % 2 == 0;
@@ -179,9 +179,10 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
             rules.push_back({find, same_length ? text_of_length(find.size()) : random_text(4)});
         }
         const auto set = std::make_unique<RuleSet>(rules, options);
-        ++(rules.size() > Prefilter::max_probed_needles ? start_table_rounds
-           : rules.size() > 4                           ? many_probed_rounds
-                                                        : few_probed_rounds);
+        ++(rules.size() > Prefilter::max_bucketed_needles ? start_table_rounds
+           : rules.size() > Prefilter::max_probed_needles ? bucketed_rounds
+           : rules.size() > 4                             ? many_probed_rounds
+                                                          : few_probed_rounds);
         std::string input = random_text(200);
         std::string expected = reference::rewrite(rules, options, input);
         for (Isa isa : concrete_isas) {
@@ -196,6 +197,7 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
     }
     CHECK(few_probed_rounds > 300);
     CHECK(many_probed_rounds > 300);
+    CHECK(bucketed_rounds > 100);
     CHECK(start_table_rounds > 100);
 }
 

@@ -99,7 +99,7 @@ private:
         std::size_t capacity_, head_ = 0, count_ = 0;
     };
 
-    template <class Scanner>
+    template <bool by_end, class Scanner>
     void drain(Scanner& terms, bool final);
     void on_term(const Match& term);
     void on_marker(const Match& marker);
@@ -107,6 +107,7 @@ private:
     std::optional<StreamScanner> exclusive_;  // one of the two, as in StreamCounter
     std::optional<OccurrenceScanner> each_term_;
     const RuleSet& rules_;
+    bool by_end_;  // each term on its own: a term is inside a record when it ends before </TAG>
     StreamScanner markers_;
     std::size_t open_rules_;  // markers_ rules below this index open a record; the rest close one
     std::vector<std::uint64_t> counts_;

@@ -33,6 +33,9 @@ struct NeedleHit {
     std::uint32_t length;
     std::uint32_t needle;
 };
+// The most find texts the prefilter compares whole itself; a scanner's batch of hits holds this
+// many, all the needles that may start at one position.
+inline constexpr std::size_t max_verified_needles = 64;
 
 class Matcher {
 public:

@@ -6,12 +6,14 @@
 // `grep -oF TERM | wc -l` counts); occurrences of different terms may overlap. A term's case
 // variants (preserve_case) are the term: they compete with each other only.
 //
-// Matches come in the order they end (at one byte, the longest first), by absolute stream
-// offset, the same for every way of splitting the stream. Same lifecycle and guarantees as
+// Matches come by absolute stream offset, the same for every way of splitting the stream; each
+// term's in order, and all in the order they end unless the prefilter's verified needles are
+// used (up to Prefilter::max_bucketed_needles find texts), which come in the order they start. Same lifecycle and guarantees as
 // StreamScanner: construct (allocates once), feed() and next() until false per chunk, finish()
 // until false, reset() for the next stream; none of these allocates. One per thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -23,7 +25,9 @@ namespace elvis {
 
 class OccurrenceScanner {
 public:
-    explicit OccurrenceScanner(const Matcher& matcher);
+    // `in_end_order`: matches strictly in the order they end (RecordCounter needs it), without
+    // the prefilter's verified needles, which come in the order they start.
+    explicit OccurrenceScanner(const Matcher& matcher, bool in_end_order = false);
 
     // As StreamScanner::reset: `byte_before` precedes the stream for whole-word tests (-1: none).
     void reset(int byte_before = -1);
@@ -42,7 +46,8 @@ public:
 
 private:
     bool word_before(std::uint64_t start) const;
-    bool take(Match& match);  // the next output at pos_ (pending_), if it counts
+    bool take(Match& match);      // the next output at pos_ (pending_), if it counts
+    bool take_hit(Match& match);  // the next of hits_, if it counts
     void keep_tail();
     bool used_up() {
         if (!chunk_kept_) keep_tail();
@@ -54,6 +59,7 @@ private:
     const Matcher::State* states_;
     const RuleSet& rules_;
     bool whole_word_;
+    bool use_hits_;
 
     // Automaton state after every byte before pos_.
     std::uint32_t state_ = 0;
@@ -79,6 +85,11 @@ private:
     std::unique_ptr<unsigned char[]> tail_;
     std::size_t tail_len_ = 0;
     std::uint64_t tail_end_ = 0;
+
+    // The prefilter's hits in the chunk (offsets into it): hits_[hit_next_, hit_count_) not yet
+    // reported, found from pos_ (at the root) up to hits_resume_.
+    std::array<NeedleHit, max_verified_needles> hits_{};
+    std::size_t hit_count_ = 0, hit_next_ = 0, hits_resume_ = 0;
     bool chunk_kept_ = true;  // keep_tail() ran for the chunk: its bytes are read from tail_
 };
 

@@ -112,7 +112,7 @@ private:
     // Verified hits: matches the prefilter found ahead in the current chunk (offsets into it),
     // hits_[hit_next_, hit_count_) not yet reported; between the scan position and hits_resume_
     // the chunk holds no other match.
-    std::array<NeedleHit, 64> hits_{};
+    std::array<NeedleHit, max_verified_needles> hits_{};
     std::size_t hit_count_ = 0, hit_next_ = 0, hits_resume_ = 0;
 
     // held_ covers [held_base_, held_base_ + held_len_) == the bytes held before the chunk;

@@ -50,6 +50,7 @@ std::vector<Rule> record_markers(std::string_view tag) {
 // many as end at one byte (Matcher::most_outputs) for each byte a marker may still span.
 RecordCounter::RecordCounter(const Matcher& terms, const Matcher& markers, Counting counting)
     : rules_(terms.rules()),
+      by_end_(counting == Counting::each_term),
       markers_(markers),
       open_rules_(markers.rules().size() - 1),
       counts_(terms.rules().terms(), 0),
@@ -57,20 +58,22 @@ RecordCounter::RecordCounter(const Matcher& terms, const Matcher& markers, Count
       term_queue_((markers.rules().longest_find() + 1) *
                   (needs_occurrences(terms, counting) ? std::max<std::size_t>(1, terms.most_outputs()) : 1)),
       marker_queue_(terms.rules().longest_find() + 1) {
-    if (needs_occurrences(terms, counting)) each_term_.emplace(terms);
+    if (needs_occurrences(terms, counting)) each_term_.emplace(terms, true);
     else exclusive_.emplace(terms);
     seen_list_.reserve(terms.rules().terms());
 }
 
 void RecordCounter::feed(std::string_view chunk) {
     markers_.feed(chunk);
-    if (each_term_) each_term_->feed(chunk), drain(*each_term_, false);
-    else exclusive_->feed(chunk), drain(*exclusive_, false);
+    if (each_term_) each_term_->feed(chunk), drain<true>(*each_term_, false);
+    else if (by_end_) exclusive_->feed(chunk), drain<true>(*exclusive_, false);
+    else exclusive_->feed(chunk), drain<false>(*exclusive_, false);
 }
 
 void RecordCounter::finish() {
-    if (each_term_) drain(*each_term_, true), each_term_->reset();
-    else drain(*exclusive_, true), exclusive_->reset();
+    if (each_term_) drain<true>(*each_term_, true), each_term_->reset();
+    else if (by_end_) drain<true>(*exclusive_, true), exclusive_->reset();
+    else drain<false>(*exclusive_, true), exclusive_->reset();
     term_queue_.clear();
     marker_queue_.clear();
     in_record_ = false;
@@ -81,15 +84,15 @@ void RecordCounter::finish() {
 
 // Runs both scanners over the whole chunk (a scanner must use up its chunk before the next
 // feed) and takes their matches in order, a marker first on a tie (a term that starts where
-// </TAG> starts is not inside the record): exclusive matches by where they start, occurrences
-// (which come in the order they end) by where a term ends against where a marker starts. A match
-// waits in its queue while the other scanner may still report something that goes before it:
-// that scanner's future matches start at or after its decided() offset (and occurrences end at
-// or after reached()), so at a chunk's end only matches within one longest find text of its end
-// can be waiting, which is what the queues hold.
-template <class Scanner>
+// </TAG> starts is not inside the record): exclusive, by where a term starts; each term on its
+// own, by where it ends (occurrences come in that order; the competition's matches, which do not
+// overlap, too) against where a marker starts. A match waits in its queue while the other
+// scanner may still report something that goes before it: that scanner's future matches start
+// at or after its decided() offset (and end after it, or at or after an OccurrenceScanner's
+// reached()), so at a chunk's end only matches within one longest find text of its end can be
+// waiting, which is what the queues hold.
+template <bool by_end, class Scanner>
 void RecordCounter::drain(Scanner& terms, bool final) {
-    constexpr bool by_end = std::is_same_v<Scanner, OccurrenceScanner>;
     auto term_first = [](const Match& term, const Match& marker) {
         return by_end ? term.end <= marker.start : term.start < marker.start;
     };
@@ -97,7 +100,7 @@ void RecordCounter::drain(Scanner& terms, bool final) {
         return by_end ? term.end <= markers_.decided() : term.start < markers_.decided();
     };
     auto marker_settled = [&](const Match& marker) {
-        if constexpr (by_end) return marker.start < terms.reached();
+        if constexpr (std::is_same_v<Scanner, OccurrenceScanner>) return marker.start < terms.reached();
         else return marker.start <= terms.decided();
     };
     bool terms_done = false, markers_done = false;

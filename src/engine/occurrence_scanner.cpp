@@ -4,14 +4,16 @@
 #include <cstring>
 
 #include "engine/ascii.hpp"
+#include "engine/prefilter.hpp"
 
 namespace elvis {
 
-OccurrenceScanner::OccurrenceScanner(const Matcher& matcher)
+OccurrenceScanner::OccurrenceScanner(const Matcher& matcher, bool in_end_order)
     : matcher_(matcher),
       states_(matcher.states_.data()),
       rules_(matcher.rules()),
       whole_word_(matcher.rules().options().whole_word),
+      use_hits_(!in_end_order && matcher.prefilter().verifies()),
       counted_until_(new std::uint64_t[matcher.rules().terms()]()),
       tail_capacity_(matcher.rules().longest_find() + 1),
       tail_(new unsigned char[tail_capacity_]) {
@@ -31,6 +33,7 @@ void OccurrenceScanner::reset(int byte_before) {
     tail_len_ = 0;
     tail_end_ = 0;
     chunk_kept_ = true;
+    hit_count_ = hit_next_ = hits_resume_ = 0;
 }
 
 // Keeps the chunk's last bytes for the word tests of the next: when next() has used it up, as the
@@ -57,6 +60,7 @@ void OccurrenceScanner::feed(std::string_view chunk) {
     chunk_base_ += chunk_.size();
     chunk_ = chunk;
     chunk_kept_ = false;
+    hit_count_ = hit_next_ = hits_resume_ = 0;
 }
 
 bool OccurrenceScanner::word_before(std::uint64_t start) const {
@@ -78,13 +82,30 @@ bool OccurrenceScanner::take(Match& match) {
     return true;
 }
 
+bool OccurrenceScanner::take_hit(Match& match) {
+    const NeedleHit& hit = hits_[hit_next_++];
+    const std::uint64_t start = chunk_base_ + hit.start, end = start + hit.length;
+    std::uint64_t& until = counted_until_[rules_.term(hit.needle)];
+    if (stream_base_ + start < until) return false;
+    until = stream_base_ + end;
+    match = {start, end, hit.needle};
+    return true;
+}
+
+// As StreamScanner::scan, with the prefilter's verified needles: from the root, it finds every
+// needle starting before its limit (in start order, which per term is the order they end), and
+// the automaton starts again from the root where the prefilter stopped.
 bool OccurrenceScanner::next(Match& match) {
     const auto* data = reinterpret_cast<const unsigned char*>(chunk_.data());
     const std::size_t len = chunk_.size();
     const std::uint64_t end = chunk_base_ + len;
+    const Prefilter& prefilter = matcher_.prefilter();
+    const std::size_t prefilter_limit = use_hits_ ? prefilter.limit(len) : 0;
     for (;;) {
         while (pending_)
             if (take(match)) return true;
+        while (hit_next_ < hit_count_)
+            if (take_hit(match)) return true;
         if (waiting_for_next_byte_) {
             if (pos_ == end && !final_) return used_up();
             waiting_for_next_byte_ = false;
@@ -95,12 +116,27 @@ bool OccurrenceScanner::next(Match& match) {
         std::size_t i = pos_ - chunk_base_;
         if (i == len) return used_up();  // the outputs at pos_, if any, were taken
         std::uint32_t state = state_;
+        bool hits_found = false;
         while (i < len) {
+            if (state == 0 && i < prefilter_limit) {
+                if (hits_resume_ <= i) {
+                    hits_resume_ = prefilter.find_all(data, i, len, hits_.data(), hits_.size(), hit_count_,
+                                                      whole_word_ && word_before(chunk_base_ + i));
+                    hit_next_ = 0;
+                    if (hit_count_) {
+                        hits_found = true;
+                        break;
+                    }
+                }
+                i = hits_resume_;  // every needle starting before it was found
+                if (i >= len) break;
+            }
             state = matcher_.step(state, data[i++]);
             if (states_[state].out_len) break;
         }
         pos_ = chunk_base_ + i;
         state_ = state;
+        if (hits_found) continue;
         if (!states_[state].out_len) return used_up();
         if (whole_word_) waiting_for_next_byte_ = true;
         else arm();

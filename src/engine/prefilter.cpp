@@ -133,14 +133,29 @@ __attribute__((target("avx512f,avx512bw"))) inline Mask candidates_avx512(const 
     return in_place;
 }
 
+// Whether the needle described by `probes` is a match at q: 1 yes, 0 no, -1 undecided (with
+// whole words, the byte after it is not in the data yet: data[len] and beyond).
+template <bool whole_word>
+int match_at(const NeedleProbes& probes, const char* needles, const unsigned char* data, std::size_t len,
+             std::size_t q) {
+    if (!needle_at(probes, needles, data + q)) return 0;
+    if constexpr (whole_word) {
+        const std::size_t end = q + probes.needle_length;
+        if (end == len) return -1;
+        if (ascii::is_word(data[end])) return 0;
+    }
+    return 1;
+}
+
 // Every occurrence, a batch at a time: returning at each hit would cost a call and the lanes'
 // set-up per match, and on dense text (a match every few hundred bytes) that dominates. These
 // collect up to `room` non-overlapping matches in one pass: leftmost first and, of the needles
 // starting at one position, the longest (find texts are distinct, so it is unique), which is the
 // match the automaton would report. With whole words, a needle next to a word byte does not count.
-// A hit ends the search for its length, as the scanner resumes after a match. The kernels return
-// where the search stopped.
-template <std::size_t count, bool whole_word>
+// A hit ends the search for its length, as the scanner resumes after a match. With `all`, every
+// needle found at every position is a hit instead (a position's hits are never split between
+// batches). The kernels return where the search stopped.
+template <std::size_t count, bool whole_word, bool all>
 struct HitCollector {
     const NeedleProbes* probes;
     const char* needles;
@@ -159,17 +174,7 @@ struct HitCollector {
         return allowed - p >= 64 ? 0 : mask & (~Mask{0} << (allowed - p));
     }
 
-    // Whether needle k is a match at q: 1 yes, 0 no, -1 undecided (with whole words, the byte
-    // after it is not in the data).
-    int match_at(std::size_t k, std::size_t q) const {
-        if (!needle_at(probes[k], needles, data + q)) return 0;
-        if constexpr (whole_word) {
-            const std::size_t end = q + probes[k].needle_length;
-            if (end == len) return -1;
-            if (ascii::is_word(data[end])) return 0;
-        }
-        return 1;
-    }
+    int match_at(std::size_t k, std::size_t q) const { return elvis::match_at<whole_word>(probes[k], needles, data, len, q); }
 
     // Checks the positions flagged in masks[k] (needle k). False when the search must stop: at
     // `allowed`, which is where `hits` filled up, or a position the data cannot decide. The
@@ -181,6 +186,11 @@ struct HitCollector {
         while (any) {
             const unsigned bit = static_cast<unsigned>(__builtin_ctzll(any));
             const std::size_t q = p + bit;
+            if constexpr (all) {
+                if (!take_all(q, masks, bit)) return false;
+                any &= any - 1;
+                continue;
+            }
             std::uint32_t length = 0, needle = 0;
             if (!whole_word || !(q == from ? word_before_from : ascii::is_word(data[q - 1]))) {
                 for (std::size_t k = 0; k < count; ++k) {
@@ -207,6 +217,67 @@ struct HitCollector {
         }
         return true;
     }
+
+    // Every needle of `masks` found at q (bit `bit` of its block).
+    bool take_all(std::size_t q, const Mask (&masks)[count], unsigned bit) {
+        if (whole_word && (q == from ? word_before_from : ascii::is_word(data[q - 1]))) return true;
+        const std::size_t first = found;
+        for (std::size_t k = 0; k < count; ++k) {
+            if (!(masks[k] >> bit & 1)) continue;
+            const int match = match_at(k, q);
+            if (match < 0 || (match > 0 && found == room)) {
+                found = first;
+                allowed = q;
+                return false;
+            }
+            if (match) hits[found++] = {q, probes[k].needle_length, static_cast<std::uint32_t>(k)};
+        }
+        return true;
+    }
+};
+
+// The bucket filter's hits at one candidate position, as HitCollector's.
+template <bool whole_word, bool all>
+struct BucketCollector {
+    const Prefilter::Buckets& buckets;
+    const NeedleProbes* probes;
+    const char* needles;
+    const unsigned char* data;
+    std::size_t len;
+    std::size_t from;
+    bool word_before_from;
+    Prefilter::Hit* hits;
+    std::size_t room;
+    std::size_t& found;
+    std::size_t allowed;
+
+    // The needles of the buckets in `bits` at q. False when the search must stop, at `allowed`.
+    bool take(std::size_t q, unsigned bits) {
+        if (q < allowed) return true;  // inside the last hit
+        if (whole_word && (q == from ? word_before_from : ascii::is_word(data[q - 1]))) return true;
+        const std::size_t first = found;
+        std::uint32_t length = 0, needle = 0;
+        for (; bits; bits &= bits - 1) {
+            const unsigned b = static_cast<unsigned>(__builtin_ctz(bits));
+            for (std::uint32_t i = buckets.begin[b]; i < buckets.begin[b + 1]; ++i) {
+                const std::uint32_t k = buckets.needles[i];
+                if (!all && probes[k].needle_length <= length) continue;
+                const int match = match_at<whole_word>(probes[k], needles, data, len, q);
+                if (match < 0 || (all && match > 0 && found == room)) {
+                    found = first;
+                    allowed = q;
+                    return false;
+                }
+                if (match == 0) continue;
+                if constexpr (all) hits[found++] = {q, probes[k].needle_length, k};
+                else length = probes[k].needle_length, needle = k;
+            }
+        }
+        if (all || length == 0) return true;
+        hits[found++] = {q, length, needle};
+        allowed = q + length;
+        return found < room;
+    }
 };
 
 // How far ahead of the block being tested the SIMD loops ask for the data: on text streamed from
@@ -219,8 +290,8 @@ inline void prefetch_ahead(const unsigned char* at) {
     _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(at) + prefetch_distance), _MM_HINT_T0);
 }
 
-template <std::size_t count, bool whole_word>
-std::size_t each_scalar(HitCollector<count, whole_word>& c, std::size_t from, std::size_t limit) {
+template <std::size_t count, bool whole_word, bool all>
+std::size_t each_scalar(HitCollector<count, whole_word, all>& c, std::size_t from, std::size_t limit) {
     for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed)) {
         Mask masks[count];
         Mask any = 0;
@@ -230,8 +301,8 @@ std::size_t each_scalar(HitCollector<count, whole_word>& c, std::size_t from, st
     return limit;
 }
 
-template <bool fold, std::size_t count, bool whole_word>
-__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count, whole_word>& c, std::size_t from,
+template <bool fold, std::size_t count, bool whole_word, bool all>
+__attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count, whole_word, all>& c, std::size_t from,
                                                      std::size_t limit) {
     LaneSse2 lanes[count][3];
     for (std::size_t k = 0; k < count; ++k) set_up_sse2(c.probes[k], lanes[k]);
@@ -246,8 +317,8 @@ __attribute__((target("sse2"))) std::size_t each_sse2(HitCollector<count, whole_
     return each_scalar(c, p, limit);
 }
 
-template <bool fold, std::size_t count, bool whole_word>
-__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count, whole_word>& c, std::size_t from,
+template <bool fold, std::size_t count, bool whole_word, bool all>
+__attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count, whole_word, all>& c, std::size_t from,
                                                      std::size_t limit) {
     LaneAvx2 lanes[count][3];
     for (std::size_t k = 0; k < count; ++k) set_up_avx2(c.probes[k], lanes[k]);
@@ -262,8 +333,8 @@ __attribute__((target("avx2"))) std::size_t each_avx2(HitCollector<count, whole_
     return each_sse2<fold>(c, p, limit);
 }
 
-template <bool fold, std::size_t count, bool whole_word>
-__attribute__((target("avx512f,avx512bw"))) std::size_t each_avx512(HitCollector<count, whole_word>& c,
+template <bool fold, std::size_t count, bool whole_word, bool all>
+__attribute__((target("avx512f,avx512bw"))) std::size_t each_avx512(HitCollector<count, whole_word, all>& c,
                                                                    std::size_t from, std::size_t limit) {
     LaneAvx512 lanes[count][3];
     for (std::size_t k = 0; k < count; ++k) set_up_avx512(c.probes[k], lanes[k]);
@@ -289,9 +360,9 @@ struct EachArgs {
     std::size_t room;
 };
 
-template <std::size_t count, bool whole_word>
+template <std::size_t count, bool whole_word, bool all>
 std::size_t each_kernel(const EachArgs& a, std::size_t& found) {
-    HitCollector<count, whole_word> c{a.probes, a.needles, a.data, a.len, a.from, a.word_before_from,
+    HitCollector<count, whole_word, all> c{a.probes, a.needles, a.data, a.len, a.from, a.word_before_from,
                                       a.hits,   a.room,    found,  a.from};
     const bool fold = a.probes[0].fold;  // the same for every needle: the rules' ignore_case
     switch (a.isa) {
@@ -304,12 +375,114 @@ std::size_t each_kernel(const EachArgs& a, std::size_t& found) {
 
 using EachKernel = std::size_t (*)(const EachArgs&, std::size_t&);
 
-// Indexed by [whole words][needle count - 1].
+// Indexed by [every match][whole words][needle count - 1].
 template <std::size_t... counts>
-constexpr std::array<std::array<EachKernel, sizeof...(counts)>, 2> each_kernels(std::index_sequence<counts...>) {
-    return {{{each_kernel<counts + 1, false>...}, {each_kernel<counts + 1, true>...}}};
+constexpr std::array<std::array<std::array<EachKernel, sizeof...(counts)>, 2>, 2> each_kernels(
+    std::index_sequence<counts...>) {
+    return {{{{{each_kernel<counts + 1, false, false>...}, {each_kernel<counts + 1, true, false>...}}},
+             {{{each_kernel<counts + 1, false, true>...}, {each_kernel<counts + 1, true, true>...}}}}};
 }
 constexpr auto each_kernel_table = each_kernels(std::make_index_sequence<Prefilter::max_probed_needles>{});
+
+// The bucket filter (Teddy, as in Hyperscan and the aho-corasick crate): a position is a
+// candidate for bucket b when each of its first `fingerprint` bytes may be that byte of one of
+// b's needles; candidates are verified against b's needles. The SIMD kernel finds a byte's
+// buckets 32 positions at a time with two shuffles, by low and high nibble; the scalar one by
+// the whole byte.
+template <std::uint32_t fingerprint, bool whole_word, bool all>
+std::size_t buckets_scalar(BucketCollector<whole_word, all>& c, std::size_t from, std::size_t limit) {
+    const auto& byte = c.buckets.byte;
+    for (std::size_t p = std::max(from, c.allowed); p < limit; p = std::max(p + 1, c.allowed)) {
+        unsigned bits = byte[0][c.data[p]];
+        if constexpr (fingerprint > 1) bits &= byte[1][c.data[p + 1]];
+        if constexpr (fingerprint > 2) bits &= byte[2][c.data[p + 2]];
+        if (bits && !c.take(p, bits)) return c.allowed;
+    }
+    return limit;
+}
+
+template <std::uint32_t fingerprint, bool whole_word, bool all>
+__attribute__((target("avx2"))) std::size_t buckets_avx2(BucketCollector<whole_word, all>& c, std::size_t from,
+                                                        std::size_t limit) {
+    __m256i low[fingerprint], high[fingerprint];
+    for (std::uint32_t k = 0; k < fingerprint; ++k) {
+        low[k] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(c.buckets.low[k])));
+        high[k] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(c.buckets.high[k])));
+    }
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    std::size_t p = from;
+    for (; p + 32 <= limit; p = std::max(p + 32, c.allowed)) {
+        prefetch_ahead(c.data + p);
+        __m256i candidates = _mm256_set1_epi8(-1);
+        for (std::uint32_t k = 0; k < fingerprint; ++k) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.data + p + k));
+            const __m256i by_low = _mm256_shuffle_epi8(low[k], _mm256_and_si256(v, nibble));
+            const __m256i by_high = _mm256_shuffle_epi8(high[k], _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+            candidates = _mm256_and_si256(candidates, _mm256_and_si256(by_low, by_high));
+        }
+        auto mask = ~static_cast<std::uint32_t>(
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(candidates, _mm256_setzero_si256())));
+        if (mask == 0) continue;
+        alignas(32) std::uint8_t bits[32];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(bits), candidates);
+        for (; mask; mask &= mask - 1) {
+            const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+            if (!c.take(p + i, bits[i])) return c.allowed;
+        }
+    }
+    return buckets_scalar<fingerprint>(c, p, limit);
+}
+
+template <std::uint32_t fingerprint, bool whole_word, bool all>
+std::size_t bucket_kernel(const Prefilter::Buckets& buckets, const EachArgs& a, std::size_t& found) {
+    BucketCollector<whole_word, all> c{buckets, a.probes, a.needles, a.data, a.len, a.from, a.word_before_from,
+                                       a.hits,  a.room,   found,     a.from};
+    // AVX-512 takes the AVX2 kernel; SSE2 has no byte shuffle (SSSE3 does), so it takes the scalar one.
+    if (a.isa == Isa::avx512 || a.isa == Isa::avx2) return buckets_avx2<fingerprint>(c, a.from, a.limit);
+    return buckets_scalar<fingerprint>(c, a.from, a.limit);
+}
+
+using BucketKernel = std::size_t (*)(const Prefilter::Buckets&, const EachArgs&, std::size_t&);
+
+// Indexed by [every match][whole words][fingerprint - 1].
+template <bool all, bool whole_word>
+constexpr std::array<BucketKernel, 3> bucket_kernels() {
+    return {bucket_kernel<1, whole_word, all>, bucket_kernel<2, whole_word, all>, bucket_kernel<3, whole_word, all>};
+}
+constexpr std::array<std::array<std::array<BucketKernel, 3>, 2>, 2> bucket_kernel_table = {
+    {{{bucket_kernels<false, false>(), bucket_kernels<false, true>()}},
+     {{bucket_kernels<true, false>(), bucket_kernels<true, true>()}}}};
+
+// Needles sorted by their first bytes and cut into buckets of nearly equal size, so that a
+// bucket's needles share their first bytes where they can: fewer nibbles per bucket, fewer
+// false candidates.
+Prefilter::Buckets make_buckets(const std::vector<NeedleProbes>& probes, const std::string& needles, bool fold) {
+    Prefilter::Buckets b;
+    b.fingerprint = 3;
+    for (const NeedleProbes& n : probes) b.fingerprint = std::min(b.fingerprint, n.needle_length);
+    std::vector<std::uint32_t> order(probes.size());
+    for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+    auto head = [&](std::uint32_t k) {
+        return std::string_view(needles).substr(probes[k].needle_offset, b.fingerprint);
+    };
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return head(x) < head(y); });
+    for (std::size_t bucket = 0; bucket <= Prefilter::buckets; ++bucket)
+        b.begin[bucket] = static_cast<std::uint32_t>(bucket * order.size() / Prefilter::buckets);
+    for (std::size_t bucket = 0; bucket < Prefilter::buckets; ++bucket)
+        for (std::uint32_t i = b.begin[bucket]; i < b.begin[bucket + 1]; ++i) {
+            b.needles[i] = order[i];
+            const std::string_view bytes = head(order[i]);
+            for (std::uint32_t k = 0; k < b.fingerprint; ++k) {
+                const auto c = static_cast<unsigned char>(bytes[k]);  // stored lower case when folding
+                for (unsigned char v : {c, fold && ascii::is_alpha(c) ? ascii::upper(c) : c}) {
+                    b.low[k][v & 15] |= static_cast<std::uint8_t>(1u << bucket);
+                    b.high[k][v >> 4] |= static_cast<std::uint8_t>(1u << bucket);
+                    b.byte[k][v] |= static_cast<std::uint8_t>(1u << bucket);
+                }
+            }
+        }
+    return b;
+}
 
 // Picks the rarest position of a (folded) needle and the first and last bytes around it (the
 // ends of a needle tell near misses such as "elvi" or "lvis" from it); fewer for short needles.
@@ -379,11 +552,11 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
     isa_ = isa;
     whole_word_ = rules.options().whole_word;
     const bool ignore_case = rules.options().ignore_case;
-    if (rules.size() <= max_probed_needles) {
-        kind_ = Kind::probes;
+    if (rules.size() <= max_bucketed_needles) {
+        kind_ = rules.size() <= max_probed_needles ? Kind::probes : Kind::buckets;
         for (const Rule& rule : rules.rules()) {
-            NeedleProbes& probes = probes_[needle_count_++];
-            probes = pick_probes(rule.find, ignore_case);
+            NeedleProbes& probes = probes_.emplace_back(pick_probes(rule.find, ignore_case));
+            ++needle_count_;
             probes.fold = ignore_case;
             probes.needle_offset = static_cast<std::uint32_t>(needles_.size());
             probes.needle_length = static_cast<std::uint32_t>(rule.find.size());
@@ -391,6 +564,7 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
             // Verification reads the whole needle, so a candidate must fit in the data.
             reach_ = std::max<std::size_t>(reach_, rule.find.size() - 1);
         }
+        if (kind_ == Kind::buckets) buckets_ = make_buckets(probes_, needles_, ignore_case);
         return;
     }
     std::size_t starts = 0;
@@ -408,7 +582,7 @@ Prefilter::Prefilter(const RuleSet& rules, Isa isa) {
 }
 
 std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::size_t len) const {
-    assert(kind_ != Kind::probes && "verified needles are found with find_each");
+    assert(!verifies() && "verified needles are found with find_each");
     const std::size_t end = limit(len);
     if (from >= end) return end;
     if (kind_ == Kind::start_table) {
@@ -421,18 +595,31 @@ std::size_t Prefilter::find(const unsigned char* data, std::size_t from, std::si
 
 std::size_t Prefilter::find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits,
                                  std::size_t room, std::size_t& count, bool word_before_from) const {
-    assert(kind_ == Kind::probes);
+    return collect(data, from, len, hits, room, count, word_before_from, false);
+}
+
+std::size_t Prefilter::find_all(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits,
+                                std::size_t room, std::size_t& count, bool word_before_from) const {
+    assert(room >= needle_count_);
+    return collect(data, from, len, hits, room, count, word_before_from, true);
+}
+
+std::size_t Prefilter::collect(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits,
+                               std::size_t room, std::size_t& count, bool word_before_from, bool all) const {
+    assert(verifies());
     count = 0;
     const std::size_t end = limit(len);
     if (from >= end) return from;
     if (room == 0) return from;  // nothing found, nothing skipped
     const EachArgs args{isa_, probes_.data(), needles_.data(), data, from, end, len, word_before_from, hits, room};
-    return each_kernel_table[whole_word_][needle_count_ - 1](args, count);
+    if (kind_ == Kind::buckets) return bucket_kernel_table[all][whole_word_][buckets_.fingerprint - 1](buckets_, args, count);
+    return each_kernel_table[all][whole_word_][needle_count_ - 1](args, count);
 }
 
 std::string_view Prefilter::describe() const {
     switch (kind_) {
         case Kind::probes: return "probe bytes";
+        case Kind::buckets: return "buckets (Teddy)";
         case Kind::start_table: return "start-byte table";
         case Kind::none: return "none";
     }

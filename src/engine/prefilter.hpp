@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "elvis/matcher.hpp"
 #include "elvis/rules.hpp"
@@ -15,8 +16,12 @@ namespace elvis {
 
 class Prefilter {
 public:
-    // Up to this many distinct find texts get the probe filter; more get a start-byte table.
+    // Up to this many distinct find texts get the probe filter; up to max_bucketed_needles the
+    // bucket filter (Teddy: a fingerprint of each needle's first bytes, needles in 8 buckets);
+    // more a start-byte table.
     static constexpr std::size_t max_probed_needles = 16;
+    static constexpr std::size_t max_bucketed_needles = max_verified_needles;
+    static constexpr std::size_t buckets = 8;
 
     Prefilter() = default;
     Prefilter(const RuleSet& rules, Isa isa);
@@ -42,10 +47,16 @@ public:
     // whose word edge cannot be decided yet. Never allocates.
     std::size_t find_each(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits, std::size_t room,
                           std::size_t& count, bool word_before_from = false) const;
+    // As find_each, but every match, overlapping ones included: for each position in start order,
+    // each needle found there (in rule order). Positions are never split between calls: `room`
+    // must be at least needle_count().
+    std::size_t find_all(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits, std::size_t room,
+                         std::size_t& count, bool word_before_from = false) const;
+    std::size_t needle_count() const { return needle_count_; }
 
     bool enabled() const { return kind_ != Kind::none; }
     // The needles are compared whole: find_each() gives the matches themselves.
-    bool verifies() const { return kind_ == Kind::probes; }
+    bool verifies() const { return kind_ == Kind::probes || kind_ == Kind::buckets; }
     Isa isa() const { return isa_; }
     std::string_view describe() const;
 
@@ -62,14 +73,28 @@ public:
         std::uint32_t needle_length = 0;
     };
 
+    // The bucket filter: for fingerprint byte k (0 .. fingerprint-1) of a start, the buckets
+    // holding a needle that may have that byte there, by the byte's low and high nibble (the SIMD
+    // kernels' shuffles) and by the whole byte (the scalar kernel).
+    struct Buckets {
+        std::uint32_t fingerprint = 0;  // bytes: min(3, shortest needle)
+        alignas(16) std::uint8_t low[3][16] = {}, high[3][16] = {};
+        std::uint8_t byte[3][256] = {};
+        std::uint32_t begin[buckets + 1] = {};  // bucket b's needles: needles[begin[b] .. begin[b + 1])
+        std::uint32_t needles[max_bucketed_needles] = {};
+    };
+
 private:
-    enum class Kind { none, probes, start_table };
+    enum class Kind { none, probes, buckets, start_table };
+    std::size_t collect(const unsigned char* data, std::size_t from, std::size_t len, Hit* hits, std::size_t room,
+                        std::size_t& count, bool word_before_from, bool all) const;
     Kind kind_ = Kind::none;
     Isa isa_ = Isa::scalar;
     bool whole_word_ = false;
     std::size_t reach_ = 0;  // longest needle - 1: find_each() verifies whole needles at p < limit()
     std::size_t needle_count_ = 0;
-    std::array<NeedleProbes, max_probed_needles> probes_{};
+    std::vector<NeedleProbes> probes_;  // probed or bucketed needles, in rule order
+    Buckets buckets_;
     std::array<bool, 256> can_start_{};
     std::string needles_;  // the probed needles' bytes, back to back
 };
