@@ -13,6 +13,7 @@
 // until false, reset() for the next stream; none of these allocates. One per thread.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -38,9 +39,12 @@ public:
     bool finish(Match& match);
 
     // Every match still to be reported starts at or after this offset...
-    std::uint64_t decided() const { return pos_ - states_[state_].depth; }
+    std::uint64_t decided() const {
+        const std::uint64_t partial = pos_ - states_[state_].depth;
+        return hit_next_ < hit_count_ ? std::min(partial, chunk_base_ + hits_[hit_next_].start) : partial;
+    }
     // ...and ends at or after this one.
-    std::uint64_t reached() const { return pos_; }
+    std::uint64_t reached() const { return hit_next_ < hit_count_ ? chunk_base_ + hits_[hit_next_].start : pos_; }
 
     const Matcher& matcher() const { return matcher_; }
 

@@ -123,12 +123,15 @@ bool OccurrenceScanner::next(Match& match) {
                     hits_resume_ = prefilter.find_all(data, i, len, hits_.data(), hits_.size(), hit_count_,
                                                       whole_word_ && word_before(chunk_base_ + i));
                     hit_next_ = 0;
-                    if (hit_count_) {
+                    if (hit_count_) {  // reported before the search goes on from hits_resume_
                         hits_found = true;
+                        i = hits_resume_;
                         break;
                     }
                 }
-                i = hits_resume_;  // every needle starting before it was found
+                // Every needle starting before hits_resume_ was found; at it, the automaton takes
+                // the byte (a position whose needles could not be decided, or not fit in hits_).
+                i = hits_resume_;
                 if (i >= len) break;
             }
             state = matcher_.step(state, data[i++]);
