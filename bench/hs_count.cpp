@@ -13,8 +13,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,12 +20,16 @@
 namespace {
 
 std::string slurp(const char* path) {
-    std::ifstream in(path, std::ios::binary);
+    std::FILE* in = std::fopen(path, "rb");
     if (!in) {
         std::fprintf(stderr, "hs_count: %s: cannot open\n", path);
         std::exit(2);
     }
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::string data;
+    char buffer[1 << 16];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;) data.append(buffer, n);
+    std::fclose(in);
+    return data;
 }
 
 int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* context) {

@@ -15,7 +15,7 @@ ELVIS=${ELVIS:-build/elvis}
 RUNS=${RUNS:-5}
 SIZE=${SIZE:-64M}
 SRC=${SRC:-/usr/include}
-SIZES=${SIZES:-1 17 64 1000 10000 100000}
+SIZES=${SIZES:-1 17 32 64 1000 10000 100000}
 OUT=bench/out/manyterms
 mkdir -p "$OUT"
 say() { printf '[manyterms.sh] %s\n' "$*" >&2; }

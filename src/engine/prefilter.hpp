@@ -20,7 +20,9 @@ public:
     // bucket filter (Teddy: a fingerprint of each needle's first bytes, needles in 8 buckets);
     // more a start-byte table.
     static constexpr std::size_t max_probed_needles = 16;
-    static constexpr std::size_t max_bucketed_needles = max_verified_needles;
+    // Past 32 the buckets' false candidates cost more than they save (DESIGN.md, "The prefilter").
+    static constexpr std::size_t max_bucketed_needles = 32;
+    static_assert(max_bucketed_needles <= max_verified_needles);
     static constexpr std::size_t buckets = 8;
 
     Prefilter() = default;
