@@ -76,14 +76,27 @@ private:
     };
 
     std::uint32_t step(std::uint32_t state, unsigned char byte) const {
-        return delta_[state * class_count_ + byte_class_[byte]];
+        return state_of(delta_[state * class_count_ + byte_class_[byte]]);
     }
+
+    // The scan loops walk the table by row offset (a state's number times class_count_), so a
+    // step is one add and one load (DESIGN.md, "The automaton's layout"); the states where a
+    // needle ends come last, so that an offset tells them.
+    std::uint32_t row_of(std::uint32_t state) const { return state * class_count_; }
+    std::uint32_t state_of(std::uint32_t row) const { return (row >> class_zeros_) * class_inverse_; }
+    bool row_has_outputs(std::uint32_t row) const { return row >= first_output_row_; }
 
     RuleSet rules_;
     std::unique_ptr<const Prefilter> prefilter_;  // behind a pointer: its kernels are internal
     std::uint16_t byte_class_[256] = {};
     std::uint32_t class_count_ = 1;
-    std::vector<std::uint32_t> delta_;  // state * class_count_ + class -> state
+    std::vector<std::uint32_t> delta_;  // state * class_count_ + class -> the next state's row
+    // Rows are exact multiples of class_count_ = 2^class_zeros_ * odd: a row's state is the row
+    // shifted right, times the odd part's inverse modulo 2^32.
+    std::uint32_t class_zeros_ = 0, class_inverse_ = 1;
+    std::uint32_t first_output_row_ = 0;
+
+    void renumber(const std::vector<std::uint32_t>& breadth_first);
     std::vector<State> states_;
     bool terms_overlap_ = false;
     bool term_overlaps_itself_ = false;

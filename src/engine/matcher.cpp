@@ -53,11 +53,13 @@ Matcher::Matcher(RuleSet rules, Isa isa)
     std::vector<std::uint32_t> fail(states_.size(), 0);
     std::vector<std::uint32_t> outputs(states_.size(), 0);  // needles ending at the state
     std::deque<std::uint32_t> queue;
+    std::vector<std::uint32_t> breadth_first{0};
     for (std::uint32_t c = 0; c < class_count_; ++c)
         if (std::uint32_t child = delta_[c]) queue.push_back(child);
     while (!queue.empty()) {
         std::uint32_t s = queue.front();
         queue.pop_front();
+        breadth_first.push_back(s);
         State& st = states_[s];
         st.fail = fail[s];
         const State& f = states_[fail[s]];
@@ -83,6 +85,38 @@ Matcher::Matcher(RuleSet rules, Isa isa)
         }
     }
     find_overlaps(parent);
+    renumber(breadth_first);
+}
+
+// States renumbered: the root, then the states where no needle ends, then those where one does,
+// each group breadth first; the table's entries become rows (DESIGN.md, "The automaton's layout").
+void Matcher::renumber(const std::vector<std::uint32_t>& breadth_first) {
+    if (states_.size() > UINT32_MAX / class_count_)
+        throw RuleError("too many states for one automaton (" + std::to_string(states_.size()) + "): fewer or shorter find texts");
+    std::vector<std::uint32_t> renamed(states_.size());
+    std::uint32_t next = 0;
+    for (bool outputs : {false, true}) {
+        if (outputs) first_output_row_ = next * class_count_;
+        for (std::uint32_t s : breadth_first)
+            if ((states_[s].out_len != 0) == outputs) renamed[s] = next++;
+    }
+    std::vector<State> states(states_.size());
+    std::vector<std::uint32_t> delta(delta_.size());
+    for (std::uint32_t s = 0; s < states_.size(); ++s) {
+        State moved = states_[s];
+        moved.fail = renamed[moved.fail];
+        moved.out_next = renamed[moved.out_next];
+        states[renamed[s]] = moved;
+        for (std::uint32_t c = 0; c < class_count_; ++c)
+            delta[renamed[s] * class_count_ + c] = renamed[delta_[s * class_count_ + c]] * class_count_;
+    }
+    states_ = std::move(states);
+    delta_ = std::move(delta);
+    class_zeros_ = static_cast<std::uint32_t>(__builtin_ctz(class_count_));
+    const std::uint32_t odd = class_count_ >> class_zeros_;
+    std::uint32_t inverse = odd;  // Newton's iteration: each step doubles the correct low bits
+    for (int i = 0; i < 5; ++i) inverse *= 2 - odd * inverse;
+    class_inverse_ = inverse;
 }
 
 // For each needle: another term's needle inside it is met on the output chains along its path;
@@ -110,7 +144,7 @@ void Matcher::find_overlaps(const std::vector<std::uint32_t>& parent) {
         const std::uint32_t term = rules_.term(r);
         std::uint32_t s = 0;
         for (std::size_t i = 0; i < find.size(); ++i) {
-            s = step(s, static_cast<unsigned char>(find[i]));
+            s = delta_[s * class_count_ + byte_class_[static_cast<unsigned char>(find[i])]];  // not renumbered yet
             const bool last = i + 1 == find.size();
             for (std::uint32_t t = states_[s].own_rule != no_rule && !last ? s : states_[s].out_next; t != 0;
                  t = states_[t].out_next)

@@ -115,10 +115,13 @@ bool OccurrenceScanner::next(Match& match) {
         // Locals, so the compiler need not assume the byte reads alias them.
         std::size_t i = pos_ - chunk_base_;
         if (i == len) return used_up();  // the outputs at pos_, if any, were taken
-        std::uint32_t state = state_;
+        // Locals, so the compiler need not assume the byte reads alias the table.
+        const std::uint32_t* delta = matcher_.delta_.data();
+        const std::uint16_t* byte_class = matcher_.byte_class_;
+        std::uint32_t row = matcher_.row_of(state_);
         bool hits_found = false;
         while (i < len) {
-            if (state == 0 && i < prefilter_limit) {
+            if (row == 0 && i < prefilter_limit) {
                 if (hits_resume_ <= i) {
                     hits_resume_ = prefilter.find_all(data, i, len, hits_.data(), hits_.size(), hit_count_,
                                                       whole_word_ && word_before(chunk_base_ + i));
@@ -134,11 +137,11 @@ bool OccurrenceScanner::next(Match& match) {
                 i = hits_resume_;
                 if (i >= len) break;
             }
-            state = matcher_.step(state, data[i++]);
-            if (states_[state].out_len) break;
+            row = delta[row + byte_class[data[i++]]];
+            if (matcher_.row_has_outputs(row)) break;
         }
         pos_ = chunk_base_ + i;
-        state_ = state;
+        const std::uint32_t state = state_ = matcher_.state_of(row);
         if (hits_found) continue;
         if (!states_[state].out_len) return used_up();
         if (whole_word_) waiting_for_next_byte_ = true;

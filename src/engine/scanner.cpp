@@ -183,6 +183,8 @@ bool StreamScanner::scan(Match& match) {
     const Prefilter& prefilter = matcher_.prefilter();
     const std::size_t prefilter_limit = prefilter.enabled() ? prefilter.limit(len) : 0;
     const Matcher::State* states = states_;
+    const std::uint32_t* delta = matcher_.delta_.data();
+    const std::uint16_t* byte_class = matcher_.byte_class_;
 
     // No match can start before the current partial match, so an earlier candidate is final;
     // one that starts with it is final when nothing can extend it (with whole words, a leaf's
@@ -207,8 +209,9 @@ bool StreamScanner::scan(Match& match) {
             // and from the root the prefilter jumps to the next place a needle may start.
             std::size_t i = pos - base;
             bool at_output = false;
+            std::uint32_t row = matcher_.row_of(state);
             while (i < len) {
-                if (state == 0 && i < prefilter_limit) {
+                if (row == 0 && i < prefilter_limit) {
                     if (verified_hits_) {
                         // The prefilter compares the needles whole (and their word edges), a
                         // batch of hits at a time: nothing longer starts at a hit and nothing
@@ -233,12 +236,13 @@ bool StreamScanner::scan(Match& match) {
                         if (i == len) break;
                     }
                 }
-                state = matcher_.step(state, data[i++]);
-                if (states[state].out_len) {
+                row = delta[row + byte_class[data[i++]]];
+                if (matcher_.row_has_outputs(row)) {
                     at_output = true;
                     break;
                 }
             }
+            state = matcher_.state_of(row);
             pos = base + i;
             if (at_output && !whole_word_) {
                 const Matcher::State& here = states[state];
