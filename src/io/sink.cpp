@@ -172,7 +172,11 @@ void WriteBehindSink::append(Batch& batch, const char* data, std::size_t size) {
 }
 
 void WriteBehindSink::put(std::string_view bytes) {
-    if (!bytes.empty()) append(slot(submitted_), bytes.data(), bytes.size());
+    if (bytes.empty()) return;
+    // A short piece is copied: the copies of a run of them, between dense matches, make one span
+    // where each would take one and fill the span array every few KiB (DESIGN.md, "Write-behind").
+    if (bytes.size() <= copied_piece_bytes) return put_transient(bytes);
+    append(slot(submitted_), bytes.data(), bytes.size());
 }
 
 void WriteBehindSink::put_transient(std::string_view bytes) {

@@ -71,6 +71,8 @@ public:
     }
 
 private:
+    static constexpr std::size_t copied_piece_bytes = 64;
+
     struct Batch {
         std::unique_ptr<iovec[]> spans;
         std::size_t count = 0;
