@@ -101,17 +101,31 @@ void Matcher::renumber(const std::vector<std::uint32_t>& breadth_first) {
             if ((states_[s].out_len != 0) == outputs) renamed[s] = next++;
     }
     std::vector<State> states(states_.size());
-    std::vector<std::uint32_t> delta(delta_.size());
     for (std::uint32_t s = 0; s < states_.size(); ++s) {
         State moved = states_[s];
         moved.fail = renamed[moved.fail];
         moved.out_next = renamed[moved.out_next];
         states[renamed[s]] = moved;
-        for (std::uint32_t c = 0; c < class_count_; ++c)
-            delta[renamed[s] * class_count_ + c] = renamed[delta_[s * class_count_ + c]] * class_count_;
     }
     states_ = std::move(states);
-    delta_ = std::move(delta);
+    // The table in place (it is most of the memory: no second copy): entries become rows, then
+    // the rows move along the cycles of the renumbering, one row carried at a time.
+    for (std::uint32_t& next : delta_) next = renamed[next] * class_count_;
+    std::vector<bool> placed(renamed.size());
+    std::vector<std::uint32_t> carried(class_count_);
+    auto row = [&](std::uint32_t s) { return delta_.begin() + static_cast<std::ptrdiff_t>(s) * class_count_; };
+    for (std::uint32_t s = 0; s < renamed.size(); ++s) {
+        if (placed[s]) continue;
+        std::copy(row(s), row(s) + class_count_, carried.begin());  // old row s; slot s is free
+        for (std::uint32_t at = renamed[s];; at = renamed[at]) {
+            placed[at] = true;
+            if (at == s) {
+                std::copy(carried.begin(), carried.end(), row(s));
+                break;
+            }
+            std::swap_ranges(carried.begin(), carried.end(), row(at));  // now carrying old row `at`
+        }
+    }
     class_zeros_ = static_cast<std::uint32_t>(__builtin_ctz(class_count_));
     const std::uint32_t odd = class_count_ >> class_zeros_;
     std::uint32_t inverse = odd;  // Newton's iteration: each step doubles the correct low bits
