@@ -112,10 +112,9 @@ bool OccurrenceScanner::next(Match& match) {
             if (pos_ == end || !ascii::is_word(data[pos_ - chunk_base_])) arm();
             continue;
         }
-        // Locals, so the compiler need not assume the byte reads alias them.
         std::size_t i = pos_ - chunk_base_;
         if (i == len) return used_up();  // the outputs at pos_, if any, were taken
-        // Locals, so the compiler need not assume the byte reads alias the table.
+        // Locals, so the compiler need not assume the byte reads alias the position or the table.
         const std::uint32_t* delta = matcher_.delta_.data();
         const std::uint16_t* byte_class = matcher_.byte_class_;
         std::uint32_t row = matcher_.row_of(state_);
