@@ -12,22 +12,10 @@ using namespace elvis;
 
 namespace {
 
-std::vector<std::uint64_t> count_in_pieces(const Matcher& matcher, std::string_view input, std::size_t piece,
-                                           Counting counting = Counting::each_term) {
-    StreamCounter counter(matcher, counting);
-    std::string buffer;  // overwritten after each feed, as a reader's buffer is
-    for (std::size_t at = 0; at < input.size(); at += piece) {
-        buffer = input.substr(at, piece);
-        counter.feed(buffer);
-        buffer.assign(buffer.size(), '#');
-    }
-    counter.finish();
-    return {counter.counts().begin(), counter.counts().end()};
-}
-
-std::vector<std::uint64_t> records_in_pieces(const Matcher& terms, const Matcher& markers, std::string_view input,
-                                             std::size_t piece, Counting counting = Counting::each_term) {
-    RecordCounter counter(terms, markers, counting);
+// Feeds `input` in pieces of `piece` bytes, each from a buffer overwritten after its feed, as a
+// reader's buffer is, then finishes the stream.
+template <class Counter>
+void feed_in_pieces(Counter& counter, std::string_view input, std::size_t piece) {
     std::string buffer;
     for (std::size_t at = 0; at < input.size(); at += piece) {
         buffer = input.substr(at, piece);
@@ -35,7 +23,27 @@ std::vector<std::uint64_t> records_in_pieces(const Matcher& terms, const Matcher
         buffer.assign(buffer.size(), '#');
     }
     counter.finish();
+}
+
+std::vector<std::uint64_t> count_in_pieces(const Matcher& matcher, std::string_view input, std::size_t piece,
+                                           Counting counting = Counting::each_term) {
+    StreamCounter counter(matcher, counting);
+    feed_in_pieces(counter, input, piece);
     return {counter.counts().begin(), counter.counts().end()};
+}
+
+std::vector<std::uint64_t> records_in_pieces(const Matcher& terms, const Matcher& markers, std::string_view input,
+                                             std::size_t piece, Counting counting = Counting::each_term) {
+    RecordCounter counter(terms, markers, counting);
+    feed_in_pieces(counter, input, piece);
+    return {counter.counts().begin(), counter.counts().end()};
+}
+
+// `n` bytes drawn from `alphabet`.
+std::string random_text(std::mt19937& rng, std::string_view alphabet, std::size_t n) {
+    std::string s(n, ' ');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    return s;
 }
 
 }  // namespace
@@ -139,12 +147,7 @@ TEST_CASE("counts: ignore case and whole words") {
 
 TEST_CASE("counts: randomized against the reference") {
     std::mt19937 rng(99);
-    const std::string alphabet = "abA ";
-    auto text = [&](std::size_t n) {
-        std::string s(n, ' ');
-        for (char& c : s) c = alphabet[rng() % alphabet.size()];
-        return s;
-    };
+    auto text = [&](std::size_t n) { return random_text(rng, "abA ", n); };
     for (int round = 0; round < 2000; ++round) {
         std::vector<Rule> rules;
         for (std::size_t i = 0, n = 1 + rng() % 6; i < n; ++i) rules.push_back({text(1 + rng() % 4), ""});
@@ -255,12 +258,7 @@ TEST_CASE("records: counts survive the caller reusing its buffer after feed()") 
 
 TEST_CASE("records: randomized against the reference, each term on its own and exclusive") {
     std::mt19937 rng(7);
-    const std::string alphabet = "ab<>/ ";
-    auto text = [&](std::size_t n) {
-        std::string s(n, ' ');
-        for (char& c : s) c = alphabet[rng() % alphabet.size()];
-        return s;
-    };
+    auto text = [&](std::size_t n) { return random_text(rng, "ab<>/ ", n); };
     Matcher markers(RuleSet(record_markers("a"), {}));
     for (int round = 0; round < 2000; ++round) {
         std::vector<Rule> rules;
@@ -274,14 +272,7 @@ TEST_CASE("records: randomized against the reference, each term on its own and e
             CAPTURE(static_cast<int>(counting));
             const reference::Records want = reference::records(rules, options, "a", false, input, counting);
             RecordCounter counter(terms, markers, counting);
-            const std::size_t piece = 1 + rng() % 20;
-            std::string buffer;
-            for (std::size_t at = 0; at < input.size(); at += piece) {
-                buffer = input.substr(at, piece);
-                counter.feed(buffer);
-                buffer.assign(buffer.size(), '#');
-            }
-            counter.finish();
+            feed_in_pieces(counter, input, 1 + rng() % 20);
             CHECK(std::vector<std::uint64_t>(counter.counts().begin(), counter.counts().end()) == want.counts);
             CHECK(counter.records() == want.records);
         } catch (const RuleError&) {
