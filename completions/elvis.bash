@@ -14,10 +14,10 @@ _elvis() {
     local command=filter
     ((COMP_CWORD > 1)) && case ${COMP_WORDS[1]} in count | merge | help) command=${COMP_WORDS[1]} ;; esac
 
-    local filter_options='-f --find -r --replace -E --escapes --must-match --rules -i --ignore-case --preserve-case -w --word -z --decompress --gzip-output --buffer-size --io --stats --trace
+    local filter_options='-f --find -r --replace -E --escapes --must-match --rules -i --ignore-case --preserve-case -w --word -z --decompress --gzip-output --warc --warc-type --warc-lang --warc-digests --buffer-size --io --stats --trace
         -h --help -V --version --in-place --dry-run --diff --color --interactive --backup --no-fsync --force --hard-links --binary
         --hidden --follow --no-ignore --no-ignore-vcs -g --glob --iglob --files-from -0 --null -j --threads --shard --progress --no-progress'
-    local count_options='-t --term --terms-file --rules -i --ignore-case --preserve-case -w --word --exclusive --records --doc-freq -l --files-with-matches --per-file --header --label --format
+    local count_options='-t --term --terms-file --rules -i --ignore-case --preserve-case -w --word --exclusive --records --doc-freq --warc --warc-type --warc-lang --per-record -l --files-with-matches --per-file --header --label --format
         --files-from -0 --null --shard -z --decompress --hidden --follow --no-ignore --no-ignore-vcs --files -g --glob --iglob -j --threads --buffer-size
         --split-threshold --io --stats --trace -h --help -V --version'
 
@@ -27,12 +27,14 @@ _elvis() {
         count:--format) mapfile -t COMPREPLY < <(compgen -W 'tsv json' -- "$cur"); return ;;
         filter:--color) mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur"); return ;;
         filter:--hard-links) mapfile -t COMPREPLY < <(compgen -W 'refuse skip split' -- "$cur"); return ;;
+        filter:--warc-digests) mapfile -t COMPREPLY < <(compgen -W 'recompute drop' -- "$cur"); return ;;
+        *:--warc-type) mapfile -t COMPREPLY < <(compgen -W 'conversion response resource request metadata warcinfo revisit' -- "$cur"); return ;;
         filter:--rules | *:--files-from | *:--trace)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
         filter:-f | filter:--find | filter:-r | filter:--replace | filter:--backup | *:-g | *:--glob | *:--iglob | *:--buffer-size | \
-            *:-j | *:--threads | count:-t | count:--term | count:--records | count:--label | count:--split-threshold | *:--shard)
+            *:-j | *:--threads | count:-t | count:--term | count:--records | count:--label | count:--split-threshold | *:--shard | *:--warc-lang)
             COMPREPLY=()
             return ;;
     esac

@@ -72,6 +72,11 @@ void check_counts(const Header& h, const Matcher& terms, Counting counting, cons
                         counting, h, sizes, stream, times(expected, pass), got);
         if (counter.stream_matches() != total)
             fail_counts("StreamCounter stream_matches", counting, h, sizes, stream, {total}, {counter.stream_matches()});
+        std::vector<std::uint64_t> in_stream(expected.size(), 0);
+        for (std::uint32_t term : counter.stream_terms()) in_stream[term] = counter.stream_count(term);
+        if (in_stream != expected || counter.stream_terms().size() != static_cast<std::size_t>(std::count_if(
+                                          expected.begin(), expected.end(), [](std::uint64_t n) { return n != 0; })))
+            fail_counts("StreamCounter stream_terms", counting, h, sizes, stream, expected, in_stream);
     }
 
     // RecordCounter.

@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--fuzz]   (--fuzz adds clang for the libFuzzer build)
 set -euo pipefail
 packages=(g++ meson ninja-build pkg-config python3 liburing-dev libboost1.81-dev
-          libboost-program-options1.81-dev doctest-dev libisal-dev)
+          libboost-program-options1.81-dev doctest-dev libisal-dev libssl-dev)
 packages+=(zlib1g-dev)  # tests only: test/test_gzip.cpp makes its gzip data with zlib, an independent writer
 packages+=(parallel)  # tests only: GNU parallel drives count + merge in test/cli/test_scale_out.py (skipped without it)
 packages+=(openssh-server openssh-client)  # tests only: test/ssh_test.py runs two sshd on the loopback

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "elvis/byte_source.hpp"
@@ -16,6 +17,7 @@
 #include "elvis/rules.hpp"
 #include "elvis/shard.hpp"
 #include "elvis/walk.hpp"
+#include "elvis/warc.hpp"
 
 namespace elvis {
 
@@ -27,6 +29,11 @@ struct CountSettings {
     // Each term on its own (as `grep -oF TERM | wc -l`), or what the filter would replace.
     Counting counting = Counting::each_term;
     std::string records_tag;           // non-empty: count records containing each term
+    // Enabled: the inputs are WARC records (gzip is inflated whatever `decompress` says); each
+    // term's count is its occurrences in the records' payloads, its documents the records
+    // containing it. Each file is one stream (never split).
+    WarcOptions warc;
+    bool per_record = false;           // with warc: keep each record's counts
     unsigned threads = 1;
     std::size_t buffer_size = default_buffer_size;
     IoMode io = IoMode::automatic;
@@ -56,6 +63,12 @@ struct FileCounts {
     std::vector<std::uint64_t> counts;
 };
 
+// A WARC record with a match (count --warc --per-record).
+struct RecordCounts {
+    std::string path, uri, record_id;
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;  // (term, count), by term
+};
+
 struct CountError {
     std::string path;
     std::string reason;
@@ -66,7 +79,9 @@ struct CountReport {
     std::vector<std::uint64_t> documents;  // per term: files (or records) containing it
     std::uint64_t files_searched = 0;
     std::uint64_t bytes_read = 0;
-    std::uint64_t records = 0;
+    std::uint64_t records = 0;             // records searched (--records, --warc)
+    std::uint64_t payload_bytes = 0;       // --warc: bytes of the searched records' payloads
+    std::vector<RecordCounts> per_record;  // --warc --per-record: by path, then input order
     std::uint64_t special_files_skipped = 0;  // FIFOs, sockets, devices met while walking
     std::vector<FileCounts> per_file;      // files with a non-zero count, sorted by path
     std::vector<CountError> errors;        // in the order they happened

@@ -15,6 +15,7 @@
 //   TERM<TAB>COUNT             totals
 //   TERM<TAB>COUNT<TAB>DOCS    totals with --doc-freq
 //   PATH<TAB>TERM<TAB>COUNT    --per-file
+//   #warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M    with --warc (summed; written last)
 // Fields are opaque text (count escapes tab, newline, CR and backslash, so a field holds none of
 // them raw); COUNT and DOCS are decimal integers below 2^64 (digits only). Lines may end in CRLF
 // (the CR is dropped); a line over max_line_bytes is an error.
@@ -72,6 +73,12 @@ std::string escape_tsv_field(std::string_view text);
 // per_file); with `doc_freq` the TSV totals carry DOCS.
 std::string count_tsv(const CountSettings& settings, const CountReport& report, bool doc_freq);
 std::string count_json(const CountSettings& settings, const CountReport& report);
+// With --warc, the TSV's last line: "#warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M".
+std::string warc_summary_line(std::uint64_t records, std::uint64_t payload_bytes);
+// count --warc --per-record: URI<TAB>RECORD-ID<TAB>TERM<TAB>COUNT per record and term counted
+// in it (records in report order), or with `json` the same as JSON Lines objects
+// {"uri","record_id","term","count"}.
+std::string count_per_record(const CountSettings& settings, const CountReport& report, bool json);
 // The header line of `count --header` for a count of `inputs` (as named: paths, "-"), with
 // `errors` (errors=N: merge refuses such an output, which did not count all its inputs whole).
 std::string count_header(const CountSettings& settings, const std::vector<std::string>& inputs,
@@ -124,6 +131,7 @@ public:
 private:
     void line(std::string_view text);
     void header(std::string_view text);
+    void warc_summary(std::string_view text);
     void add_input(std::string_view field);
     std::string header_line() const;
     void hold_back(std::string_view a, std::string_view b, std::string_view c);
@@ -151,11 +159,16 @@ private:
     std::unordered_set<std::string> stream_terms_;                         // its totals terms
     std::unordered_map<std::string, std::uint64_t> stream_file_terms_;     // its per-file terms: first line
 
+    bool stream_warc_ = false;  // has a #warc line
+    std::uint64_t stream_data_lines_ = 0;
+
     enum class Headed { unknown, yes, no };
     Headed stream_headed_ = Headed::unknown;  // by its first line
 
     // Everything so far.
     std::string headed_origin_, unheaded_origin_;  // the first input with and without a header
+    std::string warc_origin_, other_origin_;       // the first count of WARC records, of other input
+    std::uint64_t warc_records_ = 0, warc_payload_bytes_ = 0;
     bool semantics_known_ = false;
     std::vector<std::string> semantics_;           // the first header's fields but terms and inputs
     std::unordered_set<std::string> terms_since_header_;  // totals terms since the stream's last header

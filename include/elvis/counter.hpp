@@ -40,7 +40,12 @@ public:
     std::span<const std::uint64_t> counts() const { return counts_; }
     // Matches in the current (or just finished) stream, summed over rules.
     std::uint64_t stream_matches() const { return stream_matches_; }
-    void start_stream() { stream_matches_ = 0; }
+    // The terms counted in the current (or just finished) stream, each once, in the order of
+    // their first match, and each one's count there: a stream's counts in the time its matches
+    // take, however many terms there are (WARC records are such streams).
+    std::span<const std::uint32_t> stream_terms() const { return stream_terms_; }
+    std::uint64_t stream_count(std::uint32_t term) const { return stream_counts_[term]; }
+    void start_stream();
 
 private:
     template <class Scanner>
@@ -52,6 +57,8 @@ private:
     std::optional<OccurrenceScanner> each_term_;
     std::vector<std::uint64_t> counts_;
     std::uint64_t stream_matches_ = 0;
+    std::vector<std::uint64_t> stream_counts_;
+    std::vector<std::uint32_t> stream_terms_;  // reserved to the number of terms: never reallocates
 };
 
 // Whether counting with `counting` needs OccurrenceScanner (otherwise StreamScanner's matches

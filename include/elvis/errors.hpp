@@ -45,6 +45,20 @@ public:
     explicit GzipError(const std::string& message) : IoError(EBADMSG, message) {}
 };
 
+// Malformed records of a record format (--warc): what() is "byte OFFSET: reason", the offset in
+// the (decompressed) stream. An IoError (code EBADMSG), so it is reported as a failed read is.
+class RecordError : public IoError {
+public:
+    RecordError(std::uint64_t offset, const std::string& reason)
+        : IoError(EBADMSG, "byte " + std::to_string(offset) + ": " + reason), offset_(offset), reason_(reason) {}
+    std::uint64_t offset() const { return offset_; }
+    const std::string& reason() const { return reason_; }
+
+private:
+    std::uint64_t offset_;
+    std::string reason_;
+};
+
 // Rules that cannot be compiled (empty find text, duplicates, a malformed rules file).
 class RuleError : public std::runtime_error {
 public:

@@ -14,6 +14,7 @@
 
 #include "elvis/byte_source.hpp"
 #include "elvis/rules.hpp"
+#include "elvis/warc.hpp"
 
 namespace elvis {
 
@@ -36,6 +37,10 @@ struct FilterSettings {
     // Write the output gzip-compressed (ISA-L, level 1): one member per input, as `gzip -c
     // FILE...` writes; never in ranges.
     bool gzip_output = false;
+    // Enabled: the inputs are WARC records (gzip inflated whatever `decompress` says): only
+    // payloads are rewritten, and a rewritten record gets its Content-Length and digests fixed;
+    // with gzip_output each record is a gzip member of its own, as Common Crawl writes them.
+    WarcOptions warc;
     // When set, reads, scans and writes are recorded on tracks of their own; null costs nothing.
     Trace* trace = nullptr;
 };

@@ -44,6 +44,16 @@ Options:
                           each byte (leftmost, then longest), so 'president' hides its 'dent'
       --records TAG       count records (<TAG ...> to </TAG>) containing each term, once per record
       --doc-freq          add a column: files (or records) containing the term
+      --warc              the input is WARC records (Common Crawl's WARC and WET files, gzip
+                          or not): count in the payloads only, each record on its own; print
+                          TERM<TAB>TF<TAB>DF (occurrences, records containing it) and a last
+                          line '#warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M'
+      --warc-type T[,T..] record types searched (default conversion,response,resource; the HTTP
+                          head of a response or request is not searched)
+      --warc-lang L[,L..] only records whose WARC-Identified-Content-Language lists one of L
+      --per-record        with --warc: print URI<TAB>RECORD-ID<TAB>TERM<TAB>COUNT for each
+                          record where a term occurs, in input order, instead of the totals
+                          (JSON Lines with --format json)
   -l, --files-with-matches
                           print only the paths of the files where a term occurs, sorted
       --per-file          also print PATH<TAB>TERM<TAB>COUNT for files with a count, sorted by path
@@ -105,6 +115,8 @@ constexpr Flag count_flags[] = {
     {"follow"},                        {"glob", 'g', Takes::values},      {"iglob", 0, Takes::values},
     {"no-ignore"},                     {"no-ignore-vcs"},                 {"files"},
     {"files-with-matches", 'l'},
+    {"warc"},                          {"warc-type", 0, Takes::values},   {"warc-lang", 0, Takes::values},
+    {"per-record"},
     {"threads", 'j', Takes::value},
     {"buffer-size", 0, Takes::value},  {"split-threshold", 0, Takes::value}, {"io", 0, Takes::value},
     {"stats"},                         {"trace", 0, Takes::value},        {"help", 'h'},
@@ -182,6 +194,10 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
         s.records_tag = vm["records"].as<std::string>();
         if (s.records_tag.empty()) throw UsageError("--records needs a tag name, such as item");
     }
+    s.warc = warc_options(vm);
+    s.per_record = vm["per-record"].as<bool>();
+    if (s.per_record && !s.warc.enabled) throw UsageError("--per-record counts WARC records: add --warc");
+    if (s.warc.enabled && !s.records_tag.empty()) throw UsageError("--warc and --records choose the records two ways; give one");
     command.doc_freq = vm["doc-freq"].as<bool>();
     command.header = vm["header"].as<bool>();
     command.list_files = vm["files"].as<bool>();
@@ -196,6 +212,11 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
             throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
         command.json = format == "json";
     }
+    if (s.warc.enabled && s.per_file && !command.json)
+        throw UsageError("--warc prints TERM<TAB>TF<TAB>DF, which --per-file lines cannot go with in tsv "
+                         "(elvis merge could not tell them apart); use --format json");
+    if (s.per_record && (command.header || command.files_with_matches || s.per_file))
+        throw UsageError("--per-record prints one line per record; it cannot be combined with --header, -l or --per-file");
     if (command.header && (command.json || command.files_with_matches || command.list_files))
         throw UsageError("--header starts tsv output; it cannot be combined with --format json, -l or --files");
     if (command.doc_freq && s.per_file && !command.json)
@@ -279,7 +300,9 @@ int count_command(int argc, char** argv) {
         }
     } else {
         std::string out;
-        if (command->json) {
+        if (command->settings.per_record) {
+            out = count_per_record(command->settings, result, command->json);
+        } else if (command->json) {
             out = count_json(command->settings, result);
         } else {
             if (command->header) {

@@ -57,6 +57,14 @@ Options:
                          that start with gzip's magic bytes 1f 8b
       --gzip-output      write the output gzip-compressed (ISA-L, level 1), one member per FILE
                          as gzip -c FILE... does; refused when standard output is a terminal
+      --warc             the input is WARC records (Common Crawl's WARC and WET files, gzip or
+                         not): rewrite payloads only; a rewritten record gets its Content-Length
+                         and sha1 WARC-Block-Digest/WARC-Payload-Digest fixed; every other byte
+                         is copied; with --gzip-output, one gzip member per record
+      --warc-type T[,T..] record types rewritten (default conversion,response,resource; the HTTP
+                         head of a response or request is left as it is)
+      --warc-lang L[,L..] only records whose WARC-Identified-Content-Language lists one of L
+      --warc-digests MODE  recompute (default) or drop the digests of a rewritten record
       --buffer-size SIZE read size, 1 to 64M, with K/M suffixes (default 1M; 256K with
                          --in-place, 192K for a large file rewritten in ranges)
       --io MODE          auto, uring or posix (default auto, or $ELVIS_IO)
@@ -111,6 +119,8 @@ constexpr Flag filter_flags[] = {
     {"find", 'f', Takes::values},     {"escapes", 'E'},     {"must-match"},     {"replace", 'r', Takes::values}, {"rules", 0, Takes::values},
     {"ignore-case", 'i'},             {"word", 'w'},                   {"decompress", 'z'},
     {"preserve-case"},                {"gzip-output"},
+    {"warc"},                         {"warc-type", 0, Takes::values}, {"warc-lang", 0, Takes::values},
+    {"warc-digests", 0, Takes::value},
     {"buffer-size", 0, Takes::value}, {"io", 0, Takes::value},         {"stats"},
     {"trace", 0, Takes::value},       {"help", 'h'},                   {"version", 'V'},
     {"in-place"},
@@ -248,6 +258,9 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     settings.decompress = vm["decompress"].as<bool>();
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
+    settings.warc = warc_options(vm);
+    if (settings.warc.enabled && vm["in-place"].as<bool>())
+        throw UsageError("--warc applies to the filter's output, not to --in-place (elvis --warc FILE > NEW)");
     settings.gzip_output = vm["gzip-output"].as<bool>();
     if (settings.gzip_output && vm["in-place"].as<bool>())
         throw UsageError("--gzip-output applies to the filter's output, not to --in-place");

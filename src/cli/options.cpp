@@ -299,6 +299,30 @@ std::vector<std::string> read_path_list(const std::string& from, bool nul_separa
 }
 
 
+WarcOptions warc_options(const boost::program_options::variables_map& vm) {
+    WarcOptions warc;
+    warc.enabled = vm["warc"].as<bool>();
+    const bool digests = vm.find("warc-digests") != vm.end() && vm.count("warc-digests");
+    if (!warc.enabled && (vm.count("warc-type") || vm.count("warc-lang") || digests))
+        throw UsageError("--warc-type, --warc-lang and --warc-digests apply to WARC input: add --warc");
+    if (vm.count("warc-type")) {
+        warc.types.clear();
+        for (const std::string& list : values_of(vm, "warc-type"))
+            for (std::string& type : split_warc_list(list)) warc.types.push_back(std::move(type));
+        if (warc.types.empty()) throw UsageError("--warc-type needs a record type, such as conversion");
+    }
+    for (const std::string& list : values_of(vm, "warc-lang"))
+        for (std::string& language : split_warc_list(list)) warc.languages.push_back(std::move(language));
+    if (vm.count("warc-lang") && warc.languages.empty()) throw UsageError("--warc-lang needs a language, such as eng");
+    if (digests) {
+        const std::string mode = vm["warc-digests"].as<std::string>();
+        if (mode == "drop") warc.digests = WarcOptions::Digests::drop;
+        else if (mode != "recompute")
+            throw UsageError("invalid value '" + mode + "' for --warc-digests (expected recompute or drop)");
+    }
+    return warc;
+}
+
 WalkOptions walk_options(const boost::program_options::variables_map& vm) {
     WalkOptions walk;
     walk.hidden = vm["hidden"].as<bool>();

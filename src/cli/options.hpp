@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "elvis/walk.hpp"
+#include "elvis/warc.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -111,6 +112,10 @@ std::vector<std::string> read_path_list(const std::string& from, bool nul_separa
 
 // The walk options both commands share: --hidden, --follow, -g/--glob, --iglob, --files-from.
 WalkOptions walk_options(const boost::program_options::variables_map& vm);
+
+// The WARC options both commands share: --warc, --warc-type, --warc-lang (and the filter's
+// --warc-digests, when `vm` has it). Throws UsageError for a --warc-* without --warc.
+WarcOptions warc_options(const boost::program_options::variables_map& vm);
 
 // The paths of --files-from (read_path_list, -0/--null), for WalkOptions::listed; none without
 // it. Throws UsageError (-0 without --files-from, an unreadable list).

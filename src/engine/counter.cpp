@@ -8,16 +8,27 @@
 namespace elvis {
 
 StreamCounter::StreamCounter(const Matcher& matcher, Counting counting)
-    : counts_(matcher.rules().terms(), 0) {
+    : counts_(matcher.rules().terms(), 0), stream_counts_(matcher.rules().terms(), 0) {
     if (needs_occurrences(matcher, counting)) each_term_.emplace(matcher);
     else exclusive_.emplace(matcher);
+    stream_terms_.reserve(matcher.rules().terms());
+}
+
+void StreamCounter::start_stream() {
+    stream_matches_ = 0;
+    for (std::uint32_t term : stream_terms_) stream_counts_[term] = 0;
+    stream_terms_.clear();
 }
 
 template <class Scanner>
 void StreamCounter::count(Scanner& scanner, bool final) {
     const RuleSet& rules = scanner.matcher().rules();
     Match match;
-    while (final ? scanner.finish(match) : scanner.next(match)) ++counts_[rules.term(match.rule)], ++stream_matches_;
+    while (final ? scanner.finish(match) : scanner.next(match)) {
+        const std::uint32_t term = rules.term(match.rule);
+        ++counts_[term], ++stream_matches_;
+        if (stream_counts_[term]++ == 0) stream_terms_.push_back(term);
+    }
     if (final) scanner.reset();
 }
 

@@ -26,6 +26,7 @@
 #include "pipeline/ranges.hpp"
 #include "pipeline/trace.hpp"
 #include "pipeline/worker_pool.hpp"
+#include "records/warc_counter.hpp"
 #include "walk/tree_walk.hpp"
 
 namespace elvis {
@@ -70,21 +71,39 @@ struct Shared {
     }
 };
 
-// Either kind of counter behind one interface.
+// Any kind of counter behind one interface.
 class TermCounter {
 public:
-    TermCounter(const Matcher& terms, const Matcher* markers, Counting counting) {
-        if (markers) records_.emplace(terms, *markers, counting);
-        else plain_.emplace(terms, counting);
+    TermCounter(const CountSettings& settings, const Matcher& terms, const Matcher* markers) {
+        if (settings.warc.enabled) warc_.emplace(terms, settings.counting, settings.warc, settings.per_record);
+        else if (markers) records_.emplace(terms, *markers, settings.counting);
+        else plain_.emplace(terms, settings.counting);
     }
-    void feed(std::string_view chunk) { plain_ ? plain_->feed(chunk) : records_->feed(chunk); }
-    void finish() { plain_ ? plain_->finish() : records_->finish(); }
-    std::span<const std::uint64_t> counts() const { return plain_ ? plain_->counts() : records_->counts(); }
-    std::uint64_t records() const { return records_ ? records_->records() : 0; }
+    void feed(std::string_view chunk) {
+        if (plain_) plain_->feed(chunk);
+        else if (records_) records_->feed(chunk);
+        else warc_->feed(chunk);
+    }
+    // Throws RecordError when a WARC stream ends inside a record.
+    void finish() {
+        if (plain_) plain_->finish();
+        else if (records_) records_->finish();
+        else warc_->finish();
+    }
+    // After a failed read: what is left of the stream is not counted (a WARC record cut short).
+    void abandon() {
+        if (warc_) warc_->abandon();
+    }
+    std::span<const std::uint64_t> counts() const {
+        return plain_ ? plain_->counts() : records_ ? records_->counts() : warc_->counts();
+    }
+    std::uint64_t records() const { return records_ ? records_->records() : warc_ ? warc_->records() : 0; }
+    detail::WarcCounter* warc() { return warc_ ? &*warc_ : nullptr; }
 
 private:
     std::optional<StreamCounter> plain_;
     std::optional<RecordCounter> records_;
+    std::optional<detail::WarcCounter> warc_;
 };
 
 // Files a batch opens at once: 32, fewer under a low descriptor limit (each worker's batch is
@@ -103,15 +122,16 @@ public:
         : shared_(shared),
           trace_(shared.settings.trace ? shared.settings.trace->add_thread("count worker " + std::to_string(index)) : nullptr),
           io_(choose_source(shared.settings.io, shared.settings.buffer_size, SmallFileBatch::ring_entries)),
-          counter_(shared.terms, shared.markers, shared.settings.counting),
+          counter_(shared.settings, shared.terms, shared.markers),
           documents_(shared.terms.rules().terms(), 0),
           before_(shared.terms.rules().terms(), 0) {
         shared_.note_backend(io_);
-        if (io_.ring) {
+        // WARC files are read one by one (they are large, and a record error must be told apart).
+        if (io_.ring && !shared.settings.warc.enabled) {
             batch_ = std::make_unique<SmallFileBatch>(*io_.ring, std::min<std::size_t>(shared.settings.buffer_size, 64 * 1024));
             pending_.reserve(SmallFileBatch::max_files);
         }
-        if (shared.settings.decompress) gzip_ = std::make_unique<GzipSource>(*io_.source, shared.settings.buffer_size);
+        if (shared.settings.decompress || shared.settings.warc.enabled) gzip_ = std::make_unique<GzipSource>(*io_.source, shared.settings.buffer_size);
     }
 
     // Takes files from the walker until it runs dry. Files met while walking go through the
@@ -234,12 +254,12 @@ private:
     bool feed_source(ByteSource& source, const std::string& path) {
         try {
             for_each_traced_chunk(source, trace_, [&](std::span<char> chunk) {
+                bytes_ += chunk.size();  // read, even when the chunk holds a malformed record
                 counter_.feed({chunk.data(), chunk.size()});
-                bytes_ += chunk.size();
                 return true;
             });
         } catch (const IoError& e) {
-            shared_.fail(path, e.what());
+            fail_stream(path, e);
             source.close();
             return false;
         }
@@ -247,8 +267,22 @@ private:
         return true;
     }
 
+    // A record's offset is in the bytes counted: those inflated, when the file is gzip.
+    void fail_stream(const std::string& path, const IoError& e) {
+        const auto* record = dynamic_cast<const RecordError*>(&e);
+        if (record && gzip_ && gzip_->inflating())
+            shared_.fail(path, "byte " + std::to_string(record->offset()) + " of the inflated data: " + record->reason());
+        else
+            shared_.fail(path, e.what());
+        counter_.abandon();
+    }
+
     void end_file(const std::string& path) {
-        counter_.finish();
+        try {
+            counter_.finish();
+        } catch (const IoError& e) {
+            fail_stream(path, e);
+        }
         ++files_;
         bool any = false;
         for (std::size_t t = 0; t < before_.size(); ++t) {
@@ -259,20 +293,30 @@ private:
             documents_[t] += shared_.markers ? before_[t] : before_[t] != 0;
         }
         if (any && shared_.settings.per_file) per_file_.push_back({path, before_});
+        if (detail::WarcCounter* warc = counter_.warc(); warc && shared_.settings.per_record) {
+            for (RecordCounts& record : warc->take_record_counts()) {
+                record.path = path;
+                per_record_.push_back(std::move(record));
+            }
+        }
     }
 
 public:
     void merge() {
         std::lock_guard lock(shared_.mutex);
         CountReport& report = shared_.report;
+        detail::WarcCounter* warc = counter_.warc();
         for (std::size_t t = 0; t < documents_.size(); ++t) {
             report.totals[t] += counter_.counts()[t];
-            report.documents[t] += documents_[t];
+            // Records (which a WARC file's counter counts) else files containing the term.
+            report.documents[t] += warc ? warc->documents()[t] : documents_[t];
         }
         report.files_searched += files_;
         report.bytes_read += bytes_;
         report.records += counter_.records();
+        if (warc) report.payload_bytes += warc->payload_bytes();
         for (FileCounts& f : per_file_) report.per_file.push_back(std::move(f));
+        for (RecordCounts& r : per_record_) report.per_record.push_back(std::move(r));
     }
 
 private:
@@ -283,6 +327,7 @@ private:
     std::vector<std::uint64_t> documents_;
     std::vector<std::uint64_t> before_;  // counts before the current file, then its own counts
     std::vector<FileCounts> per_file_;
+    std::vector<RecordCounts> per_record_;
     std::uint64_t files_ = 0, bytes_ = 0;
     std::unique_ptr<SmallFileBatch> batch_;  // null without io_uring
     std::unique_ptr<GzipSource> gzip_;       // over io_.source; null unless decompressing
@@ -381,7 +426,7 @@ bool try_count_gzip_in_ranges(Shared& shared, int fd, const std::string& path, s
 // times what counting does per byte (DESIGN.md, "One gzip file on every core").
 bool try_count_in_ranges(Shared& shared, const std::string& path) {
     const CountSettings& s = shared.settings;
-    if (path == "-" || s.threads < 2 || shared.markers != nullptr) return false;
+    if (path == "-" || s.threads < 2 || shared.markers != nullptr || s.warc.enabled) return false;
     // O_NONBLOCK: a FIFO must not block here; the normal path reads it.
     const detail::Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK), true);
     const int fd = file.get();
@@ -446,6 +491,9 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
     report.special_files_skipped = walker.special_files_skipped();
     std::sort(report.per_file.begin(), report.per_file.end(),
               [](const FileCounts& a, const FileCounts& b) { return a.path < b.path; });
+    // A file's records were taken in its order, and each file by one worker.
+    std::stable_sort(report.per_record.begin(), report.per_record.end(),
+                     [](const RecordCounts& a, const RecordCounts& b) { return a.path < b.path; });
     return report;
 }
 

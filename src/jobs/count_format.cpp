@@ -10,6 +10,7 @@
 #include <set>
 
 #include "elvis/shard.hpp"
+#include "engine/ascii.hpp"
 #include "io/spill_file.hpp"
 #include "jobs/per_file_sums.hpp"
 
@@ -116,10 +117,32 @@ std::string count_tsv(const CountSettings& settings, const CountReport& report, 
         for (std::size_t t = 0; t < terms.size(); ++t)
             if (file.counts[t])
                 out += escape_tsv_field(file.path) + '\t' + escape_tsv_field(terms[t].find) + '\t' + std::to_string(file.counts[t]) + '\n';
+    const bool warc = settings.warc.enabled;
     for (std::size_t t = 0; t < terms.size(); ++t) {
         out += escape_tsv_field(terms[t].find) + '\t' + std::to_string(report.totals[t]);
-        if (doc_freq) out += '\t' + std::to_string(report.documents[t]);
+        if (doc_freq || warc) out += '\t' + std::to_string(report.documents[t]);
         out += '\n';
+    }
+    if (warc) out += warc_summary_line(report.records, report.payload_bytes);
+    return out;
+}
+
+std::string warc_summary_line(std::uint64_t records, std::uint64_t payload_bytes) {
+    return "#warc\trecords\t" + std::to_string(records) + "\tpayload-bytes\t" + std::to_string(payload_bytes) + '\n';
+}
+
+std::string count_per_record(const CountSettings& settings, const CountReport& report, bool json) {
+    std::string out;
+    for (const RecordCounts& record : report.per_record) {
+        for (const auto& [term, count] : record.counts) {
+            const std::string& find = settings.terms[term].find;
+            if (json)
+                out += "{\"uri\":" + json_bytes(record.uri) + ",\"record_id\":" + json_bytes(record.record_id) +
+                       ",\"term\":" + json_bytes(find) + ",\"count\":" + std::to_string(count) + "}\n";
+            else
+                out += escape_tsv_field(record.uri) + '\t' + escape_tsv_field(record.record_id) + '\t' +
+                       escape_tsv_field(find) + '\t' + std::to_string(count) + '\n';
+        }
     }
     return out;
 }
@@ -128,7 +151,15 @@ std::string count_header(const CountSettings& settings, const std::vector<std::s
                          std::uint64_t errors) {
     auto yes_no = [](bool on) { return on ? "yes" : "no"; };
     std::string out = "#elvis-count\tv1\tsemantics=";
-    out += settings.records_tag.empty() ? "occurrences" : "records:" + escape_tsv_field(settings.records_tag);
+    if (settings.warc.enabled) {
+        out += "warc:";
+        for (std::size_t i = 0; i < settings.warc.types.size(); ++i)
+            out += (i ? "," : "") + escape_tsv_field(ascii::lowered(settings.warc.types[i]));
+        for (std::size_t i = 0; i < settings.warc.languages.size(); ++i)
+            out += (i ? "," : ";lang=") + escape_tsv_field(ascii::lowered(settings.warc.languages[i]));
+    } else {
+        out += settings.records_tag.empty() ? "occurrences" : "records:" + escape_tsv_field(settings.records_tag);
+    }
     out += settings.counting == Counting::exclusive ? "\tcounting=exclusive" : "\tcounting=each-term";
     out += std::string("\tignore-case=") + yes_no(settings.match.ignore_case);
     out += std::string("\tword=") + yes_no(settings.match.whole_word);
@@ -154,13 +185,18 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
     std::string out = "{\"terms\":[";
     for (std::size_t t = 0; t < terms.size(); ++t) {
         if (t) out += ',';
-        out += "{\"term\":" + json_bytes(terms[t].find) + ",\"count\":" + std::to_string(report.totals[t]) +
-               ",\"documents\":" + std::to_string(report.documents[t]) + '}';
+        // In WARC records, the names of the crawl's word counts: term and document frequency.
+        const bool warc = settings.warc.enabled;
+        out += "{\"term\":" + json_bytes(terms[t].find) + (warc ? ",\"tf\":" : ",\"count\":") +
+               std::to_string(report.totals[t]) + (warc ? ",\"df\":" : ",\"documents\":") +
+               std::to_string(report.documents[t]) + '}';
     }
     out += "],\"files_searched\":" + std::to_string(report.files_searched);
     out += ",\"bytes_read\":" + std::to_string(report.bytes_read);
     out += ",\"skipped\":{\"special_files\":" + std::to_string(report.special_files_skipped) + '}';
     if (!settings.records_tag.empty()) out += ",\"records\":" + std::to_string(report.records);
+    if (settings.warc.enabled)
+        out += ",\"records\":" + std::to_string(report.records) + ",\"payload_bytes\":" + std::to_string(report.payload_bytes);
     if (settings.per_file) {
         out += ",\"files\":[";
         for (std::size_t f = 0; f < report.per_file.size(); ++f) {
@@ -220,6 +256,26 @@ void TsvMerger::begin(std::string name) {
     held_back_spill_.reset();
     stream_terms_.clear();
     stream_file_terms_.clear();
+    stream_warc_ = false;
+    stream_data_lines_ = 0;
+}
+
+// "#warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M" (warc_summary_line): summed.
+void TsvMerger::warc_summary(std::string_view text) {
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0;;) {
+        const std::size_t tab = text.find('\t', start);
+        fields.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+        if (tab == std::string_view::npos) break;
+        start = tab + 1;
+    }
+    if (fields.size() != 5 || fields[3] != "payload-bytes")
+        fail(line_, "malformed #warc line (expected #warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M)");
+    const std::uint64_t records = number(line_, fields[2], "records"), bytes = number(line_, fields[4], "payload-bytes");
+    if (__builtin_add_overflow(warc_records_, records, &warc_records_) ||
+        __builtin_add_overflow(warc_payload_bytes_, bytes, &warc_payload_bytes_))
+        fail(line_, "the #warc sums overflow 64 bits");
+    stream_warc_ = true;
 }
 
 void TsvMerger::feed(std::string_view text) {
@@ -251,6 +307,16 @@ void TsvMerger::end() {
         std::string last = std::move(partial_);
         partial_.clear();
         line(last);
+    }
+    // Counts of WARC records and of other input do not add up: df is records, not files.
+    if (stream_warc_ || stream_data_lines_) {
+        std::string& origin = stream_warc_ ? warc_origin_ : other_origin_;
+        const std::string& other = stream_warc_ ? other_origin_ : warc_origin_;
+        if (!other.empty())
+            fail(line_, "a count " + std::string(stream_warc_ ? "of WARC records" : "without --warc") + ", but " + other +
+                            (stream_warc_ ? " is not one (counts with and without --warc cannot be merged)"
+                                          : " counted WARC records (counts with and without --warc cannot be merged)"));
+        if (origin.empty()) origin = name_;
     }
     if (!plain_) {
         // Only three-field lines: a --doc-freq stream.
@@ -294,6 +360,12 @@ void TsvMerger::line(std::string_view text) {
         header(text);
         return;
     }
+    // No data line is one: its second field would be a COUNT.
+    if (text.starts_with("#warc\trecords\t")) {
+        warc_summary(text);
+        return;
+    }
+    ++stream_data_lines_;
     if (stream_headed_ == Headed::unknown) {
         stream_headed_ = Headed::no;
         if (unheaded_origin_.empty()) unheaded_origin_ = name_;
@@ -589,6 +661,7 @@ void TsvMerger::write(const std::function<void(std::string_view)>& write_out) {
         line.append(1, '\n');
         write(line);
     }
+    if (!warc_origin_.empty()) write(warc_summary_line(warc_records_, warc_payload_bytes_));
 }
 
 std::string TsvMerger::output() {

@@ -22,6 +22,7 @@
 #include "io/write_behind_sink.hpp"
 #include "pipeline/range_rewrite.hpp"
 #include "pipeline/trace.hpp"
+#include "records/warc_rewriter.hpp"
 
 namespace elvis {
 
@@ -45,7 +46,7 @@ public:
           regular_output_(::fstat(out, &out_stat_) == 0 && S_ISREG(out_stat_.st_mode)),
           io_(choose_source(settings.io, settings.buffer_size, 8, std::max(batches() + 2, 4u))),
           rewriter_(matcher_),
-          sink_(out, settings.decompress ? gzip_.emplace(*io_.source, settings.buffer_size) : *io_.source, 1024,
+          sink_(out, settings.decompress || settings.warc.enabled ? gzip_.emplace(*io_.source, settings.buffer_size) : *io_.source, 1024,
                 64 * 1024, 1 << 20, batches()) {
         if (settings.trace) {
             recorder_ = settings.trace->add_thread("filter");
@@ -54,6 +55,11 @@ public:
         report_.io_backend = backend_name(io_.source->backend());
         report_.fallback_reason = io_.fallback_reason;
         if (settings.gzip_output) gzip_out_.emplace(plain_out_.emplace(out));
+        // Records are written from their own buffers, whole: synchronously.
+        if (settings.warc.enabled) {
+            Sink& records_out = gzip_out_ ? static_cast<Sink&>(*gzip_out_) : plain_out_.emplace(out);
+            warc_.emplace(matcher_, settings.warc, records_out, gzip_out_ ? &*gzip_out_ : nullptr);
+        }
     }
 
     void run(const std::vector<std::string>& inputs) {
@@ -69,7 +75,7 @@ public:
         }
         report_.bytes_in += rewriter_.bytes_in();
         report_.bytes_out += plain_out_ ? plain_out_->bytes_written() : rewriter_.bytes_out();
-        report_.replacements += rewriter_.replacements();
+        report_.replacements += rewriter_.replacements() + (warc_ ? warc_->replacements() : 0);
     }
 
     const FilterReport& report() const { return report_; }
@@ -108,7 +114,7 @@ private:
     // reports any error where it happens.
     bool rewrite_in_ranges_if_planned(int in) {
         const unsigned threads = std::min(4u, sys::usable_cpus());
-        if (threads < 2 || settings_.decompress || settings_.gzip_output) return false;
+        if (threads < 2 || settings_.decompress || settings_.gzip_output || settings_.warc.enabled) return false;
         const std::optional<RangeRewritePlan> plan = plan_range_rewrite(matcher_, in, out_, default_split_threshold);
         if (!plan) return false;
         RangeRewriteSettings range_settings;
@@ -132,6 +138,10 @@ private:
     void stream(int in, const std::string& name, const std::string& shown) {
         ByteSource& source = gzip_ ? static_cast<ByteSource&>(*gzip_) : *io_.source;
         if (gzip_) gzip_->set_mode(gzip_mode_for(name));
+        if (warc_) {
+            stream_records(source, in, shown);
+            return;
+        }
         Sink& sink = gzip_out_ ? static_cast<Sink&>(*gzip_out_) : sink_;
         source.open(in);
         try {
@@ -154,6 +164,32 @@ private:
         source.close();
     }
 
+    // WARC input: a malformed record is reported when the input is over, all of it copied.
+    void stream_records(ByteSource& source, int in, const std::string& shown) {
+        source.open(in);
+        std::optional<std::string> error;
+        try {
+            for_each_traced_chunk(source, recorder_, [&](std::span<char> chunk) {
+                report_.bytes_in += chunk.size();
+                warc_->feed({chunk.data(), chunk.size()});
+                return true;
+            });
+        } catch (const WriteError&) {
+            throw;
+        } catch (const IoError& e) {
+            error = e.what();  // what was read of the record it cut is written by finish()
+        }
+        const std::optional<std::string> record = warc_->finish();
+        if (!error && record) error = record_error(*record);
+        if (error) fail(shown, *error);
+        source.close();
+    }
+
+    // A record's offset counts the inflated bytes when the input is gzip.
+    std::string record_error(const std::string& message) const {
+        return gzip_ && gzip_->inflating() ? message + " (offset in the inflated data)" : message;
+    }
+
     void drain() {
         if (gzip_out_) gzip_out_->flush();
         else sink_.drain();
@@ -170,6 +206,7 @@ private:
     StreamRewriter rewriter_;
     std::optional<FdSink> plain_out_;     // under gzip_out_, which writes synchronously
     std::optional<GzipSink> gzip_out_;    // with gzip_output, instead of sink_
+    std::optional<detail::WarcRewriter> warc_;  // WARC input: writes to gzip_out_ or plain_out_
     WriteBehindSink sink_;  // last: it hands buffers back to the source as it goes
     TraceRecorder* recorder_ = nullptr;
     FilterReport report_;
