@@ -4,7 +4,7 @@
 Starts sshd twice (127.0.0.1 and 127.0.0.2, ports of their own) with a throwaway host key, and a
 throwaway user key for the client; GNU parallel --sshlogin splits a manifest of generated
 crawl-like files (gzip, one member per record) between the two hosts, each running
-`elvis count --header -z` on its share through the shared directory; `elvis merge --expect
+`elvis count --header --warc -z` on its share through the shared directory; `elvis merge --expect
 MANIFEST` of what came back must equal one local count, and both hosts must have run jobs.
 
 Usage: ssh_test.py ELVIS. Exit 0 passed, 1 failed, 77 skipped: only when sshd cannot be started
@@ -59,7 +59,8 @@ def crawl_file(path, rng, records):
     """A WET-like file: a warcinfo record, then one gzip member per page record."""
     words = [b"elvis ", b"Elvis ", b"king ", b"the ", b"graceland\n", b"elvi", b"s ", b"WARC/1.0 "]
     with open(path, "wb") as f:
-        f.write(gzip.compress(b"WARC/1.0\r\nWARC-Type: warcinfo\r\n\r\nisPartOf: test\r\n\r\n\r\n"))
+        info = b"isPartOf: test\r\n"
+        f.write(gzip.compress(b"WARC/1.0\r\nWARC-Type: warcinfo\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n" % (len(info), info)))
         for i in range(records):
             body = b"".join(rng.choice(words) for _ in range(rng.randrange(20, 400)))
             head = (b"WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.com/%d\r\n"
@@ -132,7 +133,8 @@ def main():
         with open(manifest, "w") as f:
             f.write("".join(p + "\n" for p in paths))
         terms = ["-t", "elvis", "-t", "king", "-t", "WARC/1.0"]
-        count = [elvis, "count", "--header", "-z", "-j1"] + terms
+        # The records' payloads only: tf, df and the #warc line of records and bytes, all summed.
+        count = [elvis, "count", "--header", "--warc", "-z", "-j1"] + terms
         local = subprocess.run(count + paths, capture_output=True, timeout=120)
         if local.returncode != 0:
             fail(f"the local count failed: {local.stderr.decode(errors='replace')}")
