@@ -37,6 +37,9 @@ import time
 import uuid
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_corpus import parse_size  # noqa: E402 (sizes as every bench script takes them)
+
 CRLF = b"\r\n"
 TERMS = ("elvis", "Elvis", "presley")
 # Near misses share letters with the terms: they exercise -i and -w ("eelvis" and "elvis_" hold
@@ -61,22 +64,6 @@ café naïve Straße größer été déjà 日本語 音楽 Zürich señor año
 LANGUAGES = ["eng", "eng", "eng", "eng,fra", "deu", "fra", "jpn,eng", "spa", None]
 HOSTS = ["example.com", "news.example.org", "blog.example.net", "shop.example.co.uk", "wiki.example.de",
          "forum.example.fr", "music.example.jp", "archive.example.edu"]
-
-
-def parse_size(text):
-    t = text.strip().upper()
-    if len(t) > 1 and t[-1] == "B" and t[-2] in "KMGI":
-        t = t[:-2] if t[-2] == "I" else t[:-1]
-    mult = 1
-    if t and t[-1] in "KMG":
-        mult, t = 1024 ** ("KMG".index(t[-1]) + 1), t[:-1]
-    try:
-        value = int(float(t) * mult)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad size {text!r} (examples: 8M, 1G, 500K, 12345)")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"size must be at least 1 byte: {text!r}")
-    return value
 
 
 def sha1_b32(data):

@@ -223,6 +223,17 @@ std::string count_json(const CountSettings& settings, const CountReport& report)
 }
 namespace {
 
+// A line's fields: the text between tabs.
+std::vector<std::string_view> tab_fields(std::string_view text) {
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0;;) {
+        const std::size_t tab = text.find('\t', start);
+        fields.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+        if (tab == std::string_view::npos) return fields;
+        start = tab + 1;
+    }
+}
+
 // Count's TSV escapes back to bytes, for sorting paths as count does; other escapes are kept.
 std::string quoted(std::string_view text) {
     constexpr std::size_t shown = 60;
@@ -262,13 +273,7 @@ void TsvMerger::begin(std::string name) {
 
 // "#warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M" (warc_summary_line): summed.
 void TsvMerger::warc_summary(std::string_view text) {
-    std::vector<std::string_view> fields;
-    for (std::size_t start = 0;;) {
-        const std::size_t tab = text.find('\t', start);
-        fields.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-        if (tab == std::string_view::npos) break;
-        start = tab + 1;
-    }
+    const std::vector<std::string_view> fields = tab_fields(text);
     if (fields.size() != 5 || fields[3] != "payload-bytes")
         fail(line_, "malformed #warc line (expected #warc<TAB>records<TAB>N<TAB>payload-bytes<TAB>M)");
     const std::uint64_t records = number(line_, fields[2], "records"), bytes = number(line_, fields[4], "payload-bytes");
@@ -413,13 +418,7 @@ void TsvMerger::header(std::string_view text) {
     if (!unheaded_origin_.empty())
         fail(line_, "a count header, but " + unheaded_origin_ +
                         " has none (count every output to be merged with --header, or none)");
-    std::vector<std::string_view> fields;
-    for (std::size_t start = 0;;) {
-        const std::size_t tab = text.find('\t', start);
-        fields.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-        if (tab == std::string_view::npos) break;
-        start = tab + 1;
-    }
+    const std::vector<std::string_view> fields = tab_fields(text);
     if (fields.size() < 2 || fields[1] != "v1")
         fail(line_, "a count header of another version (" + quoted(fields.size() < 2 ? "" : fields[1]) +
                         "; this elvis reads v1)");
