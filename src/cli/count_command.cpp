@@ -212,7 +212,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
             throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
         command.json = format == "json";
     }
-    if (s.warc.enabled && s.per_file && !command.json)
+    if (s.warc.enabled && vm["per-file"].as<bool>() && !command.json)
         throw UsageError("--warc prints TERM<TAB>TF<TAB>DF, which --per-file lines cannot go with in tsv "
                          "(elvis merge could not tell them apart); use --format json");
     if (s.per_record && (command.header || command.files_with_matches || s.per_file))

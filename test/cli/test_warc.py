@@ -403,6 +403,43 @@ class Warc(Base):
         r = self.count(["-t", "WARC-Record-ID", "-t", "X-Fan-Of", "-t", "elvis=1", self.members])
         self.assertEqual(r.returncode, 1, r.stdout)
 
+    def test_usage_errors(self):
+        for args in (["count", "--per-record"], ["count", "--warc-type", "conversion"], ["--warc-lang", "eng"],
+                     ["--warc-digests", "drop"], ["--warc", "--warc-digests", "keep"], ["--warc", "--in-place", "."],
+                     ["count", "--warc", "--records", "item"], ["count", "--warc", "--per-file"],
+                     ["count", "--warc", "--per-record", "--header"], ["count", "--warc", "--warc-type", ","]):
+            r = run(args + [self.members])
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(b"elvis: ", r.stderr, args)
+            self.assertEqual(r.stdout, b"", args)
+
+    def test_files_with_matches(self):
+        empty = self.write("empty.warc", gen_warc.record([("WARC-Type", "conversion"), ("Content-Length", gen_warc.LENGTH)], b"none"))
+        r = self.count(["-l", "-t", "elvis", self.members, empty])
+        self.assertEqual(r.stdout, self.members.encode() + b"\n")
+
+    def test_memory_bounded_by_the_buffer_not_the_record(self):
+        # One record of 96 MiB, streamed from a pipe: count holds a header and a buffer, never the
+        # record (the issue's bound: 16 MiB of RSS whatever the record sizes).
+        if os.environ.get("ELVIS_SANITIZED"):
+            self.skipTest("sanitizers add their own memory")
+        payload_size = 96 << 20
+        head = b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: %d\r\n\r\n" % payload_size
+        script = ("import sys; o = sys.stdout.buffer; o.write(%r); piece = b'elvis ' * 174763\n"
+                  "for _ in range(%d): o.write(piece[:1 << 20])\no.write(b'\\r\\n\\r\\n')" % (head, payload_size >> 20))
+        producer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        # A fresh Python runs elvis, so that its children's peak RSS is elvis's alone.
+        wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+                   "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+        measured = subprocess.run([sys.executable, "-c", wrapper, ELVIS, "count", "--warc", "-j1", "-"],
+                                  stdin=producer.stdout, capture_output=True, timeout=120)
+        producer.stdout.close()
+        producer.wait()
+        self.assertEqual(measured.returncode, 0, measured.stderr)
+        occurrences = (1 << 20) // len(b"elvis ") * (payload_size >> 20)  # each MiB ends in "elvi"
+        self.assertEqual(measured.stdout, b"elvis\t%d\t1\n#warc\trecords\t1\tpayload-bytes\t%d\n" % (occurrences, payload_size))
+        self.assertLess(int(measured.stderr.split()[-1]), 16 * 1024, "peak RSS in KiB")
+
     # ---- malformed input ---------------------------------------------------------------------
     @staticmethod
     def bad_records(g):
