@@ -28,7 +28,7 @@ namespace elvis::detail {
 
 class WarcRewriter final : private WarcHandler {
 public:
-    static constexpr std::size_t memory_bytes = 8 << 20;
+    static constexpr std::size_t memory_bytes = 2 << 20;
 
     // `out` receives each record whole, flushed; with `members`, each record ends a gzip member.
     WarcRewriter(const Matcher& matcher, const WarcOptions& options, Sink& out, GzipSink* members);

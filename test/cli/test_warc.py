@@ -439,6 +439,21 @@ class Warc(Base):
         occurrences = (1 << 20) // len(b"elvis ") * (payload_size >> 20)  # each MiB ends in "elvi"
         self.assertEqual(measured.stdout, b"elvis\t%d\t1\n#warc\trecords\t1\tpayload-bytes\t%d\n" % (occurrences, payload_size))
         self.assertLess(int(measured.stderr.split()[-1]), 16 * 1024, "peak RSS in KiB")
+        # The filter gathers a rewritten block in a temporary file past a few MiB.
+        producer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        out = os.path.join(self.dir, "big-out.warc")
+        with open(out, "wb") as f:
+            measured = subprocess.run([sys.executable, "-c", wrapper, ELVIS, "--warc", "-f", "elvis", "-r", "Elvis!", "-"],
+                                      stdin=producer.stdout, stdout=f, stderr=subprocess.PIPE, timeout=120)
+        producer.stdout.close()
+        producer.wait()
+        self.assertEqual(measured.returncode, 0, measured.stderr)
+        self.assertLess(int(measured.stderr.split()[-1]), 16 * 1024, "peak RSS in KiB")
+        with open(out, "rb") as f:
+            rewritten = f.read(200)
+        self.assertIn(b"Content-Length: %d\r\n" % (payload_size + occurrences), rewritten)
+        self.assertEqual(os.path.getsize(out), len(head) - len(str(payload_size)) + len(str(payload_size + occurrences))
+                         + payload_size + occurrences + 4)
 
     # ---- malformed input ---------------------------------------------------------------------
     @staticmethod
