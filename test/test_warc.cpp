@@ -2,6 +2,7 @@
 // rewriting against a reference that knows each generated record.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -349,4 +350,35 @@ TEST_CASE("merge sums the #warc line and refuses to mix WARC counts with others"
     CHECK_THROWS_AS(mixed.add("b", "elvis\t3\t2\n"), MergeError);
     TsvMerger malformed;
     CHECK_THROWS_AS(malformed.add("a", "#warc\trecords\tx\tpayload-bytes\t1\n"), MergeError);
+}
+
+TEST_CASE("WarcRewriter: a digest field given twice gets the same digest twice") {
+    const Matcher matcher(RuleSet({{"x", "abc"}}, {}));
+    WarcOptions warc;
+    warc.enabled = true;
+    const std::string input = "WARC/1.0\r\nWARC-Type: resource\r\nWARC-Block-Digest: sha1:A\r\nWARC-Block-Digest: sha1:B\r\n"
+                              "Content-Length: 1\r\n\r\nx\r\n\r\n";
+    const std::string digest = "WARC-Block-Digest: sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5\r\n";
+    CHECK(rewrite_records(matcher, warc, input, 4096) ==
+          "WARC/1.0\r\nWARC-Type: resource\r\n" + digest + digest + "Content-Length: 3\r\n\r\nabc\r\n\r\n");
+}
+
+TEST_CASE("WarcRewriter: a temporary file that cannot be made fails the stream, and the next one goes on") {
+    const Matcher matcher(RuleSet({{"elvis", "Elvis"}}, {}));
+    WarcOptions warc;
+    warc.enabled = true;
+    const char* saved = std::getenv("TMPDIR");
+    const std::string kept = saved ? saved : "";
+    ::setenv("TMPDIR", "/nonexistent-elvis-test", 1);
+    StringSink out;
+    WarcRewriter rewriter(matcher, warc, out, nullptr);
+    CHECK_THROWS_AS(rewriter.feed(serialize(plain("conversion", std::string(WarcRewriter::memory_bytes + 10, 'e')), 0)), IoError);
+    CHECK(!rewriter.finish());
+    if (saved) ::setenv("TMPDIR", kept.c_str(), 1);
+    else ::unsetenv("TMPDIR");
+    out.out.clear();
+    const std::string small = serialize(plain("conversion", "elvis"), 0);
+    rewriter.feed(small);
+    CHECK(!rewriter.finish());
+    CHECK(out.out == serialize(plain("conversion", "Elvis"), 0));
 }

@@ -179,8 +179,14 @@ private:
         } catch (const IoError& e) {
             error = e.what();  // what was read of the record it cut is written by finish()
         }
-        const std::optional<std::string> record = warc_->finish();
-        if (!error && record) error = record_error(*record);
+        try {
+            const std::optional<std::string> record = warc_->finish();
+            if (!error && record) error = record_error(*record);
+        } catch (const WriteError&) {
+            throw;
+        } catch (const IoError& e) {
+            if (!error) error = e.what();
+        }
         if (error) fail(shown, *error);
         source.close();
     }

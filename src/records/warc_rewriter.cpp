@@ -68,8 +68,15 @@ public:
         spill_->append(bytes);
     }
     std::uint64_t size() const { return size_; }
-    std::string block_digest() { return block_digest_.warc_digest(); }
-    std::string payload_digest() { return payload_digest_.warc_digest(); }
+    // Once the block is whole; the same each time asked (a header may repeat a digest field).
+    const std::string& block_digest() {
+        if (block_value_.empty()) block_value_ = block_digest_.warc_digest();
+        return block_value_;
+    }
+    const std::string& payload_digest() {
+        if (payload_value_.empty()) payload_value_ = payload_digest_.warc_digest();
+        return payload_value_;
+    }
 
     // Each piece in order; a piece is valid during the call only.
     template <class Each>
@@ -86,6 +93,8 @@ public:
         size_ = 0;
         block_digest_.restart();
         payload_digest_.restart();
+        block_value_.clear();
+        payload_value_.clear();
     }
 
 private:
@@ -93,6 +102,7 @@ private:
     std::optional<SpillFile> spill_;
     std::uint64_t size_ = 0;
     Sha1 block_digest_, payload_digest_;
+    std::string block_value_, payload_value_;
 };
 
 WarcRewriter::WarcRewriter(const Matcher& matcher, const WarcOptions& options, Sink& out, GzipSink* members)
@@ -119,21 +129,38 @@ void WarcRewriter::feed(std::string_view chunk) {
     } catch (const RecordError& e) {
         salvage(e);
         put(chunk.substr(static_cast<std::size_t>(reader_.offset() - start)));
+    } catch (...) {
+        abandon();  // a temporary file or the output failed mid-record: nothing more is written of it
+        throw;
     }
     out_.flush();  // the chunk's bytes were put as they are: written before it is read into again
 }
 
 std::optional<std::string> WarcRewriter::finish() {
-    if (!error_) {
-        try {
-            reader_.finish();
-        } catch (const RecordError& e) {
-            salvage(e);
+    try {
+        if (!error_) {
+            try {
+                reader_.finish();
+            } catch (const RecordError& e) {
+                salvage(e);
+            }
         }
+        if (member_open_) end_record();
+    } catch (...) {
+        abandon();
+        throw;
     }
-    if (member_open_) end_record();
     reader_.reset();
     return std::exchange(error_, std::nullopt);
+}
+
+void WarcRewriter::abandon() {
+    rewriter_.reset();
+    block_->clear();
+    reader_.reset();
+    selected_ = false;
+    member_open_ = false;
+    error_.reset();
 }
 
 // What was read of the malformed record goes out as it was (its payload rewritten so far).

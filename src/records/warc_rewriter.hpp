@@ -36,7 +36,8 @@ public:
 
     void feed(std::string_view chunk);
     // The end of a stream (a record it cuts is written as read): the stream's first malformed
-    // record (RecordError's message), if any. Ready for another stream.
+    // record (RecordError's message), if any. Ready for another stream, also after feed() or
+    // finish() threw something else (a temporary file that cannot be written, say).
     std::optional<std::string> finish();
     std::uint64_t replacements() const { return rewriter_.replacements(); }
     std::uint64_t bytes_out() const { return bytes_out_; }
@@ -49,6 +50,7 @@ private:
     void put(std::string_view bytes);
     void end_record();
     void salvage(const RecordError& e);
+    void abandon();  // after a failure that is not the input's: ready for another stream
     std::string changed_header() const;
 
     const WarcOptions& options_;
