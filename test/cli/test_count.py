@@ -218,6 +218,14 @@ class Count(Base):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"missing: No such file or directory", r.stderr)
 
+    @staticmethod
+    def has_open(pid, path):
+        fds = f"/proc/{pid}/fd"
+        try:
+            return any(os.readlink(os.path.join(fds, fd)) == path for fd in os.listdir(fds))
+        except OSError:  # gone, or a descriptor closed meanwhile
+            return False
+
     def test_file_truncated_while_counted_is_an_error_naming_it(self):
         # Truncated at a random moment while count reads it (streamed on either backend, in
         # ranges, or met while walking): the whole count, or exit 2 naming the file, never a
@@ -235,6 +243,11 @@ class Count(Base):
                 f.write(data)
             p = subprocess.Popen([ELVIS, "count"] + args + [tree if walked else path], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
+            # The cut comes a random moment after count opened the file: a sanitized or loaded
+            # build may take longer than that moment just to start.
+            deadline = time.monotonic() + 10
+            while p.poll() is None and time.monotonic() < deadline and not self.has_open(p.pid, path):
+                time.sleep(0.001)
             time.sleep(rng.uniform(0, 0.03))
             os.truncate(path, 1000)
             out, err = p.communicate(timeout=60)
