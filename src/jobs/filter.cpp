@@ -44,7 +44,7 @@ public:
           out_(out),
           on_error_(on_error),
           regular_output_(::fstat(out, &out_stat_) == 0 && S_ISREG(out_stat_.st_mode)),
-          io_(choose_source(settings.io, settings.buffer_size, 8, std::max(batches() + 2, 4u))),
+          io_(choose_source(settings.io, settings.buffer_size, 8, source_depth())),
           rewriter_(matcher_),
           sink_(out, settings.decompress || settings.warc.enabled ? gzip_.emplace(*io_.source, settings.buffer_size) : *io_.source, 1024,
                 64 * 1024, 1 << 20, batches()) {
@@ -82,6 +82,9 @@ public:
 
 private:
     unsigned batches() const { return regular_output_ ? write_behind_batches : 1; }
+    // Buffers the source may lend at once. Records are copied out of a chunk before the next is
+    // asked for, so two keep a read in flight; the write-behind sink holds its batches' too.
+    unsigned source_depth() const { return settings_.warc.enabled ? 2 : std::max(batches() + 2, 4u); }
 
     void fail(const std::string& shown, const std::string& reason) {
         ++report_.failed_inputs;
