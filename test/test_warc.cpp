@@ -259,8 +259,8 @@ std::string rewrite_records(const Matcher& matcher, const WarcOptions& warc, std
     StringSink out;
     WarcRewriter rewriter(matcher, warc, out, nullptr);
     for (std::size_t at = 0; at < input.size(); at += piece) rewriter.feed(input.substr(at, piece));
-    std::optional<std::string> e = rewriter.finish();
-    if (error) *error = e;
+    const std::optional<RecordError> e = rewriter.finish();
+    if (error && e) *error = e->what();
     return out.out;
 }
 

@@ -22,6 +22,7 @@
 #include "elvis/scanner.hpp"
 #include "elvis/shard.hpp"
 #include "elvis/walk.hpp"
+#include "elvis/warc.hpp"
 
 namespace elvis {
 
@@ -60,6 +61,13 @@ struct InPlaceSettings {
     HardLinkPolicy hard_links = HardLinkPolicy::refuse;
     // Rewrite only the files of this shard (shard.hpp), by the path as printed.
     std::optional<Shard> shard;
+    // With warc.enabled, each file is WARC records (plain or gzip, told by its first bytes, or
+    // gzip by name for *.gz) and is rewritten as the filter's --warc writes them: payloads only,
+    // headers fixed; a gzip file gets one gzip member per record. There is no binary guard and no
+    // first-match scan: the file is rewritten into its new file, which is dropped when nothing was
+    // replaced (the file is then never written to). A malformed record fails the file, which is
+    // left as it was. Not with diff or choose.
+    WarcOptions warc;
 };
 
 enum class Outcome {

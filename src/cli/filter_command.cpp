@@ -17,6 +17,7 @@
 #include "elvis/errors.hpp"
 #include "elvis/inplace.hpp"
 #include "elvis/filter.hpp"
+#include "io/syscalls.hpp"
 #include "options.hpp"
 #include "pipeline/trace.hpp"
 
@@ -60,7 +61,8 @@ Options:
       --warc             the input is WARC records (Common Crawl's WARC and WET files, gzip or
                          not): rewrite payloads only; a rewritten record gets its Content-Length
                          and sha1 WARC-Block-Digest/WARC-Payload-Digest fixed; every other byte
-                         is copied; with --gzip-output, one gzip member per record
+                         is copied; with --gzip-output, one gzip member per record; with
+                         --in-place, a gzip file stays gzip, one member per record
       --warc-type T[,T..] record types rewritten (default conversion,response,resource; the HTTP
                          head of a response or request is left as it is)
       --warc-lang L[,L..] only records whose WARC-Identified-Content-Language lists one of L
@@ -259,8 +261,8 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     if (settings.decompress && vm["in-place"].as<bool>())
         throw UsageError("--decompress cannot be combined with --in-place (the files would be written uncompressed)");
     settings.warc = warc_options(vm);
-    if (settings.warc.enabled && vm["in-place"].as<bool>())
-        throw UsageError("--warc applies to the filter's output, not to --in-place (elvis --warc FILE > NEW)");
+    if (settings.warc.enabled && (vm["diff"].as<bool>() || vm["interactive"].as<bool>()))
+        throw UsageError("--warc cannot be combined with --diff or --interactive (--dry-run counts what would change)");
     settings.gzip_output = vm["gzip-output"].as<bool>();
     if (settings.gzip_output && vm["in-place"].as<bool>())
         throw UsageError("--gzip-output applies to the filter's output, not to --in-place");
@@ -283,6 +285,10 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
         in_place.match = settings.match;
         in_place.buffer_size = settings.buffer_size;
         in_place.io = settings.io;
+        in_place.warc = settings.warc;
+        // Inflating and deflating records keeps a core busy: one worker per core, not the
+        // file system's many.
+        if (settings.warc.enabled && !vm.count("threads")) in_place.threads = sys::usable_cpus();
     }
     return command;
 }

@@ -270,10 +270,7 @@ private:
     // A record's offset is in the bytes counted: those inflated, when the file is gzip.
     void fail_stream(const std::string& path, const IoError& e) {
         const auto* record = dynamic_cast<const RecordError*>(&e);
-        if (record && gzip_ && gzip_->inflating())
-            shared_.fail(path, "byte " + std::to_string(record->offset()) + " of the inflated data: " + record->reason());
-        else
-            shared_.fail(path, e.what());
+        shared_.fail(path, record ? detail::describe(*record, gzip_ && gzip_->inflating()) : e.what());
         counter_.abandon();
     }
 

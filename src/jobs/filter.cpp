@@ -183,8 +183,8 @@ private:
             error = e.what();  // what was read of the record it cut is written by finish()
         }
         try {
-            const std::optional<std::string> record = warc_->finish();
-            if (!error && record) error = record_error(*record);
+            const std::optional<RecordError> record = warc_->finish();
+            if (!error && record) error = detail::describe(*record, gzip_ && gzip_->inflating());
         } catch (const WriteError&) {
             throw;
         } catch (const IoError& e) {
@@ -192,11 +192,6 @@ private:
         }
         if (error) fail(shown, *error);
         source.close();
-    }
-
-    // A record's offset counts the inflated bytes when the input is gzip.
-    std::string record_error(const std::string& message) const {
-        return gzip_ && gzip_->inflating() ? message + " (offset in the inflated data)" : message;
     }
 
     void drain() {

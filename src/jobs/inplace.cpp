@@ -23,10 +23,13 @@
 #include "engine/ascii.hpp"
 #include "io/atomic_replace.hpp"
 #include "io/fd.hpp"
+#include "io/gzip_sink.hpp"
+#include "io/gzip_source.hpp"
 #include "io/syscalls.hpp"
 #include "io/uring.hpp"
 #include "jobs/unified_diff.hpp"
 #include "pipeline/worker_pool.hpp"
+#include "records/warc_rewriter.hpp"
 #include "walk/resolve.hpp"
 #include "walk/tree_walk.hpp"
 
@@ -38,6 +41,13 @@ constexpr std::size_t binary_probe = 8192;  // bytes searched for a NUL, as grep
 
 struct Interrupted {};
 struct Deferred {};
+
+// Where a record rewrite that only counts writes.
+class DiscardSink final : public Sink {
+public:
+    void put(std::string_view) override {}
+    void flush() override {}
+};
 
 using detail::Fd;
 
@@ -100,6 +110,7 @@ public:
           scanner_(shared.matcher),
           rewriter_(shared.matcher) {
         pending_.reserve(batch_);
+        if (shared.settings.warc.enabled) gzip_.emplace(*io_.source, shared.settings.buffer_size);
     }
 
     void process(const FileEntry& entry) {
@@ -152,25 +163,13 @@ private:
         if (!shared_.first_visit(dir_st, name)) return;  // reached twice (links, overlapping paths)
 
         const InPlaceSettings& s = shared_.settings;
+        if (s.warc.enabled) return rewrite_records_of(entry, std::move(dir), std::move(file), st, name);
         bool binary = false;
         const std::uint64_t matches = scan(file.get(), s.dry_run, binary);
         if (binary && !s.binary)
             return shared_.record(entry.path, Outcome::binary, 0, "binary file (a NUL byte in the first 8 KiB); --binary rewrites it");
         if (matches == 0) return shared_.record(entry.path, Outcome::unchanged, 0, {});
-        if (st.st_nlink > 1) {
-            if (s.hard_links == HardLinkPolicy::refuse)
-                throw ReplaceRefused("has " + std::to_string(st.st_nlink) +
-                                     " hard links; left as it is (--hard-links=split rewrites each name as a file of its own)");
-            if (s.hard_links == HardLinkPolicy::skip)
-                return shared_.record(entry.path, Outcome::skipped, 0, "has other hard links; skipped");
-        }
-        if (!s.force && (::faccessat(dir.get(), name.c_str(), W_OK, AT_EACCESS) != 0 || (st.st_mode & 0222) == 0))
-            throw ReplaceRefused("read-only file; left as it is (--force rewrites it)");
-        // Known before the rewrite, and again at the swap (AtomicReplacement), where it counts.
-        const std::string& backup_suffix = s.backup_suffix;
-        struct stat backup;
-        if (!backup_suffix.empty() && ::fstatat(dir.get(), (name + backup_suffix).c_str(), &backup, AT_SYMLINK_NOFOLLOW) == 0)
-            throw ReplaceRefused(backup_exists(name, backup_suffix));
+        if (!may_replace(entry, dir.get(), name, st)) return;
         if (s.dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
 
         const std::uint64_t before = rewriter_.replacements();
@@ -181,6 +180,82 @@ private:
         pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement),
                             rewriter_.replacements() - before});
         if (pending_.size() == batch_) finish_pending();
+    }
+
+    // Whether a file with matches may be replaced: false when its hard links skip it (recorded);
+    // ReplaceRefused when its hard links, its mode or a backup's name forbid it.
+    bool may_replace(const FileEntry& entry, int dir, const std::string& name, const struct stat& st) {
+        const InPlaceSettings& s = shared_.settings;
+        if (st.st_nlink > 1) {
+            if (s.hard_links == HardLinkPolicy::refuse)
+                throw ReplaceRefused("has " + std::to_string(st.st_nlink) +
+                                     " hard links; left as it is (--hard-links=split rewrites each name as a file of its own)");
+            if (s.hard_links == HardLinkPolicy::skip) {
+                shared_.record(entry.path, Outcome::skipped, 0, "has other hard links; skipped");
+                return false;
+            }
+        }
+        if (!s.force && (::faccessat(dir, name.c_str(), W_OK, AT_EACCESS) != 0 || (st.st_mode & 0222) == 0))
+            throw ReplaceRefused("read-only file; left as it is (--force rewrites it)");
+        // Known before the rewrite, and again at the swap (AtomicReplacement), where it counts.
+        const std::string& backup_suffix = s.backup_suffix;
+        struct stat backup;
+        if (!backup_suffix.empty() && ::fstatat(dir, (name + backup_suffix).c_str(), &backup, AT_SYMLINK_NOFOLLOW) == 0)
+            throw ReplaceRefused(backup_exists(name, backup_suffix));
+        return true;
+    }
+
+    // --warc: a first pass, written nowhere, stops at the first record that changes (counts them
+    // all with --dry-run), as scan() does for text; then the file is rewritten into its new file,
+    // a gzip file one gzip member per record.
+    void rewrite_records_of(const FileEntry& entry, Fd dir, Fd file, const struct stat& st, const std::string& name) {
+        const bool dry_run = shared_.settings.dry_run;
+        DiscardSink nowhere;
+        const std::uint64_t matches = rewrite_records(file.get(), name, nowhere, !dry_run);
+        if (matches == 0) return shared_.record(entry.path, Outcome::unchanged, 0, {});
+        if (!may_replace(entry, dir.get(), name, st)) return;
+        if (dry_run) return shared_.record(entry.path, Outcome::changed, matches, {});
+        auto replacement = std::make_unique<AtomicReplacement>(dir.get(), name, st, shared_.replace);
+        FdSink out(replacement->fd());
+        const std::uint64_t made = rewrite_records(file.get(), name, out, false);
+        pending_.push_back({entry, std::move(dir), std::move(file), std::move(replacement), made});
+        if (pending_.size() == batch_) finish_pending();
+    }
+
+    // The replacements the record rewrite of `in` makes, written to `out` (gzip if `in` is), up
+    // to the first record with any when `stop_at_first`. A malformed record throws RecordError.
+    std::uint64_t rewrite_records(int in, const std::string& name, Sink& out, bool stop_at_first) {
+        GzipSource& source = *gzip_;
+        source.set_mode(gzip_mode_for(name));
+        source.open_range(in, 0, UINT64_MAX);
+        std::optional<GzipSink> members;
+        std::optional<detail::WarcRewriter> records;
+        try {
+            for (std::span<char> chunk = source.next(); !chunk.empty(); chunk = source.next()) {
+                if (shared_.progress.stop) throw Interrupted{};
+                if (!records) {  // gzip or not is known with the first chunk
+                    if (source.inflating()) members.emplace(out);
+                    records.emplace(shared_.matcher, shared_.settings.warc, members ? static_cast<Sink&>(*members) : out,
+                                    members ? &*members : nullptr);
+                }
+                bytes_ += chunk.size();
+                shared_.progress.bytes_done += chunk.size();
+                records->feed({chunk.data(), chunk.size()});
+                if (stop_at_first && records->replacements() > 0) break;
+            }
+            const bool stopped = records && stop_at_first && records->replacements() > 0;
+            if (records) {
+                if (const std::optional<RecordError> error = records->finish(); error && !stopped)
+                    throw std::runtime_error(detail::describe(*error, source.inflating()));
+            }
+            if (members) members->flush();
+            out.flush();
+        } catch (...) {
+            source.close();
+            throw;
+        }
+        source.close();
+        return records ? records->replacements() : 0;
     }
 
     // --interactive: the file is offered to the chooser whole, and only the replacements chosen
@@ -385,6 +460,7 @@ private:
     Shared& shared_;
     const std::size_t batch_;
     SourceChoice io_;
+    std::optional<GzipSource> gzip_;  // over io_.source, with --warc
     std::vector<Pending> pending_;
     StreamScanner scanner_;
     StreamRewriter rewriter_;

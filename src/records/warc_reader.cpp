@@ -40,6 +40,11 @@ std::string shown(std::string_view s) {
 
 }  // namespace
 
+std::string describe(const RecordError& error, bool inflated) {
+    if (!inflated) return error.what();
+    return "byte " + std::to_string(error.offset()) + " of the inflated data: " + error.reason();
+}
+
 bool warc_selects(const WarcOptions& options, const WarcHeader& header) {
     if (std::none_of(options.types.begin(), options.types.end(), [&](const std::string& t) { return same_field_name(t, header.type); }))
         return false;

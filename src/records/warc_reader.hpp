@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "elvis/errors.hpp"
@@ -97,5 +98,9 @@ std::string_view trim_field(std::string_view value);
 
 // Whether `options` searches the record `header` heads (by its type and languages).
 bool warc_selects(const WarcOptions& options, const WarcHeader& header);
+
+// A malformed record as the user is told: "byte N: reason", or "byte N of the inflated data:
+// reason" when the input was gzip (the offset counts what the reader was given).
+std::string describe(const RecordError& error, bool inflated);
 
 }  // namespace elvis::detail

@@ -135,7 +135,7 @@ void WarcRewriter::feed(std::string_view chunk) {
     out_.flush();  // the chunk's bytes were put as they are: written before it is read into again
 }
 
-std::optional<std::string> WarcRewriter::finish() {
+std::optional<RecordError> WarcRewriter::finish() {
     try {
         if (!error_) {
             try {
@@ -172,7 +172,7 @@ void WarcRewriter::salvage(const RecordError& e) {
     }
     if (reader_.in_block()) put(reader_.trailer_bytes());
     selected_ = false;
-    error_ = e.what();
+    error_ = e;
 }
 
 void WarcRewriter::on_header(const WarcHeader& header) {

@@ -36,9 +36,9 @@ public:
 
     void feed(std::string_view chunk);
     // The end of a stream (a record it cuts is written as read): the stream's first malformed
-    // record (RecordError's message), if any. Ready for another stream, also after feed() or
+    // record, if any. Ready for another stream, also after feed() or
     // finish() threw something else (a temporary file that cannot be written, say).
-    std::optional<std::string> finish();
+    std::optional<RecordError> finish();
     std::uint64_t replacements() const { return rewriter_.replacements(); }
     std::uint64_t bytes_out() const { return bytes_out_; }
 
@@ -63,7 +63,7 @@ private:
     bool selected_ = false;
     std::uint64_t replacements_before_ = 0;  // the rewriter's count when the record began
     bool member_open_ = false;
-    std::optional<std::string> error_;
+    std::optional<RecordError> error_;
     std::uint64_t bytes_out_ = 0;
 };
 

@@ -405,7 +405,7 @@ class Warc(Base):
 
     def test_usage_errors(self):
         for args in (["count", "--per-record"], ["count", "--warc-type", "conversion"], ["--warc-lang", "eng"],
-                     ["--warc-digests", "drop"], ["--warc", "--warc-digests", "keep"], ["--warc", "--in-place", "."],
+                     ["--warc-digests", "drop"], ["--warc", "--warc-digests", "keep"], ["--warc", "--in-place", "--diff", "."],
                      ["count", "--warc", "--records", "item"], ["count", "--warc", "--per-file"],
                      ["count", "--warc", "--per-record", "--header"], ["count", "--warc", "--warc-type", ","]):
             r = run(args + [self.members])
@@ -636,6 +636,106 @@ class Warc(Base):
             records, err = parse_warc(member)
             self.assertEqual((len(records), err), (1, None))
         self.check_filter(src, b"".join(members), [(b"elvis", b"The King")])
+
+    # ---- in place ----------------------------------------------------------------------------
+    def in_place_tree(self):
+        """A tree of WARC files (gzip per record, one gzip member, plain, no match) and the filter's
+        rewrite of each, for -f elvis -r 'The King'."""
+        tree = os.path.join(self.dir, "crawl")
+        os.mkdir(tree)
+        none = gen_warc.record([("WARC-Type", "conversion"), ("Content-Length", gen_warc.LENGTH)], b"no match here")
+        files = {"per-record.warc.wet.gz": self.read(self.members), "one-member.warc.gz": self.read(self.single),
+                 "plain.warc": self.read(self.plain), "unmatched.warc": none,
+                 "header-only.warc": gen_warc.record([("WARC-Type", "warcinfo"), ("X-Note", "elvis"),
+                                                      ("Content-Length", gen_warc.LENGTH)], b"elvis")}
+        expected = {}
+        for name, data in files.items():
+            path = os.path.join(tree, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            expected[name] = self.filter(["-f", "elvis", "-r", "The King"], path)
+        return tree, files, expected
+
+    def test_in_place_rewrites_as_the_filter_and_keeps_gzip(self):
+        tree, files, expected = self.in_place_tree()
+        stats = {name: os.stat(os.path.join(tree, name)) for name in files}
+        r = run(["--in-place", "--warc", "-f", "elvis", "-r", "The King", tree])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        src = b"".join(self.recs)
+        for name in files:
+            path = os.path.join(tree, name)
+            data = self.read(path)
+            if name.endswith(".gz"):
+                members = split_members(data)
+                self.assertEqual(len(members), len(self.recs), name + ": one gzip member per record")
+                data = b"".join(members)
+            self.assertEqual(data, expected[name], name)
+            if name in ("unmatched.warc", "header-only.warc"):
+                # Headers never match: nothing replaced, the file never written to.
+                self.assertEqual(data, files[name])
+                after = os.stat(path)
+                self.assertEqual((after.st_ino, after.st_mtime_ns), (stats[name].st_ino, stats[name].st_mtime_ns), name)
+            else:
+                self.assertGreater(self.check_filter(src, data, [(b"elvis", b"The King")]), 5, name)
+        # Run again: the King has no elvis left to replace.
+        rewritten = {name: self.read(os.path.join(tree, name)) for name in files}
+        r = run(["--in-place", "--warc", "-f", "elvis", "-r", "The King", tree])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({name: self.read(os.path.join(tree, name)) for name in files}, rewritten)
+
+    def test_in_place_dry_run_counts_and_writes_nothing(self):
+        tree, files, expected = self.in_place_tree()
+        before = {name: (os.stat(os.path.join(tree, name)).st_ino, self.read(os.path.join(tree, name))) for name in files}
+        r = run(["--in-place", "--warc", "--dry-run", "-j", "2", tree])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({name: (os.stat(os.path.join(tree, name)).st_ino, self.read(os.path.join(tree, name)))
+                          for name in files}, before)
+        occurrences = sum(split_payload(rec)[1].count(b"elvis") for rec in self.parsed if selected(rec))
+        listed = dict(line.rsplit(b"\t", 1) for line in r.stdout.splitlines())
+        self.assertEqual(listed, {os.path.join(tree, name).encode(): b"%d" % occurrences
+                                  for name in ("per-record.warc.wet.gz", "one-member.warc.gz", "plain.warc")})
+
+    def test_in_place_malformed_file_left_as_it_was(self):
+        g = gen_warc.Generator(seed=5)
+        head = [g.warcinfo(), g.conversion(b"elvis one"), g.conversion(b"elvis two, elvis")]
+        block = b"truncated: elvis"
+        bad = [b for b, _ in self.bad_records(g)]
+        bad.append(gen_warc.record([("WARC-Type", "conversion"), ("Content-Length", len(block) + 1000)], block)[:-4])
+        good = gen_warc.write_file(os.path.join(self.dir, "good.warc.gz"), head)
+        good_data = self.read(good)
+        good_rewritten = self.filter([], good)
+        for n, record in enumerate(bad):
+            data = b"".join(head) + record + b"".join(head[1:])
+            err = parse_warc(data)[1]
+            for compressed in (False, True):
+                path = gen_warc.write_file(os.path.join(self.dir, f"bad-{n}.warc" + (".gz" if compressed else "")),
+                                           head + [record] + head[1:], gzip=compressed)
+                original = self.read(path)
+                r = run(["--in-place", "--warc", path, good])
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(self.read(path), original, "a malformed file is left as it was")
+                line = next(l for l in r.stderr.splitlines() if os.path.basename(path).encode() + b":" in l)
+                m = re.search(rb"byte (\d+)", line)
+                self.assertIsNotNone(m, line)
+                self.assertTrue(err[0] <= int(m.group(1)) <= len(data), (line, err))
+                self.assertEqual(b"of the inflated data" in line, compressed, line)
+                # The good file beside it was rewritten all the same (once).
+                self.assertEqual(b"".join(split_members(self.read(good))), good_rewritten)
+                with open(good, "wb") as f:
+                    f.write(good_data)
+        # A corrupt gzip member, and a *.gz name over plain records: errors, files intact.
+        members = gen_warc.gzip_members(head)
+        third = bytearray(members[2])
+        third[len(third) // 2] ^= 0x5A
+        corrupt = self.write("corrupt.warc.gz", b"".join(members[:2]) + bytes(third))
+        named = self.write("named.warc.gz", b"".join(head))
+        for path in (corrupt, named):
+            original = self.read(path)
+            r = run(["--in-place", "--warc", path])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(os.path.basename(path).encode() + b": ", r.stderr)
+            self.assertIn(b"gzip", r.stderr)
+            self.assertEqual(self.read(path), original)
 
     def test_warcio_reads_what_the_filter_writes(self):
         if ArchiveIterator is None:
