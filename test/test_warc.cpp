@@ -9,7 +9,8 @@
 
 #include "elvis/count_format.hpp"
 #include "io/gzip_sink.hpp"
-#include "records/warc_counter.hpp"
+#include "records/record_tally.hpp"
+#include "records/warc_framer.hpp"
 #include "records/warc_reader.hpp"
 #include "records/warc_rewriter.hpp"
 #include "support/reference.hpp"
@@ -170,7 +171,26 @@ TEST_CASE("WarcReader errors name the offset, the same for every split") {
     }
 }
 
-TEST_CASE("WarcCounter: tf and df over the payloads of the records searched, each record its own stream") {
+namespace {
+
+// A WarcFramer into a RecordTally, as count --warc puts them together.
+struct WarcCounter {
+    WarcCounter(const Matcher& terms, Counting counting, const WarcOptions& warc, bool per_record)
+        : tally(terms, counting, per_record), framer(warc, tally) {}
+    void feed(std::string_view chunk) { framer.feed(chunk); }
+    void finish() { framer.finish(); }
+    std::span<const std::uint64_t> counts() const { return tally.counts(); }
+    std::span<const std::uint64_t> documents() const { return tally.documents(); }
+    std::uint64_t records() const { return tally.records(); }
+    std::uint64_t payload_bytes() const { return tally.content_bytes(); }
+    std::vector<RecordCounts> take_record_counts() { return tally.take_record_counts(); }
+    RecordTally tally;
+    WarcFramer framer;
+};
+
+}  // namespace
+
+TEST_CASE("WarcFramer and RecordTally: tf and df over the payloads of the records searched, each record its own stream") {
     std::mt19937 rng(11);
     const std::vector<Rule> terms = {{"elvis", {}}, {"is", {}}, {"WARC/1.0", {}}, {"elvisis", {}}};
     for (const MatchOptions options : {MatchOptions{}, MatchOptions{true, false, false}, MatchOptions{false, true, false}}) {
@@ -213,7 +233,7 @@ TEST_CASE("WarcCounter: tf and df over the payloads of the records searched, eac
     }
 }
 
-TEST_CASE("WarcCounter: --warc-type and --warc-lang choose the records") {
+TEST_CASE("WarcFramer and RecordTally: --warc-type and --warc-lang choose the records") {
     const std::string input = "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Identified-Content-Language: eng,fra\r\n"
                               "Content-Length: 5\r\n\r\nelvis\r\n\r\n"
                               "WARC/1.0\r\nWARC-Type: metadata\r\nContent-Length: 5\r\n\r\nelvis\r\n\r\n"
@@ -238,7 +258,7 @@ TEST_CASE("WarcCounter: --warc-type and --warc-lang choose the records") {
     CHECK(split_warc_list(" eng, ,fra ") == std::vector<std::string>{"eng", "fra"});
 }
 
-TEST_CASE("WarcCounter: only complete records count") {
+TEST_CASE("WarcFramer and RecordTally: only complete records count") {
     const Matcher matcher(RuleSet({{"elvis", {}}}, {}));
     WarcOptions warc;
     warc.enabled = true;

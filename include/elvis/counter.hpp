@@ -73,57 +73,27 @@ std::vector<Rule> record_markers(std::string_view tag);
 
 // Counts records: a record runs from an opening marker to the next closing marker, and counts
 // once for each term that occurs inside it. Records do not nest: an opening marker inside a
-// record is ordinary content. A record left open at the end of a stream is not counted. With
-// Counting::each_term an occurrence is inside when it lies between the markers; exclusive, when
-// it starts between them (a match of the competition may run into the closing marker).
+// record is ordinary content. A record left open at the end of a stream is not counted. A
+// record's content (the bytes between its markers) is a stream of its own, as a WARC record's
+// payload is: no match spans a marker (DESIGN.md, "Records").
 class RecordCounter {
 public:
     // `markers` must be built from record_markers(tag) and outlive the counter, like `terms`.
     RecordCounter(const Matcher& terms, const Matcher& markers, Counting counting = Counting::each_term);
+    ~RecordCounter();
+    RecordCounter(const RecordCounter&) = delete;
+    RecordCounter& operator=(const RecordCounter&) = delete;
 
     void feed(std::string_view chunk);
     void finish();
 
     // Per rule: records containing the rule's find text, over all streams so far.
-    std::span<const std::uint64_t> counts() const { return counts_; }
-    std::uint64_t records() const { return records_; }
+    std::span<const std::uint64_t> counts() const;
+    std::uint64_t records() const;
 
 private:
-    // Matches taken from one scanner that wait for the other scanner to decide their place.
-    // Capacity: at most (the other side's longest find) of them can wait at a chunk's end.
-    class MatchQueue {
-    public:
-        explicit MatchQueue(std::size_t capacity) : slots_(new Match[capacity]), capacity_(capacity) {}
-        bool empty() const { return count_ == 0; }
-        bool full() const { return count_ == capacity_; }
-        const Match& front() const { return slots_[head_]; }
-        void push(const Match& m) { slots_[(head_ + count_++) % capacity_] = m; }
-        void pop() { head_ = (head_ + 1) % capacity_, --count_; }
-        void clear() { head_ = count_ = 0; }
-
-    private:
-        std::unique_ptr<Match[]> slots_;
-        std::size_t capacity_, head_ = 0, count_ = 0;
-    };
-
-    template <bool by_end, class Scanner>
-    void drain(Scanner& terms, bool final);
-    void on_term(const Match& term);
-    void on_marker(const Match& marker);
-
-    std::optional<StreamScanner> exclusive_;  // one of the two, as in StreamCounter
-    std::optional<OccurrenceScanner> each_term_;
-    const RuleSet& rules_;
-    bool by_end_;  // each term on its own: a term is inside a record when it ends before </TAG>
-    StreamScanner markers_;
-    std::size_t open_rules_;  // markers_ rules below this index open a record; the rest close one
-    std::vector<std::uint64_t> counts_;
-    std::unique_ptr<bool[]> seen_;  // per rule: occurs in the open record
-    std::vector<std::uint32_t> seen_list_;  // reserved to the rule count: never reallocates
-    bool in_record_ = false;
-    std::uint64_t record_start_ = 0;
-    std::uint64_t records_ = 0;
-    MatchQueue term_queue_, marker_queue_;
+    struct Framing;  // src/records/: the framer and the tally
+    std::unique_ptr<Framing> framing_;
 };
 
 }  // namespace elvis

@@ -26,9 +26,7 @@ namespace elvis {
 
 class OccurrenceScanner {
 public:
-    // `in_end_order`: matches strictly in the order they end (RecordCounter needs it), without
-    // the prefilter's verified needles, which come in the order they start.
-    explicit OccurrenceScanner(const Matcher& matcher, bool in_end_order = false);
+    explicit OccurrenceScanner(const Matcher& matcher);
 
     // As StreamScanner::reset: `byte_before` precedes the stream for whole-word tests (-1: none).
     void reset(int byte_before = -1);

@@ -8,12 +8,12 @@
 
 namespace elvis {
 
-OccurrenceScanner::OccurrenceScanner(const Matcher& matcher, bool in_end_order)
+OccurrenceScanner::OccurrenceScanner(const Matcher& matcher)
     : matcher_(matcher),
       states_(matcher.states_.data()),
       rules_(matcher.rules()),
       whole_word_(matcher.rules().options().whole_word),
-      use_hits_(!in_end_order && matcher.prefilter().verifies()),
+      use_hits_(matcher.prefilter().verifies()),
       counted_until_(new std::uint64_t[matcher.rules().terms()]()),
       tail_capacity_(matcher.rules().longest_find() + 1),
       tail_(new unsigned char[tail_capacity_]) {

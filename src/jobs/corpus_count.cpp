@@ -26,7 +26,9 @@
 #include "pipeline/ranges.hpp"
 #include "pipeline/trace.hpp"
 #include "pipeline/worker_pool.hpp"
-#include "records/warc_counter.hpp"
+#include "records/record_tally.hpp"
+#include "records/tag_framer.hpp"
+#include "records/warc_framer.hpp"
 #include "walk/tree_walk.hpp"
 
 namespace elvis {
@@ -71,39 +73,48 @@ struct Shared {
     }
 };
 
-// Any kind of counter behind one interface.
+// Any kind of counter behind one interface: a plain stream's, or records' (WARC's or tags'),
+// which a framer cuts and a tally counts.
 class TermCounter {
 public:
     TermCounter(const CountSettings& settings, const Matcher& terms, const Matcher* markers) {
-        if (settings.warc.enabled) warc_.emplace(terms, settings.counting, settings.warc, settings.per_record);
-        else if (markers) records_.emplace(terms, *markers, settings.counting);
-        else plain_.emplace(terms, settings.counting);
+        if (!settings.warc.enabled && !markers) {
+            plain_.emplace(terms, settings.counting);
+            return;
+        }
+        tally_.emplace(terms, settings.counting, settings.per_record);
+        if (settings.warc.enabled) framer_ = std::make_unique<detail::WarcFramer>(settings.warc, *tally_);
+        else framer_ = std::make_unique<detail::TagFramer>(*markers, *tally_);
+        counts_records_ = !settings.warc.enabled;
     }
     void feed(std::string_view chunk) {
         if (plain_) plain_->feed(chunk);
-        else if (records_) records_->feed(chunk);
-        else warc_->feed(chunk);
+        else framer_->feed(chunk);
     }
     // Throws RecordError when a WARC stream ends inside a record.
     void finish() {
         if (plain_) plain_->finish();
-        else if (records_) records_->finish();
-        else warc_->finish();
+        else framer_->finish();
     }
-    // After a failed read: what is left of the stream is not counted (a WARC record cut short).
+    // After a failed read: what is left of the stream is not counted (a record cut short).
     void abandon() {
-        if (warc_) warc_->abandon();
+        if (framer_) framer_->abandon();
     }
+    // Per term: occurrences, or with --records TAG the records containing it.
     std::span<const std::uint64_t> counts() const {
-        return plain_ ? plain_->counts() : records_ ? records_->counts() : warc_->counts();
+        return plain_ ? plain_->counts() : counts_records_ ? tally_->documents() : tally_->counts();
     }
-    std::uint64_t records() const { return records_ ? records_->records() : warc_ ? warc_->records() : 0; }
-    detail::WarcCounter* warc() { return warc_ ? &*warc_ : nullptr; }
+    // Records containing each term (null for a plain stream).
+    const std::uint64_t* documents() const { return tally_ ? tally_->documents().data() : nullptr; }
+    std::uint64_t records() const { return tally_ ? tally_->records() : 0; }
+    std::uint64_t content_bytes() const { return tally_ ? tally_->content_bytes() : 0; }
+    std::vector<RecordCounts> take_record_counts() { return tally_ ? tally_->take_record_counts() : std::vector<RecordCounts>{}; }
 
 private:
     std::optional<StreamCounter> plain_;
-    std::optional<RecordCounter> records_;
-    std::optional<detail::WarcCounter> warc_;
+    std::optional<detail::RecordTally> tally_;
+    std::unique_ptr<detail::RecordFramer> framer_;
+    bool counts_records_ = false;
 };
 
 // Files a batch opens at once: 32, fewer under a low descriptor limit (each worker's batch is
@@ -290,8 +301,8 @@ private:
             documents_[t] += shared_.markers ? before_[t] : before_[t] != 0;
         }
         if (any && shared_.settings.per_file) per_file_.push_back({path, before_});
-        if (detail::WarcCounter* warc = counter_.warc(); warc && shared_.settings.per_record) {
-            for (RecordCounts& record : warc->take_record_counts()) {
+        if (shared_.settings.per_record) {
+            for (RecordCounts& record : counter_.take_record_counts()) {
                 record.path = path;
                 per_record_.push_back(std::move(record));
             }
@@ -302,16 +313,16 @@ public:
     void merge() {
         std::lock_guard lock(shared_.mutex);
         CountReport& report = shared_.report;
-        detail::WarcCounter* warc = counter_.warc();
+        const std::uint64_t* records_containing = counter_.documents();
         for (std::size_t t = 0; t < documents_.size(); ++t) {
             report.totals[t] += counter_.counts()[t];
-            // Records (which a WARC file's counter counts) else files containing the term.
-            report.documents[t] += warc ? warc->documents()[t] : documents_[t];
+            // Records (which a record counter counts) else files containing the term.
+            report.documents[t] += records_containing ? records_containing[t] : documents_[t];
         }
         report.files_searched += files_;
         report.bytes_read += bytes_;
         report.records += counter_.records();
-        if (warc) report.payload_bytes += warc->payload_bytes();
+        if (shared_.settings.warc.enabled) report.payload_bytes += counter_.content_bytes();
         for (FileCounts& f : per_file_) report.per_file.push_back(std::move(f));
         for (RecordCounts& r : per_record_) report.per_record.push_back(std::move(r));
     }

@@ -96,11 +96,10 @@ struct Records {
 // A record runs from an opening marker (`<TAG` then one of > / space \t \n \r) to the next
 // closing marker `</TAG>`; records do not nest (an opening marker inside a record is ordinary
 // content) and a record still open at the end is not counted. A term counts once per record if
-// one of its occurrences (above) is inside: it starts at or after the end of the opening marker
-// and, exclusive, starts before the closing marker, or, each term on its own, ends before it.
+// it occurs (above) in the record's content, the bytes between the markers, taken as a stream of
+// its own.
 inline Records records(const std::vector<Rule>& terms, const MatchOptions& options, std::string_view tag,
                        bool markers_ignore_case, std::string_view stream, Counting counting) {
-    const std::vector<Occurrence> found = occurrences(terms, options, stream, counting);
     auto marker_at = [&](std::size_t i, std::string_view marker) {
         if (i + marker.size() > stream.size()) return false;
         for (std::size_t k = 0; k < marker.size(); ++k) {
@@ -136,10 +135,9 @@ inline Records records(const std::vector<Rule>& terms, const MatchOptions& optio
         }
         ++result.records;
         std::fill(seen.begin(), seen.end(), false);
-        for (const Occurrence& o : found) {
-            const bool inside = o.start >= content && (counting == Counting::exclusive ? o.start < i : o.end <= i);
-            if (inside && !seen[o.rule]) seen[o.rule] = true, ++result.counts[o.rule];
-        }
+        // The content is a stream of its own: no match spans a marker.
+        for (const Occurrence& o : occurrences(terms, options, stream.substr(content, i - content), counting))
+            if (!seen[o.rule]) seen[o.rule] = true, ++result.counts[o.rule];
         in_record = false;
         i += close.size();
     }
