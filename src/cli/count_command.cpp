@@ -222,32 +222,19 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     if (command.doc_freq && s.per_file && !command.json)
         throw UsageError("--per-file and --doc-freq cannot be combined in tsv output (elvis merge could not tell "
                          "PATH<TAB>TERM<TAB>COUNT from TERM<TAB>COUNT<TAB>DOCS); use --format json");
-    if (vm.count("shard")) {
-        try {
-            s.shard = parse_shard(vm["shard"].as<std::string>());
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(std::string(e.what()) + " for --shard");
-        }
-    }
     s.decompress = vm["decompress"].as<bool>();
     if (vm.count("label")) {
         s.stdin_label = vm["label"].as<std::string>();
         if (s.stdin_label.empty()) throw UsageError("--label needs a non-empty NAME");
     }
     s.walk = walk_options(vm);
-    s.threads = sys::usable_cpus();
-    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
-    if (vm.count("buffer-size"))
-        s.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
+    const SharedOptions shared = shared_options(vm);
+    s.threads = shared.threads.value_or(sys::usable_cpus());
+    s.shard = shared.shard;
+    s.buffer_size = shared.buffer_size.value_or(s.buffer_size);
+    s.io = shared.io;
     if (vm.count("split-threshold"))
         s.split_threshold = parse_size(vm["split-threshold"].as<std::string>(), 1, UINT64_MAX >> 1, "--split-threshold");
-    if (vm.count("io")) {
-        try {
-            s.io = parse_io_mode(vm["io"].as<std::string>());
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(e.what());
-        }
-    }
     command.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
     command.paths = strings("path");

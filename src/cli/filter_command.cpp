@@ -140,7 +140,7 @@ constexpr Flag filter_flags[] = {
 };
 
 // The --in-place part of the command line.
-InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>& paths) {
+InPlaceRun parse_in_place(const po::variables_map& vm, const SharedOptions& shared, std::vector<std::string>& paths) {
     InPlaceRun run;
     InPlaceSettings& s = run.settings;
     s.dry_run = vm["dry-run"].as<bool>();
@@ -167,15 +167,8 @@ InPlaceRun parse_in_place(const po::variables_map& vm, std::vector<std::string>&
     s.binary = vm["binary"].as<bool>();
     s.walk = walk_options(vm);
     s.walk.skip_vcs_directories = true;
-    s.threads = default_in_place_threads();
-    if (vm.count("threads")) s.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
-    if (vm.count("shard")) {
-        try {
-            s.shard = parse_shard(vm["shard"].as<std::string>());
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(std::string(e.what()) + " for --shard");
-        }
-    }
+    s.threads = shared.threads.value_or(default_in_place_threads());
+    s.shard = shared.shard;
     if (vm["progress"].as<bool>() && vm["no-progress"].as<bool>())
         throw UsageError("--progress and --no-progress cannot be combined");
     run.stats = vm["stats"].as<bool>();
@@ -243,17 +236,6 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     settings.match.ignore_case = vm["ignore-case"].as<bool>();
     settings.match.whole_word = vm["word"].as<bool>();
     settings.match.preserve_case = vm["preserve-case"].as<bool>();
-    settings.buffer_size = vm["in-place"].as<bool>() ? default_buffer_size : default_filter_buffer_size;
-    if (vm.count("buffer-size"))
-        settings.buffer_size = settings.ranges_buffer_size =
-            parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
-    if (vm.count("io")) {
-        try {
-            settings.io = parse_io_mode(vm["io"].as<std::string>());
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(e.what());
-        }
-    }
     command.stats = vm["stats"].as<bool>();
     command.must_match = vm["must-match"].as<bool>();
     if (vm.count("trace")) command.trace_path = vm["trace"].as<std::string>();
@@ -271,13 +253,15 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
     if (!command.trace_path.empty() && vm["in-place"].as<bool>())
         throw UsageError("--trace applies to the filter and to count, not to --in-place");
     command.files = strings("file");
-    if (vm["in-place"].as<bool>()) {
-        command.in_place = parse_in_place(vm, command.files);
-    } else {
+    if (!vm["in-place"].as<bool>())
         for (const Flag& flag : filter_flags)
             if (flag.in_place_only && given(vm, flag))
                 throw UsageError("--" + std::string(flag.name) + " only applies with --in-place");
-    }
+    const SharedOptions shared = shared_options(vm);
+    settings.buffer_size = vm["in-place"].as<bool>() ? default_buffer_size : default_filter_buffer_size;
+    if (shared.buffer_size) settings.buffer_size = settings.ranges_buffer_size = *shared.buffer_size;
+    settings.io = shared.io;
+    if (vm["in-place"].as<bool>()) command.in_place = parse_in_place(vm, shared, command.files);
     if (command.files.empty()) command.files.push_back("-");
     if (command.in_place) {
         InPlaceSettings& in_place = command.in_place->settings;
@@ -288,7 +272,7 @@ std::optional<FilterCommand> parse_filter(int argc, char** argv) {
         in_place.warc = settings.warc;
         // Inflating and deflating records keeps a core busy: one worker per core, not the
         // file system's many.
-        if (settings.warc.enabled && !vm.count("threads")) in_place.threads = sys::usable_cpus();
+        if (settings.warc.enabled && !shared.threads) in_place.threads = sys::usable_cpus();
     }
     return command;
 }

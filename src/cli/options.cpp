@@ -323,6 +323,29 @@ WarcOptions warc_options(const boost::program_options::variables_map& vm) {
     return warc;
 }
 
+SharedOptions shared_options(const boost::program_options::variables_map& vm) {
+    SharedOptions shared;
+    if (vm.count("threads"))
+        shared.threads = static_cast<unsigned>(parse_number(vm["threads"].as<std::string>(), 1, 256, "--threads"));
+    if (vm.count("shard")) {
+        try {
+            shared.shard = parse_shard(vm["shard"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(std::string(e.what()) + " for --shard");
+        }
+    }
+    if (vm.count("buffer-size"))
+        shared.buffer_size = parse_size(vm["buffer-size"].as<std::string>(), 1, 64 << 20, "--buffer-size");
+    if (vm.count("io")) {
+        try {
+            shared.io = parse_io_mode(vm["io"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+    }
+    return shared;
+}
+
 WalkOptions walk_options(const boost::program_options::variables_map& vm) {
     WalkOptions walk;
     walk.hidden = vm["hidden"].as<bool>();

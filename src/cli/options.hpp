@@ -4,12 +4,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "elvis/byte_source.hpp"
+#include "elvis/shard.hpp"
 #include "elvis/walk.hpp"
 #include "elvis/warc.hpp"
 
@@ -112,6 +115,17 @@ std::vector<std::string> read_path_list(const std::string& from, bool nul_separa
 
 // The walk options both commands share: --hidden, --follow, -g/--glob, --iglob, --files-from.
 WalkOptions walk_options(const boost::program_options::variables_map& vm);
+
+// The engine and I/O options the filter, --in-place and count share: -j/--threads, --shard,
+// --buffer-size, --io. Those not given stay unset, for each command to apply its own default.
+struct SharedOptions {
+    std::optional<unsigned> threads;
+    std::optional<Shard> shard;
+    std::optional<std::size_t> buffer_size;
+    IoMode io = IoMode::automatic;
+};
+// Throws UsageError for a value out of range or not understood.
+SharedOptions shared_options(const boost::program_options::variables_map& vm);
 
 // The WARC options both commands share: --warc, --warc-type, --warc-lang (and the filter's
 // --warc-digests, when `vm` has it). Throws UsageError for a --warc-* without --warc.
