@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install test: `meson install` of a build directory into a temporary DESTDIR, then checks what a
-# user or another project gets: the binary, the man page (renders without warnings, names every
-# option of every --help), the bash and zsh completions (valid, offer every option), every public
+# user or another project gets: the binary, the man page (renders without warnings, its OPTIONS
+# exactly those of each --help), the bash and zsh completions (valid, offer exactly those), every public
 # header (compiles on its own, -Wall -Wextra clean), and the library through elvis.pc: the README's
 # Library example is built with pkg-config, with a meson project (dependency('elvis')) and, when
 # cmake is present, with a CMake project (pkg_check_modules), and run.
@@ -76,6 +76,21 @@ rendered=$(MANWIDTH=80 man --warnings -l "$man_page" 2>"$tmp/man.err") || fail "
 man_options=$(options_of <<<"${rendered//‐$'\n'/}")  # rejoin words hyphenated at line ends
 for option in $help_options; do
     grep -qx -- "$option" <<<"$man_options" || fail "elvis.1 does not document $option"
+done
+# Exactly each command's options, none missing and none stale: the tags (.TP, .TQ) of its
+# subsections of OPTIONS diffed against the options its --help defines.
+man_defined_options() {
+    awk -v want="$1" '/^\.SH/ { options = $2 == "OPTIONS"; subsection = ""; next }
+        options && /^\.SS/ { subsection = $2; next }
+        /^\.T[PQ]/ { tag = 1; next }
+        tag { tag = 0; if (options && index(" " want " ", " " subsection " ")) print }' "$man_page" |
+        sed 's/\\-/-/g' | options_of
+}
+for command in filter count merge; do
+    words=(); [[ $command != filter ]] && words+=("$command")
+    subsections=$command; [[ $command == filter ]] && subsections="Filter In"  # "In place"
+    differ=$(diff <("$elvis" "${words[@]}" --help | defined_options_of) <(man_defined_options "$subsections")) ||
+        fail "elvis.1's OPTIONS for elvis ${words[*]} differ from its --help (< help only, > man page only): $differ"
 done
 for word in count merge EXIT ENVIRONMENT ELVIS_IO NO_COLOR; do
     grep -q "$word" <<<"$rendered" || fail "elvis.1 does not mention $word"
