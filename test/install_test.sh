@@ -67,6 +67,9 @@ options_of() { grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
 defined_options_of() { grep -oE -- '^ {2,}(-[A-Za-z0-9], )?--[a-z][a-z0-9-]*' | options_of; }
 help_options=$({ "$elvis" --help; "$elvis" count --help; "$elvis" merge --help; } | options_of)
 [[ -n $help_options ]] || fail "no options found in --help"
+defined_help_options=$({ "$elvis" --help; "$elvis" count --help; "$elvis" merge --help; } | defined_options_of)
+differ=$(diff <(echo "$defined_help_options") <(grep -oE -- '"--[a-z][a-z0-9-]*"' "$src/fuzz/fuzz_options.dict" | tr -d '"' | sort -u)) ||
+    fail "fuzz/fuzz_options.dict differs from the options of the --help texts (< help only, > dictionary only): $differ"
 
 step "man page"
 warnings=$(groff -man -ww -z "$man_page" 2>&1) || fail "groff failed on elvis.1"
