@@ -1,6 +1,6 @@
 // GzipSource: round trips at every buffer size, multi-member input, detection, corrupt and
 // truncated input, reuse across files; count_corpus with decompress; GzipSink read back by zlib;
-// retained output buffers and PrefetchSource.
+// leased output buffers and PrefetchSource.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -381,34 +381,47 @@ TEST_CASE("GzipSink writes one member per finish_member, read back whole by zlib
             }
 }
 
-TEST_CASE("GzipSource with several output buffers keeps retained chunks intact while it inflates on") {
+TEST_CASE("GzipSource with several output buffers keeps leased chunks intact while it inflates on") {
     const std::string plain = text(2000000, 41);
     TempFile file(gzip(plain) + gzip("tail"));
     auto inner = make_posix_source(4096);
     GzipSource gz(*inner, 1000, GzipMode::always, 4);
-    CHECK(gz.retain_limit() == 3);
+    CHECK(gz.lease_limit() == 3);
     const int fd = file.open();
     gz.open(fd);
-    std::vector<std::pair<int, std::string>> held;  // handle, the bytes as returned
+    std::vector<std::pair<BufferLease, std::string>> held;  // the lease, the bytes as returned
     std::vector<std::span<char>> spans;
     std::string out;
     for (std::span<char> chunk = gz.next(); !chunk.empty(); chunk = gz.next()) {
-        const int handle = gz.retain();
-        REQUIRE(handle >= 0);
-        held.emplace_back(handle, std::string(chunk.data(), chunk.size()));
+        BufferLease lease = gz.lease();
+        REQUIRE(lease);
+        held.emplace_back(std::move(lease), std::string(chunk.data(), chunk.size()));
         spans.push_back(chunk);
         if (held.size() == 3) {  // the oldest is still what it was, two chunks later
             CHECK(std::string(spans.front().data(), spans.front().size()) == held.front().second);
             out += held.front().second;
-            gz.release(held.front().first);
+            held.front().first.release();
             held.erase(held.begin());
             spans.erase(spans.begin());
         }
     }
-    for (const auto& h : held) out += h.second, gz.release(h.first);
+    for (const auto& h : held) out += h.second;
+    held.clear();  // the destructors give the buffers back
     gz.close();
     ::close(fd);
     CHECK(out == plain + "tail");
+    // Every buffer lent at once is an error, not a chunk inflated over a lent one.
+    const int again = file.open();
+    gz.open(again);
+    std::vector<BufferLease> all;
+    auto lend_every_chunk = [&] {
+        for (int i = 0; i < 5 && !gz.next().empty(); ++i) all.push_back(gz.lease());
+    };
+    CHECK_THROWS_AS(lend_every_chunk(), std::logic_error);
+    CHECK(all.size() == 4);
+    all.clear();
+    gz.close();
+    ::close(again);
 }
 
 TEST_CASE("PrefetchSource gives the inner source's bytes, errors after the chunks before them, and stops early") {
@@ -452,7 +465,7 @@ TEST_CASE("PrefetchSource gives the inner source's bytes, errors after the chunk
         ahead.close();
         ::close(fd);
     }
-    // An inner source that cannot retain: one chunk at a time, still every byte.
+    // An inner source that cannot lend: one chunk at a time, still every byte.
     auto posix = make_posix_source(4096);
     PrefetchSource ahead(*posix);
     CHECK(ahead.next().empty());  // never opened: the end, not a wait

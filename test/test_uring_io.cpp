@@ -51,17 +51,18 @@ TEST_CASE("io_uring source and posix source read the same bytes") {
     ::close(b);
 }
 
-TEST_CASE("a retained buffer is not read into again until released") {
+TEST_CASE("a leased buffer is not read into again until the lease ends") {
     std::string content = random_bytes(1 << 20, 5);
     TempFile file(content);
     auto source = make_uring_source(*ring, 4096, 4);
+    CHECK(source->lease_limit() == 2);
     const int fd = file.open();
     source->open(fd);
     std::span<char> first = source->next();
     REQUIRE(first.size() == 4096);
-    const int handle = source->retain();
-    REQUIRE(handle >= 0);
-    // Two buffers later (depth 4) the retained one still holds the first 4 KiB.
+    BufferLease lease = source->lease();
+    REQUIRE(lease);
+    // Two buffers later (depth 4) the leased one still holds the first 4 KiB.
     std::string rest;
     for (int i = 0; i < 2; ++i) {
         std::span<char> chunk = source->next();
@@ -70,19 +71,40 @@ TEST_CASE("a retained buffer is not read into again until released") {
         rest.append(chunk.data(), chunk.size());
     }
     CHECK(std::string_view(first.data(), first.size()) == std::string_view(content).substr(0, 4096));
-    source->release(handle);
+    BufferLease moved = std::move(lease);  // the loan moves with it
+    CHECK(!lease);
+    CHECK(moved);
+    moved.release();
+    CHECK(!moved);
     rest += drain(*source);
     CHECK(rest == content.substr(4096));
     // Kept too long, it is an error, not an early end of input.
     ::lseek(fd, 0, SEEK_SET);
     source->open(fd);
     source->next();
-    const int kept = source->retain();
-    CHECK_THROWS_AS(for (int i = 0; i < 4; ++i) source->next(), std::logic_error);
-    source->release(kept);
+    {
+        BufferLease kept = source->lease();
+        CHECK_THROWS_AS(for (int i = 0; i < 4; ++i) source->next(), std::logic_error);
+    }  // given back by the destructor: the file reads on from there
+    ::lseek(fd, 0, SEEK_SET);
+    source->open(fd);
+    CHECK(drain(*source) == content);
+    // A lease that ends by its destructor, during the read: the buffer is read into again.
+    ::lseek(fd, 0, SEEK_SET);
+    source->open(fd);
+    std::string again;
+    for (std::span<char> chunk = source->next(); !chunk.empty(); chunk = source->next()) {
+        BufferLease brief = source->lease();
+        REQUIRE(brief);
+        again.append(chunk.data(), chunk.size());
+    }
+    CHECK(again == content);
     source->close();
     auto posix = make_posix_source(4096);
-    CHECK(posix->retain() == -1);  // one buffer: nothing to lend
+    CHECK(posix->lease_limit() == 0);
+    posix->open(fd);
+    REQUIRE(!posix->next().empty());
+    CHECK(!posix->lease());  // one buffer: nothing to lend
 }
 
 namespace {
@@ -225,7 +247,7 @@ TEST_CASE("write-behind keeps copied bytes intact when its span array fills up")
     // fill up: the write that empties the copy area must come before the next copy.
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    auto source = make_posix_source(64);  // cannot retain: every flush writes at once
+    auto source = make_posix_source(64);  // cannot lend: every flush writes at once
     static const std::string stable = "xyz";
     {
         WriteBehindSink sink(fds[1], *source, 2, 16, 0);
@@ -344,7 +366,7 @@ TEST_CASE("write-behind: the caller goes on while max_batches batches wait for a
     const int in = file.open();
     {
         auto source = make_uring_source(*ring, chunk, 6);
-        REQUIRE(source->retain_limit() == 4);
+        REQUIRE(source->lease_limit() == 4);
         WriteBehindSink sink(fds[1], *source, 1024, 64 * 1024, 0, 4);
         StreamRewriter rewriter(matcher);
         source->open(in);

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace elvis {
 
@@ -18,6 +19,42 @@ enum class IoBackend { uring, posix };
 // Parses "auto", "uring" or "posix"; throws std::invalid_argument otherwise.
 IoMode parse_io_mode(std::string_view text);
 std::string_view backend_name(IoBackend backend);
+
+class ByteSource;
+
+// A buffer of a ByteSource lent beyond next() (ByteSource::lease): the source does not read into
+// it again while the lease lives. Move-only; empty (false) when the source had nothing to lend.
+class BufferLease {
+public:
+    BufferLease() = default;
+    BufferLease(BufferLease&& other) noexcept
+        : source_(std::exchange(other.source_, nullptr)), buffer_(other.buffer_) {}
+    BufferLease& operator=(BufferLease&& other) noexcept {
+        if (this != &other) {
+            end();
+            source_ = std::exchange(other.source_, nullptr);
+            buffer_ = other.buffer_;
+        }
+        return *this;
+    }
+    // Gives the buffer back without reading into it yet (the source reads on at its next next()):
+    // never throws, so a lease can end while an exception unwinds.
+    ~BufferLease() { end(); }
+
+    explicit operator bool() const { return source_ != nullptr; }
+    // Gives the buffer back and lets the source read into it at once (io_uring queues the reads
+    // that waited for it, and throws IoError if it cannot). The lease is empty afterwards, also
+    // when it throws.
+    void release();
+
+private:
+    friend class ByteSource;
+    BufferLease(ByteSource& source, unsigned buffer) : source_(&source), buffer_(buffer) {}
+    void end() noexcept;
+
+    ByteSource* source_ = nullptr;
+    unsigned buffer_ = 0;
+};
 
 class ByteSource {
 public:
@@ -34,18 +71,41 @@ public:
     virtual std::span<char> next() = 0;
     // Stops reading the current fd and waits for reads in flight; safe to call at any time.
     virtual void close() = 0;
-    // Keeps the buffer last returned by next() out of use until release(handle), also across
-    // later next() calls: for a writer that sends the bytes on while the next buffer is read
-    // (WriteBehindSink). Returns the handle, or -1 when this source cannot (it has one buffer).
-    // Buffers are used in turn, so a retained one must be released within retain_limit()
-    // further next() calls; later, next() throws std::logic_error. Release it before the next
-    // open().
-    virtual int retain() { return -1; }
-    virtual void release(int /*handle*/) {}
-    // How many buffers may be retained at once (depth - 2 for io_uring, 0 when retain() cannot).
-    virtual unsigned retain_limit() const { return 0; }
+    // Lends the buffer last returned by next() beyond the next next() calls, until the lease
+    // ends: for a writer that sends the bytes on while the next buffer is read (WriteBehindSink).
+    // Empty when this source cannot (it has one buffer). Buffers are used in turn, so a lease
+    // must end within lease_limit() further next() calls; later, next() throws
+    // std::logic_error. End it before the next open().
+    BufferLease lease() {
+        const int buffer = lend();
+        return buffer < 0 ? BufferLease() : BufferLease(*this, static_cast<unsigned>(buffer));
+    }
+    // How many buffers may be lent at once (depth - 2 for io_uring, 0 when lease() cannot).
+    virtual unsigned lease_limit() const { return 0; }
     virtual IoBackend backend() const = 0;
+
+protected:
+    // What a source with buffers to lend implements: lend() marks the buffer last returned as
+    // lent and names it (-1: none); take_back() marks it free and must not throw; reuse() may
+    // start reading into the buffers taken back.
+    virtual int lend() { return -1; }
+    virtual void take_back(unsigned /*buffer*/) noexcept {}
+    virtual void reuse() {}
+
+private:
+    friend class BufferLease;
 };
+
+inline void BufferLease::end() noexcept {
+    if (source_ != nullptr) std::exchange(source_, nullptr)->take_back(buffer_);
+}
+
+inline void BufferLease::release() {
+    if (source_ == nullptr) return;
+    ByteSource& source = *std::exchange(source_, nullptr);
+    source.take_back(buffer_);
+    source.reuse();
+}
 
 // read(2) into one buffer, through the system-call seam.
 std::unique_ptr<ByteSource> make_posix_source(std::size_t buffer_size);

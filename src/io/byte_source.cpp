@@ -112,7 +112,7 @@ public:
     IoBackend backend() const override { return IoBackend::uring; }
 
     void open(int fd) override {
-        assert_nothing_retained();
+        assert_nothing_lent();
         close();
         fd_ = fd;
         struct stat st;
@@ -126,7 +126,7 @@ public:
     }
 
     void open_range(int fd, std::uint64_t offset, std::uint64_t length) override {
-        assert_nothing_retained();
+        assert_nothing_lent();
         close();
         fd_ = fd;
         seekable_ = true;
@@ -152,7 +152,7 @@ public:
         top_up();
         Slot& slot = slots_[head_];
         // Buffers are used in turn: one lent out too long would otherwise look like the end.
-        if (slot.state == Slot::lent) throw std::logic_error("a retained buffer was not released in time");
+        if (slot.state == Slot::lent) throw std::logic_error("a leased buffer was not given back in time");
         if (slot.state == Slot::free) return {};  // the range is read
         for (;;) {
             while (slot.state != Slot::ready) reap(true);
@@ -195,19 +195,19 @@ public:
         return {buffer(head_), got};
     }
 
-    int retain() override {
+    // One buffer is the caller's and one must be free to read into.
+    unsigned lease_limit() const override { return depth_ - 2; }
+
+protected:
+    int lend() override {
         if (!holding_) return -1;
         slots_[head_].state = Slot::lent;
         return static_cast<int>(head_);
     }
 
-    void release(int handle) override {
-        slots_[static_cast<unsigned>(handle)].state = Slot::free;
-        top_up();  // the reads that waited for this buffer
-    }
+    void take_back(unsigned buffer) noexcept override { slots_[buffer].state = Slot::free; }
 
-    // One buffer is the caller's and one must be free to read into.
-    unsigned retain_limit() const override { return depth_ - 2; }
+    void reuse() override { top_up(); }  // the reads that waited for a buffer
 
 private:
     struct Slot {
@@ -215,7 +215,7 @@ private:
             free,     // nothing in it (or the caller's, when it is slots_[head_] and holding_)
             reading,  // a read into it is in flight
             ready,    // the read completed: `result` is its return value
-            lent,     // retained beyond next(): not read into until released
+            lent,     // leased beyond next(): not read into until the lease ends
         };
         State state = free;
         int result = 0;
@@ -224,10 +224,10 @@ private:
     };
 
     // A buffer still lent out could be read into for the next file (next() ends the input
-    // itself, with a buffer retained, which is fine: nothing is read until the next open).
-    void assert_nothing_retained() const {
+    // itself, with a buffer lent, which is fine: nothing is read until the next open).
+    void assert_nothing_lent() const {
         assert(std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == Slot::lent; }) &&
-               "release retained buffers before opening the next input");
+               "end the leases before opening the next input");
     }
 
     char* buffer(unsigned index) { return memory_.get() + static_cast<std::size_t>(index) * size_; }

@@ -172,22 +172,18 @@ void GzipSource::close() {
     z_->state.avail_in = 0;
 }
 
-int GzipSource::retain() {
+int GzipSource::lend() {
     if (buffers_ < 2 || !returned_inflated_) return -1;
-    retained_ |= 1u << current_;
+    lent_ |= 1u << current_;
     return static_cast<int>(current_);
-}
-
-void GzipSource::release(int handle) {
-    if (handle >= 0) retained_ &= ~(1u << handle);
 }
 
 std::span<char> GzipSource::next() {
     returned_inflated_ = false;
-    if (retained_ & (1u << current_)) {  // inflate into a free buffer
+    if (lent_ & (1u << current_)) {  // inflate into a free buffer
         unsigned free = 0;
-        while (free < buffers_ && (retained_ & (1u << free))) ++free;
-        if (free == buffers_) throw std::logic_error("GzipSource: every output buffer is retained");
+        while (free < buffers_ && (lent_ & (1u << free))) ++free;
+        if (free == buffers_) throw std::logic_error("GzipSource: every output buffer is lent");
         current_ = free;
     }
     switch (phase_) {

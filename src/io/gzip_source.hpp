@@ -41,7 +41,7 @@ class GzipSource : public ByteSource {
 public:
     // `inner` (not owned) must outlive this source. `buffer_size`: the largest chunk next() returns.
     // With `output_buffers` > 1 the inflated chunks go to that many buffers in turn, so up to
-    // output_buffers - 1 of them can be retained (ByteSource::retain) while inflating goes on:
+    // output_buffers - 1 of them can be lent (ByteSource::lease) while inflating goes on:
     // for a reader on another thread (PrefetchSource).
     GzipSource(ByteSource& inner, std::size_t buffer_size, GzipMode mode = GzipMode::detect,
                unsigned output_buffers = 1);
@@ -58,10 +58,7 @@ public:
     std::span<char> next() override;
     void close() override;
     IoBackend backend() const override { return inner_.backend(); }
-    // Inflated chunks only (in pass-through a chunk is the inner source's, and not retained).
-    int retain() override;
-    void release(int handle) override;
-    unsigned retain_limit() const override { return buffers_ - 1; }
+    unsigned lease_limit() const override { return buffers_ - 1; }
 
     // Whether the current input is being inflated (known after the first next()).
     bool inflating() const { return phase_ == Phase::inflate || phase_ == Phase::done_inflating; }
@@ -83,6 +80,11 @@ public:
     };
     std::optional<MemberEndHit> member_end_hit() const { return hit_; }
 
+protected:
+    // Inflated chunks only (in pass-through a chunk is the inner source's, and not lent).
+    int lend() override;
+    void take_back(unsigned buffer) noexcept override { lent_ &= ~(1u << buffer); }
+
 private:
     enum class Phase { sniff, inflate, done_inflating, pass_through };
     struct Inflater;  // ISA-L's state, kept out of this header
@@ -101,7 +103,7 @@ private:
     std::size_t out_size_;
     unsigned buffers_;
     unsigned current_ = 0;          // the buffer being inflated into, or last returned
-    std::uint32_t retained_ = 0;    // a bit per buffer
+    std::uint32_t lent_ = 0;        // a bit per buffer
     bool returned_inflated_ = false;  // the last chunk returned is in out()
     GzipMode mode_;
     Phase phase_ = Phase::sniff;

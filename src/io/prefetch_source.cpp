@@ -35,12 +35,12 @@ void PrefetchSource::start(std::function<void()> open_inner) {
 }
 
 void PrefetchSource::produce(const std::function<void()>& open_inner) {
-    // Chunks produced but not released may number at most the inner source's limit; a chunk it
-    // could not retain must be given back before the inner source is read again.
-    const unsigned ahead = std::max(1u, inner_.retain_limit());
-    bool unretained_out = false;
-    std::vector<int> releasing;
-    auto may_read = [&] { return unretained_out ? outstanding_ == 0 : outstanding_ < ahead; };
+    // Chunks produced but not given back may number at most the inner source's limit; a chunk
+    // it could not lend must be given back before the inner source is read again.
+    const unsigned ahead = std::max(1u, inner_.lease_limit());
+    bool unleased_out = false;
+    std::vector<BufferLease> releasing;
+    auto may_read = [&] { return unleased_out ? outstanding_ == 0 : outstanding_ < ahead; };
     try {
         open_inner();
         for (;;) {
@@ -51,22 +51,22 @@ void PrefetchSource::produce(const std::function<void()>& open_inner) {
                 outstanding_ -= static_cast<unsigned>(releasing.size());
                 if (stopping_) break;
             }
-            for (int handle : releasing) inner_.release(handle);
+            for (BufferLease& lease : releasing) lease.release();
             releasing.clear();
             {
                 std::lock_guard lock(mutex_);
                 if (!may_read()) continue;
             }
             const std::span<char> bytes = inner_.next();
-            const int handle = bytes.empty() ? -1 : inner_.retain();
-            unretained_out = handle < 0;
+            BufferLease lease = bytes.empty() ? BufferLease() : inner_.lease();
+            unleased_out = !lease;
             std::lock_guard lock(mutex_);
             if (bytes.empty()) {
                 ended_ = true;
                 changed_.notify_all();
                 break;
             }
-            ready_.push_back({bytes, handle});
+            ready_.push_back({bytes, std::move(lease)});
             ++outstanding_;
             changed_.notify_all();
         }
@@ -76,19 +76,19 @@ void PrefetchSource::produce(const std::function<void()>& open_inner) {
         ended_ = true;
         changed_.notify_all();
     }
-    for (int handle : releasing) inner_.release(handle);
+    for (BufferLease& lease : releasing) lease.release();
 }
 
 std::span<char> PrefetchSource::next() {
     std::unique_lock lock(mutex_);
     if (holding_) {
-        done_.push_back(held_.handle);
+        done_.push_back(std::move(held_.lease));
         holding_ = false;
         changed_.notify_all();
     }
     changed_.wait(lock, [&] { return !ready_.empty() || ended_; });
     if (!ready_.empty()) {
-        held_ = ready_.front();
+        held_ = std::move(ready_.front());
         ready_.erase(ready_.begin());
         holding_ = true;
         return held_.bytes;
@@ -108,10 +108,10 @@ void PrefetchSource::close() {
         changed_.notify_all();
     }
     thread_.join();
-    // The thread is gone: what it retained is released here, then the inner source closed.
-    if (holding_) done_.push_back(held_.handle);
-    for (const Chunk& chunk : ready_) done_.push_back(chunk.handle);
-    for (int handle : done_) inner_.release(handle);
+    // The thread is gone: what it leased is given back here, then the inner source closed.
+    if (holding_) done_.push_back(std::move(held_.lease));
+    for (Chunk& chunk : ready_) done_.push_back(std::move(chunk.lease));
+    for (BufferLease& lease : done_) lease.release();
     ready_.clear();
     done_.clear();
     holding_ = false;

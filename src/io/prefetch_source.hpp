@@ -4,9 +4,9 @@
 //
 // While the thread runs, every call on the inner source is made on it; close() joins it and then
 // releases and closes the inner source on the caller's thread (so an inner source bound to the
-// thread that made it, such as an io_uring ring, does not qualify). The chunks it returns are kept with
-// retain() until the caller is done with them, up to retain_limit() ahead (none ahead when the
-// inner source cannot retain: then it only moves the work to the other thread). The chunk next()
+// thread that made it, such as an io_uring ring, does not qualify). The chunks it returns are
+// leased from the inner source until the caller is done with them, up to lease_limit() ahead
+// (none ahead when the inner source cannot lend: then it only moves the work to the other thread). The chunk next()
 // returns is valid until the next call to next() or close(). An exception on the thread is thrown
 // by the next() that reaches it, after the chunks before it.
 #pragma once
@@ -40,7 +40,7 @@ public:
 private:
     struct Chunk {
         std::span<char> bytes;
-        int handle;  // the inner source's retain() handle, -1 if none
+        BufferLease lease;  // of the inner source's buffer; empty if it could not lend
     };
     void start(std::function<void()> open_inner);
     void produce(const std::function<void()>& open_inner);
@@ -51,12 +51,12 @@ private:
     std::condition_variable changed_;
     // Guarded by mutex_:
     std::vector<Chunk> ready_;        // produced, not yet taken (oldest first)
-    std::vector<int> done_;           // taken and finished with: for the thread to release
+    std::vector<BufferLease> done_;   // taken and finished with: for the thread to give back
     unsigned outstanding_ = 0;        // chunks produced and not yet released by the thread
     bool stopping_ = false, ended_ = true;  // until opened
     std::exception_ptr failure_;
     // The caller's:
-    Chunk held_{{}, -1};
+    Chunk held_;
     bool holding_ = false;
 };
 

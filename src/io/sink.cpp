@@ -231,10 +231,10 @@ void WriteBehindSink::flush() {
     }
     // Synchronously: the first bytes, and always when the source cannot lend its buffer (posix,
     // gzip), which then starts no thread at all.
-    const unsigned limit = std::min(max_batches_, source_.retain_limit());
+    const unsigned limit = std::min(max_batches_, source_.lease_limit());
     if (written_ < sync_bytes_ || limit == 0 || failure_ != 0 || !start_writer()) return write_now(batch);
     complete(limit - 1, true);
-    if ((batch.retained = source_.retain()) < 0) return write_now(batch);
+    if (!(batch.lease = source_.lease())) return write_now(batch);
     {
         std::lock_guard lock(mutex_);
         ++submitted_;
@@ -258,11 +258,7 @@ bool WriteBehindSink::start_writer() {
 
 void WriteBehindSink::give_back(Batch& batch) {
     batch.count = batch.copied = 0;
-    // Marked free first: release() may throw (it queues reads), and the batch must not keep a
-    // buffer it no longer holds.
-    const int retained = batch.retained;
-    batch.retained = -1;
-    source_.release(retained);
+    batch.lease.release();  // empty afterwards, even when it throws (it queues reads)
 }
 
 void WriteBehindSink::complete(std::uint64_t keep, bool report_errors) {

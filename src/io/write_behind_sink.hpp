@@ -26,7 +26,7 @@ void write_all_at(int fd, std::string_view bytes, std::uint64_t offset);
 
 // Like FdSink, but each flush() hands the batch to a writer thread, which copies it into the
 // output on the other core while the caller reads and scans the next chunks. The chunk the spans
-// point into is kept from being read into again with ByteSource::retain() until its writes are
+// point into is leased from the source (ByteSource::lease) until its writes are
 // done, and put_transient() bytes are copied, so nothing is copied twice. Up to `max_batches`
 // batches (at most what the source can lend) wait or are being written, in order, with
 // writev(2) at the file position (cut at max_write_bytes, as FdSink's), so the writer goes from
@@ -40,7 +40,7 @@ void write_all_at(int fd, std::string_view bytes, std::uint64_t offset);
 // written, and at most the batch being written is left allocated past the end if a write fails
 // or the process is killed.
 //
-// Where the source cannot retain (posix, gzip) a flush writes at once, as FdSink does. Allocates
+// Where the source cannot lend (posix, gzip) a flush writes at once, as FdSink does. Allocates
 // only in the constructor and when the writer starts. A write error (IoError, EPIPE included) is
 // thrown once by the flush() or drain() after it happened, when every batch is back with the
 // source; nothing is written after it, and a later write throws it again. The writer, like any
@@ -78,7 +78,7 @@ private:
         std::size_t count = 0;
         std::unique_ptr<char[]> copies;
         std::size_t copied = 0;
-        int retained = -1;  // the source buffer the spans point into, while in flight
+        BufferLease lease;  // of the source buffer the spans point into, while in flight
     };
     Batch& slot(std::uint64_t number) { return batches_[number % (max_batches_ + 1)]; }
     void append(Batch& batch, const char* data, std::size_t size);
