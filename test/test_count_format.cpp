@@ -10,8 +10,10 @@
 
 #include "elvis/count_format.hpp"
 #include "io/syscalls.hpp"
+#include "support/io.hpp"
 
 using namespace elvis;
+using elvis::testing::TempDir;
 
 namespace {
 
@@ -216,18 +218,6 @@ TEST_CASE("count_json is one object; bytes outside UTF-8 become base64") {
 // Bounded memory: past its budget the merger sorts and spills per-file lines (and the lines a
 // stream holds back) to temporary files, and merges them at the end.
 namespace {
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char pattern[] = "/tmp/elvis-merge-XXXXXX";
-        path = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::size_t entries() const {
-        return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(path), {}));
-    }
-};
 
 // Count-like outputs: per-file lines of random paths (escapes, shared prefixes) and terms (some
 // numeric), in any order, repeated across streams, then one totals line per term.

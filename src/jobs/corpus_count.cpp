@@ -481,15 +481,16 @@ CountReport count_corpus(const CountSettings& settings, const std::vector<std::s
         report.errors.push_back({path, reason});
         if (on_error) on_error(report.errors.back());
     });
+    std::vector<std::string> walked;
     for (const std::string& path : paths) {
         if (settings.shard && !in_shard(path, *settings.shard)) {
             struct stat st;
             const bool directory = path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
             if (!directory) continue;  // another shard's file (and its errors)
         }
-        if (!try_count_in_ranges(shared, path)) walker.add(path);
+        if (!try_count_in_ranges(shared, path)) walked.push_back(path);
     }
-    for (const std::string& path : settings.walk.listed) walker.add_listed(path);
+    walker.add_in_order(walked, settings.walk.listed);
 
     run_on_pool(std::max(1u, settings.threads), [&](unsigned index) {
         Worker worker(shared, index + 1);

@@ -531,8 +531,7 @@ InPlaceReport rewrite_in_place(const InPlaceSettings& settings, const std::vecto
         }
         return true;
     });
-    for (const std::string& path : paths) walker.add(path);
-    for (const std::string& path : settings.walk.listed) walker.add_listed(path);
+    walker.add_in_order(paths, settings.walk.listed);
     const WorkerBudget budget = budget_within_descriptor_limit(std::max(1u, settings.threads));
     detail::run_on_pool(budget.workers, [&](unsigned) {
         Worker worker(shared, budget.batch);

@@ -143,15 +143,19 @@ void TreeWalker::resolve_listed(const std::string& path) {
         std::lock_guard lock(mutex_);
         if (parent == listed_parent_) dir = listed_dir_.lock();
     }
+    constexpr const char* link_not_followed = "a symbolic link on its way; not followed (--follow follows it)";
     if (dir != nullptr) {
         where = {detail::Fd(dir->fd, false), name};
     } else if (int failure = detail::resolve(AT_FDCWD, path, where, 0)) {
-        error(path, failure == ELOOP ? "a symbolic link on its way; not followed (--follow follows it)"
-                                     : std::strerror(failure));
+        error(path, failure == ELOOP ? link_not_followed : std::strerror(failure));
         return;
     }
     const unsigned char type = type_at(where.dir.get(), where.name, path);
     if (type == DT_UNKNOWN) return;  // reported
+    if (type == DT_LNK) {  // the last component, in a directory already opened for the list
+        error(path, link_not_followed);
+        return;
+    }
     if (type != DT_DIR && type != DT_REG) {
         error(path, "not a regular file; skipped");
         return;
@@ -451,13 +455,16 @@ std::shared_ptr<DirHandle> TreeWalker::open_directory(const Item& item) {
     return dir;
 }
 
+void TreeWalker::add_in_order(const std::vector<std::string>& named, const std::vector<std::string>& listed) {
+    for (auto path = listed.rbegin(); path != listed.rend(); ++path) add_listed(*path);
+    for (auto path = named.rbegin(); path != named.rend(); ++path) add(*path);
+}
+
 std::uint64_t list_files(const std::vector<std::string>& paths, const WalkOptions& options,
                          const std::function<void(const std::string& path)>& on_file,
                          const std::function<void(const std::string& path, const std::string& reason)>& on_error) {
     TreeWalker walker(options, on_error);
-    // The walker hands out what was added last first.
-    for (auto path = options.listed.rbegin(); path != options.listed.rend(); ++path) walker.add_listed(*path);
-    for (auto path = paths.rbegin(); path != paths.rend(); ++path) walker.add(*path);
+    walker.add_in_order(paths, options.listed);
     for (FileEntry entry; walker.next(entry);) on_file(entry.path);
     return walker.special_files_skipped();
 }

@@ -112,6 +112,11 @@ public:
     // named it. Call before workers start.
     void add_listed(const std::string& path);
 
+    // add() for each of `named`, then add_listed() for each of `listed`, so that they are handed
+    // out in that order (the walker hands out what was added last first), as the user named
+    // them: --interactive asks about the files of `elvis --in-place a b` in that order.
+    void add_in_order(const std::vector<std::string>& named, const std::vector<std::string>& listed);
+
     // Hands out the next file; false once every path is exhausted. Thread-safe; a worker that
     // finds the queue empty while others are still listing directories waits for them.
     bool next(FileEntry& entry);

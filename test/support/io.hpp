@@ -2,9 +2,13 @@
 #pragma once
 
 #include <fcntl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -33,6 +37,39 @@ public:
 
 private:
     std::string path_;
+};
+
+// A temporary directory, removed with what it holds when destroyed.
+class TempDir {
+public:
+    TempDir() {
+        char name[] = "/tmp/elvis-test-XXXXXX";
+        if (::mkdtemp(name) == nullptr) throw IoError("mkdtemp", errno);
+        path = name;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    // Writes `content` to the file at `relative`, making the directories on the way.
+    std::string write(const std::string& relative, std::string_view content) const {
+        const std::filesystem::path file = std::filesystem::path(path) / relative;
+        std::filesystem::create_directories(file.parent_path());
+        std::ofstream(file, std::ios::binary).write(content.data(), static_cast<std::streamsize>(content.size()));
+        return file.string();
+    }
+    std::string read(const std::string& relative) const {
+        std::ifstream in(std::filesystem::path(path) / relative, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), {}};
+    }
+    std::size_t entries() const {
+        return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(path), {}));
+    }
+
+    std::string path;
 };
 
 inline std::string random_bytes(std::size_t n, unsigned seed) {
