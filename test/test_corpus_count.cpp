@@ -14,17 +14,12 @@
 #include "io/uring.hpp"
 #include "support/io.hpp"
 #include "support/reference.hpp"
+#include "support/sweep.hpp"
 
 using namespace elvis;
 using namespace elvis::testing;
 
 namespace {
-
-std::vector<IoMode> backends() {
-    std::string why_not;
-    if (Uring::create(8, why_not)) return {IoMode::posix, IoMode::uring};
-    return {IoMode::posix};
-}
 
 CountReport count_one_file(const std::vector<Rule>& terms, MatchOptions match, const std::string& path,
                            unsigned threads, std::size_t buffer, IoMode io, Counting counting) {

@@ -7,6 +7,7 @@
 #include "elvis/counter.hpp"
 #include "engine/ascii.hpp"
 #include "support/reference.hpp"
+#include "support/sweep.hpp"
 
 using namespace elvis;
 
@@ -108,15 +109,12 @@ TEST_CASE("counts with every prefilter (probes, buckets, start table) and instru
         while (input.size() < 2000) input += word(4) + (rng() % 3 ? "" : rng() % 2 ? " " : "\n");
         for (Counting counting : {Counting::each_term, Counting::exclusive}) {
             const auto expected = reference::count(rules, options, input, counting);
-            for (Isa isa : concrete_isas) {
-                if (!isa_supported(isa)) continue;
-                Matcher matcher(RuleSet(rules, options), isa);
-                CAPTURE(terms);
-                CAPTURE(isa_name(isa));
-                CAPTURE(static_cast<int>(counting));
+            CAPTURE(terms);
+            CAPTURE(static_cast<int>(counting));
+            elvis::testing::for_each_isa(RuleSet(rules, options), [&](const Matcher& matcher) {
                 CHECK(count_in_pieces(matcher, input, 1 + rng() % 300, counting) == expected);
                 CHECK(count_in_pieces(matcher, input, 4096, counting) == expected);
-            }
+            });
         }
     }
 }

@@ -15,17 +15,12 @@
 #include "io/uring.hpp"
 #include "support/gzip.hpp"
 #include "support/io.hpp"
+#include "support/sweep.hpp"
 
 using namespace elvis;
 using namespace elvis::testing;
 
 namespace {
-
-std::vector<IoMode> backends() {
-    std::string why_not;
-    if (Uring::create(8, why_not)) return {IoMode::posix, IoMode::uring};
-    return {IoMode::posix};
-}
 
 // Everything `compressed` inflates to, through a file read in `in_size` chunks, `out_size` out.
 std::string inflate_file(const std::string& compressed, std::size_t in_size, std::size_t out_size,

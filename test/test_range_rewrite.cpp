@@ -26,18 +26,14 @@
 #include "support/file_calls.hpp"
 #include "support/io.hpp"
 #include "support/reference.hpp"
+#include "support/sweep.hpp"
 
 using namespace elvis;
+using elvis::testing::backends;
 using elvis::testing::read_all_at;
 using elvis::testing::TempFile;
 
 namespace {
-
-std::vector<IoMode> backends() {
-    std::string why_not;
-    if (Uring::create(8, why_not)) return {IoMode::posix, IoMode::uring};
-    return {IoMode::posix};
-}
 
 // An output file holding `prefix`, its position at the end (as after `{ printf PREFIX; elvis; } > out`).
 struct Output {

@@ -14,10 +14,14 @@
 #include "engine/prefilter.hpp"
 #include "support/reference.hpp"
 #include "support/split.hpp"
+#include "support/sweep.hpp"
 
 using namespace elvis;
 using elvis::testing::random_sizes;
+using elvis::testing::check_rewrite;
+using elvis::testing::for_each_isa;
 using elvis::testing::rewrite_in_pieces;
+using elvis::testing::supported_isas;
 
 namespace {
 
@@ -185,15 +189,9 @@ TEST_CASE("randomized: streaming equals the reference for every split and instru
                                                           : few_probed_rounds);
         std::string input = random_text(200);
         std::string expected = reference::rewrite(rules, options, input);
-        for (Isa isa : concrete_isas) {
-            if (!isa_supported(isa)) continue;
-            Matcher matcher(*set, isa);
-            CAPTURE(input);
-            CAPTURE(round);
-            REQUIRE(rewrite(matcher, input) == expected);
-            REQUIRE(rewrite_in_pieces(matcher, input, random_sizes(rng, 40)) == expected);
-            REQUIRE(rewrite_in_pieces(matcher, input, random_sizes(rng, 40), false) == expected);
-        }
+        CAPTURE(input);
+        CAPTURE(round);
+        check_rewrite(*set, input, expected, {random_sizes(rng, 40), random_sizes(rng, 40)});
     }
     CHECK(few_probed_rounds > 300);
     CHECK(many_probed_rounds > 300);
@@ -209,13 +207,7 @@ TEST_CASE("randomized: long English-like text with one needle crosses SIMD block
     for (bool ci : {false, true}) {
         MatchOptions options{.ignore_case = ci};
         std::vector<Rule> rules{{"elvis", "Elvis"}};
-        std::string expected = reference::rewrite(rules, options, input);
-        for (Isa isa : concrete_isas) {
-            if (!isa_supported(isa)) continue;
-            Matcher matcher(RuleSet(rules, options), isa);
-            CHECK(rewrite(matcher, input) == expected);
-            CHECK(rewrite_in_pieces(matcher, input, {4096, 3, 65536, 17}) == expected);
-        }
+        check_rewrite(RuleSet(rules, options), input, reference::rewrite(rules, options, input), {{4096, 3, 65536, 17}});
     }
 }
 
@@ -237,19 +229,12 @@ TEST_CASE("one needle: the prefilter's batches of hits, self-overlapping and den
         for (const auto& flags : {std::pair{false, false}, {true, false}, {false, true}, {true, true}}) {
             const bool ci = flags.first, ww = flags.second;  // not structured bindings: clang 14 cannot CAPTURE those
             MatchOptions options{.ignore_case = ci, .whole_word = ww};
-            std::vector<Rule> rules{{find, "XY"}};
-            const std::string expected = reference::rewrite(rules, options, input);
+            const std::vector<Rule> rules{{find, "XY"}};
+            const RuleSet set(rules, options);
+            CAPTURE(find);
             CAPTURE(ww);
-            for (Isa isa : concrete_isas) {
-                if (!isa_supported(isa)) continue;
-                CAPTURE(find);
-                CAPTURE(isa_name(isa));
-                const Matcher matcher(RuleSet(rules, options), isa);
-                REQUIRE(matcher.prefilter().verifies());
-                CHECK(rewrite(matcher, input) == expected);
-                CHECK(rewrite_in_pieces(matcher, input, {31, 1, 64, 7, 500}) == expected);
-                CHECK(rewrite_in_pieces(matcher, input, {33}, false) == expected);
-            }
+            for_each_isa(set, [](const Matcher& matcher) { REQUIRE(matcher.prefilter().verifies()); });
+            check_rewrite(set, input, reference::rewrite(rules, options, input), {{31, 1, 64, 7, 500}, {33}});
         }
     }
 }
@@ -262,14 +247,7 @@ TEST_CASE("whole words: a batch judges the byte before it as it was read, not as
     const std::vector<Rule> rules{{".", "x"}};
     const MatchOptions options{.whole_word = true};
     REQUIRE(reference::rewrite(rules, options, input) == expected);
-    for (Isa isa : concrete_isas) {
-        if (!isa_supported(isa)) continue;
-        CAPTURE(isa_name(isa));
-        const Matcher matcher(RuleSet(rules, options), isa);
-        CHECK(rewrite(matcher, input) == expected);
-        CHECK(rewrite_in_pieces(matcher, input, {70, 5}) == expected);
-        CHECK(rewrite_in_pieces(matcher, input, {70, 5}, false) == expected);
-    }
+    check_rewrite(RuleSet(rules, options), input, expected, {{70, 5}});
 }
 
 TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then the longest") {
@@ -299,18 +277,12 @@ TEST_CASE("a few needles: the prefilter's batches of hits, leftmost first, then 
             for (const std::string& find : finds) rules.push_back({find, std::string(1, static_cast<char>('0' + rules.size()))});
             const std::string expected = reference::rewrite(rules, options, input);
             REQUIRE(expected != input);
-            for (Isa isa : concrete_isas) {
-                if (!isa_supported(isa)) continue;
-                CAPTURE(finds.front());
-                CAPTURE(ci);
-                CAPTURE(ww);
-                CAPTURE(isa_name(isa));
-                const Matcher matcher(RuleSet(rules, options), isa);
-                REQUIRE(matcher.prefilter().verifies());
-                CHECK(rewrite(matcher, input) == expected);
-                CHECK(rewrite_in_pieces(matcher, input, {31, 1, 64, 7, 500}) == expected);
-                CHECK(rewrite_in_pieces(matcher, input, {33}, false) == expected);
-            }
+            CAPTURE(finds.front());
+            CAPTURE(ci);
+            CAPTURE(ww);
+            const RuleSet set(rules, options);
+            for_each_isa(set, [](const Matcher& matcher) { REQUIRE(matcher.prefilter().verifies()); });
+            check_rewrite(set, input, expected, {{31, 1, 64, 7, 500}, {33}});
         }
     }
 }
@@ -348,8 +320,7 @@ TEST_CASE("Prefilter::find_each: of several needles starting at one byte, the lo
     const std::string text = "abcab c abc" + std::string(8, ' ');
     const RuleSet rules({{"ab", ""}, {"abc", ""}, {"c", ""}}, MatchOptions{});
     const std::vector<std::array<std::size_t, 3>> expected = {{0, 3, 1}, {3, 2, 0}, {6, 1, 2}, {8, 3, 1}};
-    for (Isa isa : concrete_isas) {
-        if (!isa_supported(isa)) continue;
+    for (Isa isa : supported_isas()) {
         CAPTURE(isa_name(isa));
         const Prefilter prefilter(rules, isa);
         REQUIRE(prefilter.verifies());
@@ -373,8 +344,7 @@ TEST_CASE("Prefilter::find_each: of several needles starting at one byte, the lo
 
 TEST_CASE("Prefilter::find_each: whole words, the byte before the search, and undecided ends") {
     const RuleSet rules({{"ab", ""}, {"ab-c", ""}}, MatchOptions{.whole_word = true});
-    for (Isa isa : concrete_isas) {
-        if (!isa_supported(isa)) continue;
+    for (Isa isa : supported_isas()) {
         CAPTURE(isa_name(isa));
         const Prefilter prefilter(rules, isa);
         std::vector<Prefilter::Hit> hits(8);
@@ -427,8 +397,7 @@ TEST_CASE("Prefilter::find_each: non-overlapping hits, leftmost first, resumable
     const RuleSet exact({{"aa", ""}}, MatchOptions{});
     const RuleSet folded({{"aA", ""}}, MatchOptions{.ignore_case = true});
     REQUIRE(naive(text) != naive(lower));
-    for (Isa isa : concrete_isas) {
-        if (!isa_supported(isa)) continue;
+    for (Isa isa : supported_isas()) {
         for (const RuleSet* set : {&exact, &folded}) {
             CAPTURE(isa_name(isa));
             CAPTURE(set->options().ignore_case);
