@@ -63,7 +63,8 @@ public:
     virtual void open(int fd) = 0;
     // Starts reading `length` bytes (UINT64_MAX: to the end) of a regular file from `offset` with
     // positioned reads, which leave the file offset alone, so several sources may read ranges of
-    // one fd at once. A short read ends the range, as POSIX says it only happens at end of file.
+    // one fd at once. Only a read of nothing ends it early: a short read (NFS, FUSE and /proc
+    // give them mid-file) is read on from where it stopped.
     virtual void open_range(int fd, std::uint64_t offset, std::uint64_t length) = 0;
     // The next bytes of input: empty at end of input. The span is writable (a rewriter may patch
     // it) and valid until the next call to next() or open(). A read that returns less than a

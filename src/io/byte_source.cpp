@@ -77,10 +77,10 @@ public:
                                     : sys::calls().read(fd_, buffer_.get(), size_);
             if (n >= 0) {
                 if (positioned_) {
-                    // A regular file read with explicit offsets: a short read is its end.
-                    const bool short_read = static_cast<std::uint64_t>(n) < std::min<std::uint64_t>(size_, remaining_);
+                    // Only a read of nothing is the end: NFS, FUSE and /proc read short mid-file,
+                    // and the next call reads on from there.
                     offset_ += static_cast<std::uint64_t>(n);
-                    remaining_ = short_read ? 0 : remaining_ - static_cast<std::uint64_t>(n);
+                    remaining_ = n == 0 ? 0 : remaining_ - static_cast<std::uint64_t>(n);
                 }
                 return {buffer_.get(), static_cast<std::size_t>(n)};
             }
@@ -120,7 +120,6 @@ public:
         off_t here = seekable_ ? ::lseek(fd, 0, SEEK_CUR) : 0;
         next_offset_ = here > 0 ? static_cast<std::uint64_t>(here) : 0;
         limit_ = UINT64_MAX;
-        range_ = false;
         full_reads_ = 0;
         end_of_input_ = false;
     }
@@ -132,7 +131,6 @@ public:
         seekable_ = true;
         next_offset_ = offset;
         limit_ = length > UINT64_MAX - offset ? UINT64_MAX : offset + length;
-        range_ = true;
         full_reads_ = 0;
         end_of_input_ = false;
     }
@@ -157,38 +155,42 @@ public:
         for (;;) {
             while (slot.state != Slot::ready) reap(true);
             if (slot.result == -EINTR || slot.result == -EAGAIN) {
-                submit(head_, slot.offset, slot.length);
+                submit(head_);
+                flush_submissions();
+                continue;
+            }
+            if (seekable_ && slot.result > 0 && slot.filled + static_cast<std::size_t>(slot.result) < slot.length) {
+                // A short read of a file (NFS, FUSE, /proc) is resumed where it stopped, into the
+                // rest of the same buffer, as liburing's io_uring-cp does: the reads queued
+                // behind it are at the right offsets still. Only a read of nothing is the end.
+                slot.filled += static_cast<std::size_t>(slot.result);
+                submit(head_);
                 flush_submissions();
                 continue;
             }
             break;
         }
         const int result = slot.result;
+        const std::size_t got = slot.filled + static_cast<std::size_t>(std::max(result, 0));
         slot.state = Slot::free;  // the caller's until the next call (holding_)
+        slot.filled = 0;
         if (result < 0) {
             close();
             throw IoError("read error", -result);
         }
-        if (result == 0) {
+        if (got == 0) {
             close();
             return {};
         }
-        const auto got = static_cast<std::size_t>(result);
         if (seekable_ && got == slot.length) ++full_reads_;
-        if (range_ && got < slot.length) {
-            // A regular file read with explicit offsets: a short read is its end.
+        if (seekable_ && got < slot.length) {
+            // The end of the file (a resumed read gave nothing): the reads queued behind it are
+            // past the end; drop them.
             const unsigned current = head_;
             drain();
             head_ = current;
             tail_ = (current + 1) % depth_;
             end_of_input_ = true;
-        } else if (seekable_ && got < slot.length) {
-            // Reads queued behind a short one started at the wrong offset: drop them, go on from here.
-            const unsigned current = head_;
-            drain();
-            head_ = current;
-            tail_ = (current + 1) % depth_;
-            next_offset_ = slot.offset + got;
         }
         holding_ = true;
         top_up();  // keep the kernel reading while the caller scans this buffer
@@ -219,8 +221,9 @@ private:
         };
         State state = free;
         int result = 0;
-        std::uint64_t offset = 0;
-        std::size_t length = 0;
+        std::uint64_t offset = 0;  // of the buffer's first byte (UINT64_MAX: a pipe's position)
+        std::size_t length = 0;    // wanted
+        std::size_t filled = 0;    // already read into it, by reads that came back short
     };
 
     // A buffer still lent out could be read into for the next file (next() ends the input
@@ -258,17 +261,26 @@ private:
     }
 
     void submit(unsigned index, std::uint64_t offset, std::size_t length) {
+        slots_[index].offset = offset;
+        slots_[index].length = length;
+        slots_[index].filled = 0;
+        submit(index);
+    }
+
+    // (Re)queues the read of what slot `index` still lacks: after `filled` bytes, at the offset
+    // they end at (UINT64_MAX, a pipe's current position, stays as it is).
+    void submit(unsigned index) {
+        Slot& slot = slots_[index];
         io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
         if (sqe == nullptr) {
             flush_submissions();
             sqe = io_uring_get_sqe(ring_.get());
             if (sqe == nullptr) throw IoError("io_uring submission queue full", EBUSY);
         }
-        io_uring_prep_read(sqe, fd_, buffer(index), static_cast<unsigned>(length), offset);
+        const std::uint64_t offset = slot.offset == UINT64_MAX ? UINT64_MAX : slot.offset + slot.filled;
+        io_uring_prep_read(sqe, fd_, buffer(index) + slot.filled, static_cast<unsigned>(slot.length - slot.filled), offset);
         io_uring_sqe_set_data64(sqe, index);
-        slots_[index].state = Slot::reading;
-        slots_[index].offset = offset;
-        slots_[index].length = length;
+        slot.state = Slot::reading;
         ++in_flight_;
     }
 
@@ -317,7 +329,6 @@ private:
     bool holding_ = false;          // slots_[head_] is lent to the caller
     std::uint64_t next_offset_ = 0; // offset of the next read to queue (seekable files)
     std::uint64_t limit_ = UINT64_MAX;  // no reads at or past this offset
-    bool range_ = false;                // open_range(): a regular file, a short read is its end
     unsigned full_reads_ = 0;           // reads that filled their buffer since open
     unsigned head_ = 0;             // slot whose data is handed out next
     unsigned tail_ = 0;             // slot the next read is queued into
