@@ -121,6 +121,16 @@ for command in filter count merge; do
             fail "elvis ${words[*]} --help names $option, which its parser does not know"
     done
 done
+# Each command's flag table (src/cli/COMMAND_command.cpp, `constexpr Flag COMMAND_flags[]`), the
+# one definition the parser, the suggestions and the scope checks read, against its --help.
+for command in filter count merge; do
+    words=(); [[ $command != filter ]] && words+=("$command")
+    table=$(awk "/constexpr Flag ${command}_flags\\[\\] = \\{/,/^\\};/" "$src/src/cli/${command}_command.cpp" |
+        grep -oE '\{"[a-z0-9-]+"' | sed 's/^{"/--/; s/"$//' | sort -u)
+    [[ -n $table ]] || fail "no flag table found for elvis ${words[*]} in src/cli/${command}_command.cpp"
+    differ=$(diff <("$elvis" "${words[@]}" --help | defined_options_of) <(echo "$table")) ||
+        fail "elvis ${words[*]} --help differs from its flag table (< help only, > table only): $differ"
+done
 # Exactly each command's options, none missing and none stale: diffed, per command.
 for command in filter count merge; do
     words=(elvis); [[ $command != filter ]] && words+=("$command")

@@ -16,7 +16,11 @@
 #include "elvis/count_format.hpp"
 #include "options.hpp"
 
+#include <boost/program_options.hpp>
+
 namespace elvis::cli {
+
+namespace po = boost::program_options;
 
 namespace {
 
@@ -88,55 +92,34 @@ bool feed_input(TsvMerger& merger, const std::string& name, std::vector<char>& b
     return ok;
 }
 
+using Takes = Flag::Takes;
+constexpr Flag merge_flags[] = {
+    {"expect", 0, Takes::value}, {"temporary-directory", 'T', Takes::value}, {"help", 'h'}, {"version", 'V'},
+};
+
 }  // namespace
 
 int merge_command(int argc, char** argv) {
     std::vector<std::string> files;
     std::string temporary_directory;
     std::optional<std::string> manifest;
-    bool options_done = false;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        // -T DIR, -TDIR, --temporary-directory[=]DIR; --expect[=]MANIFEST
-        std::string* value_of = arg == "-T" || arg == "--temporary-directory" || arg.starts_with("--temporary-directory=") ||
-                                        (arg.starts_with("-T") && arg.size() > 2)
-                                    ? &temporary_directory
-                                    : nullptr;
-        if (!options_done && !value_of && (arg == "--expect" || arg.starts_with("--expect="))) value_of = &manifest.emplace();
-        if (!options_done && value_of) {
-            const std::size_t equals = arg.find('=');
-            if (arg.starts_with("--") && equals != std::string::npos) {
-                *value_of = arg.substr(equals + 1);
-            } else if (arg.starts_with("-T") && arg.size() > 2) {
-                *value_of = arg.substr(2);
-            } else if (i + 1 == argc) {
-                report("option '" + arg + "' requires an argument");
-                std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
-                return exit_trouble;
-            } else {
-                *value_of = argv[++i];
-            }
-            continue;
-        }
-        if (!options_done && (arg == "-h" || arg == "--help")) {
+    try {
+        const po::variables_map vm = parse_command_line(argc, argv, merge_flags, "file");
+        if (vm["help"].as<bool>()) {
             std::fputs(merge_usage, stdout);
             return exit_ok;
         }
-        if (!options_done && (arg == "-V" || arg == "--version")) {
+        if (vm["version"].as<bool>()) {
             print_version();
             return exit_ok;
         }
-        if (!options_done && arg == "--") {
-            options_done = true;
-            continue;
-        }
-        if (!options_done && arg.size() > 1 && arg[0] == '-') {
-            constexpr std::string_view known[] = {"help", "version", "temporary-directory", "expect"};
-            report(unknown_option_message(arg, known));
-            std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
-            return exit_trouble;
-        }
-        files.push_back(arg);
+        if (vm.count("temporary-directory")) temporary_directory = vm["temporary-directory"].as<std::string>();
+        if (vm.count("expect")) manifest = vm["expect"].as<std::string>();
+        files = values_of(vm, "file");
+    } catch (const UsageError& e) {
+        report(e.what());
+        std::fputs("Try 'elvis merge --help' for more information.\n", stderr);
+        return exit_trouble;
     }
     if (files.empty()) files.push_back("-");
 
