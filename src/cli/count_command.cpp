@@ -164,6 +164,36 @@ int list_files_command(const CountCommand& command) {
     return failed ? exit_trouble : exit_ok;
 }
 
+// What count prints (-l, --files, --per-file, --doc-freq, --header, --format, --per-record), and
+// the combinations refused because merge could not tell their lines apart. After the WARC options.
+void parse_output(const po::variables_map& vm, CountCommand& command) {
+    CountSettings& s = command.settings;
+    command.doc_freq = vm["doc-freq"].as<bool>();
+    command.header = vm["header"].as<bool>();
+    command.list_files = vm["files"].as<bool>();
+    command.files_with_matches = vm["files-with-matches"].as<bool>();
+    if (command.files_with_matches && (vm["per-file"].as<bool>() || command.doc_freq || vm.count("format")))
+        throw UsageError("-l/--files-with-matches prints paths only; it cannot be combined with --per-file, "
+                         "--doc-freq or --format");
+    s.per_file = vm["per-file"].as<bool>() || command.files_with_matches;
+    if (vm.count("format")) {
+        const std::string format = vm["format"].as<std::string>();
+        if (format != "tsv" && format != "json")
+            throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
+        command.json = format == "json";
+    }
+    if (s.warc.enabled && vm["per-file"].as<bool>() && !command.json)
+        throw UsageError("--warc prints TERM<TAB>TF<TAB>DF, which --per-file lines cannot go with in tsv "
+                         "(elvis merge could not tell them apart); use --format json");
+    if (s.per_record && (command.header || command.files_with_matches || s.per_file))
+        throw UsageError("--per-record prints one line per record; it cannot be combined with --header, -l or --per-file");
+    if (command.header && (command.json || command.files_with_matches || command.list_files))
+        throw UsageError("--header starts tsv output; it cannot be combined with --format json, -l or --files");
+    if (command.doc_freq && s.per_file && !command.json)
+        throw UsageError("--per-file and --doc-freq cannot be combined in tsv output (elvis merge could not tell "
+                         "PATH<TAB>TERM<TAB>COUNT from TERM<TAB>COUNT<TAB>DOCS); use --format json");
+}
+
 }  // namespace
 
 std::optional<CountCommand> parse_count(int argc, char** argv) {
@@ -198,30 +228,7 @@ std::optional<CountCommand> parse_count(int argc, char** argv) {
     s.per_record = vm["per-record"].as<bool>();
     if (s.per_record && !s.warc.enabled) throw UsageError("--per-record counts WARC records: add --warc");
     if (s.warc.enabled && !s.records_tag.empty()) throw UsageError("--warc and --records choose the records two ways; give one");
-    command.doc_freq = vm["doc-freq"].as<bool>();
-    command.header = vm["header"].as<bool>();
-    command.list_files = vm["files"].as<bool>();
-    command.files_with_matches = vm["files-with-matches"].as<bool>();
-    if (command.files_with_matches && (vm["per-file"].as<bool>() || command.doc_freq || vm.count("format")))
-        throw UsageError("-l/--files-with-matches prints paths only; it cannot be combined with --per-file, "
-                         "--doc-freq or --format");
-    s.per_file = vm["per-file"].as<bool>() || command.files_with_matches;
-    if (vm.count("format")) {
-        const std::string format = vm["format"].as<std::string>();
-        if (format != "tsv" && format != "json")
-            throw UsageError("invalid value '" + format + "' for --format (expected tsv or json)");
-        command.json = format == "json";
-    }
-    if (s.warc.enabled && vm["per-file"].as<bool>() && !command.json)
-        throw UsageError("--warc prints TERM<TAB>TF<TAB>DF, which --per-file lines cannot go with in tsv "
-                         "(elvis merge could not tell them apart); use --format json");
-    if (s.per_record && (command.header || command.files_with_matches || s.per_file))
-        throw UsageError("--per-record prints one line per record; it cannot be combined with --header, -l or --per-file");
-    if (command.header && (command.json || command.files_with_matches || command.list_files))
-        throw UsageError("--header starts tsv output; it cannot be combined with --format json, -l or --files");
-    if (command.doc_freq && s.per_file && !command.json)
-        throw UsageError("--per-file and --doc-freq cannot be combined in tsv output (elvis merge could not tell "
-                         "PATH<TAB>TERM<TAB>COUNT from TERM<TAB>COUNT<TAB>DOCS); use --format json");
+    parse_output(vm, command);
     s.decompress = vm["decompress"].as<bool>();
     if (vm.count("label")) {
         s.stdin_label = vm["label"].as<std::string>();

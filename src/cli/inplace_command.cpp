@@ -231,6 +231,17 @@ void show_progress(boost::asio::steady_timer& timer, const InPlaceProgress& prog
     });
 }
 
+// A preview (--dry-run, --diff) reports what it would leave alone, but only a real error makes
+// it exit 2; otherwise 0 or 1 by whether anything would change.
+int exit_status(const InPlaceRun& run, const InPlaceReport& result, bool diff_failed) {
+    const bool preview = run.settings.dry_run || run.settings.diff;
+    const bool trouble = (!preview && result.refused) || result.failed || result.walk_errors || result.interrupted ||
+                         diff_failed;
+    return trouble                                          ? exit_trouble
+           : (preview || run.must_match) && !result.changed ? exit_nothing
+                                                            : exit_ok;
+}
+
 }  // namespace
 
 int in_place_command(const InPlaceRun& run) {
@@ -302,15 +313,7 @@ int in_place_command(const InPlaceRun& run) {
         std::printf("%s\t%llu\n", escape_tsv_field(path).c_str(), static_cast<unsigned long long>(replacements));
     if (!diffs.print()) diff_failed = true;
     if (failure) std::rethrow_exception(failure);
-    // A preview (--dry-run, --diff) reports what it would leave alone, but only a real error
-    // makes it exit 2; otherwise 0 or 1 by whether anything would change.
-    const bool preview = dry_run || run.settings.diff;
-    const bool trouble = (!preview && result.refused) || result.failed || result.walk_errors || result.interrupted ||
-                         diff_failed;
-    const int outcome = trouble                                          ? exit_trouble
-                        : (preview || run.must_match) && !result.changed ? exit_nothing
-                                                                         : exit_ok;
-    const int status = check_stdout(outcome);  // the list before the summary
+    const int status = check_stdout(exit_status(run, result, diff_failed));  // the list before the summary
     print_summary(result, elapsed(), dry_run || run.settings.diff);
     if (run.stats) std::fprintf(stderr, "elvis: new files: %s\n", result.new_files.c_str());
     return caught ? 128 + caught : status;

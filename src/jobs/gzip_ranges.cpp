@@ -185,6 +185,151 @@ std::optional<GzipRangesCount> count_one_stream(int fd, std::uint64_t size, cons
     return result;
 }
 
+// What the phases of count_gzip_in_ranges share: the file, the terms, and where each range's
+// decoding starts (no_start: none found, the range before reads through it).
+struct GzipRanges {
+    int fd;
+    std::uint64_t size;
+    const Matcher& terms;
+    bool occurrences;  // each term on its own (OccurrenceScanner), else the exclusive scan
+    bool whole_word;
+    std::size_t buffer_size;
+    std::vector<RangeScan> cut;
+    std::vector<std::uint64_t> starts;
+};
+
+// The ranges followed from the first: each one the one before it landed on, shifted to its place
+// in the decompressed stream.
+struct KeptRanges {
+    std::vector<RangeScan> ranges;
+    std::vector<std::size_t> index;  // into the decoded ranges
+    std::vector<int> byte_before;    // the decompressed byte before each (-1: none)
+    std::uint64_t bytes = 0;
+};
+
+void find_member_starts(GzipRanges& g) {
+    const std::size_t n = g.cut.size();
+    g.starts.assign(n, no_start);
+    g.starts[0] = 0;
+    if (n > 1) detail::run_on_pool(static_cast<unsigned>(n - 1), [&](unsigned i) {
+        try {
+            g.starts[i + 1] = first_member_start(g.fd, g.cut[i + 1].begin, g.cut[i + 1].end, g.size, g.buffer_size);
+        } catch (const IoError&) {
+        }  // the range before reads on through it
+    });
+}
+
+// Decodes and counts each range with a start, on a thread of its own, until a member ends where a
+// later range starts.
+std::vector<DecodedRange> decode_ranges(const GzipRanges& g, IoMode io, Trace* trace) {
+    const std::size_t n = g.cut.size();
+    const RuleSet& rule_set = g.terms.rules();
+    std::vector<DecodedRange> decoded(n);
+    detail::run_on_pool(static_cast<unsigned>(n), [&](unsigned k) {
+        if (g.starts[k] == no_start) return;
+        DecodedRange& d = decoded[k];
+        d.counts.assign(rule_set.terms(), 0);
+        std::vector<std::uint64_t> ends;  // the later ranges' starts, relative to this one's
+        std::vector<std::size_t> owner;
+        for (std::size_t j = k + 1; j < n; ++j)
+            if (g.starts[j] != no_start) ends.push_back(g.starts[j] - g.starts[k]), owner.push_back(j);
+        try {
+            SourceChoice source = choose_source(io, g.buffer_size);
+            GzipSource gz(*source.source, g.buffer_size);
+            TraceRecorder* recorder = range_track(trace, k, static_cast<unsigned>(n), g.cut[k], g.buffer_size, 2);
+            auto scan_with = [&](auto&& scanner) {
+                return scan_members(gz, scanner, g.fd, g.starts[k], g.size, ends, 0, -1, recorder, [&](const Match& m) {
+                    ++d.counts[rule_set.term(m.rule)];
+                    d.scan.add(m);
+                    return true;
+                });
+            };
+            const Reached reached = g.occurrences ? scan_with(OccurrenceScanner(g.terms)) : scan_with(StreamScanner(g.terms));
+            d.landed = reached.end_index < ends.size() ? owner[reached.end_index] : n;
+            d.scan.end = reached.offset;
+            d.last_byte = reached.byte_before;
+        } catch (const IoError&) {
+            d.failed = true;
+        }
+    });
+    return decoded;
+}
+
+// Follows the ranges from the first: those it lands on are true. nullopt when one of them failed.
+std::optional<KeptRanges> follow_ranges(std::vector<DecodedRange>& decoded) {
+    KeptRanges kept;
+    int previous_byte = -1;
+    for (std::size_t k = 0; k < decoded.size(); k = decoded[k].landed) {
+        DecodedRange& d = decoded[k];
+        if (d.failed) return std::nullopt;
+        RangeScan r = d.scan;
+        r.begin = kept.bytes;
+        r.end = kept.bytes + d.scan.end;
+        for (std::size_t i = 0; i < r.recorded; ++i) r.first[i].start += kept.bytes, r.first[i].end += kept.bytes;
+        r.last.start += kept.bytes, r.last.end += kept.bytes;
+        kept.ranges.push_back(r);
+        kept.index.push_back(k);
+        kept.byte_before.push_back(previous_byte);
+        if (r.end > r.begin) previous_byte = d.last_byte;
+        kept.bytes = r.end;
+    }
+    return kept;
+}
+
+// Each term on its own: an occurrence is one wherever the decoding starts, so the ranges' counts
+// add up; only a whole-word test at a range's first byte needed the byte before it, and the
+// occurrences that start there end within one longest term, among the first recorded if any is.
+// false when one may be missing from them (the file is then one stream).
+bool add_up_occurrences(const GzipRanges& g, const std::vector<DecodedRange>& decoded, const KeptRanges& kept,
+                        std::vector<std::uint64_t>& totals) {
+    const RuleSet& rule_set = g.terms.rules();
+    const std::uint64_t longest = rule_set.longest_find();
+    for (std::size_t i = 0; i < kept.ranges.size(); ++i) {
+        const DecodedRange& d = decoded[kept.index[i]];
+        for (std::size_t t = 0; t < totals.size(); ++t) totals[t] += d.counts[t];
+        const RangeScan& r = kept.ranges[i];
+        const int before = kept.byte_before[i];
+        if (!g.whole_word || before < 0 || !ascii::is_word(static_cast<unsigned char>(before))) continue;
+        if (r.recorded < r.total && r.first[r.recorded - 1].end <= r.begin + longest) return false;
+        for (std::size_t j = 0; j < r.recorded; ++j)
+            if (r.first[j].start == r.begin) --totals[rule_set.term(r.first[j].rule)];
+    }
+    return true;
+}
+
+// The exclusive scan: the ranges' matches stitched at their edges as a plain file's are, a range
+// rescanned from where the true scan enters it until the two agree. Throws IoError.
+void stitch_exclusive(const GzipRanges& g, const std::vector<DecodedRange>& decoded, const KeptRanges& kept,
+                      std::vector<std::uint64_t>& totals) {
+    const RuleSet& rule_set = g.terms.rules();
+    auto reader = make_posix_source(g.buffer_size);
+    GzipSource regz(*reader, g.buffer_size);
+    StreamScanner rescanner(g.terms);
+    stitch_ranges(
+        kept.ranges, [](std::size_t, const Match&) {},
+        [&](std::size_t i, std::uint64_t from, auto&& on_true) {
+            const RangeScan& r = kept.ranges[i];
+            const std::uint64_t start = g.starts[kept.index[i]];
+            const std::uint64_t stop_at[] = {i + 1 < kept.ranges.size() ? g.starts[kept.index[i + 1]] - start
+                                                                        : g.size - start};
+            scan_members(regz, rescanner, g.fd, start, g.size, stop_at, from - r.begin, kept.byte_before[i], nullptr,
+                         [&](const Match& local) {
+                             const Match m{r.begin + local.start, r.begin + local.end, local.rule};
+                             ++totals[rule_set.term(m.rule)];
+                             return on_true(m);
+                         });
+        },
+        [&](std::size_t i, std::size_t skipped) {
+            const DecodedRange& d = decoded[kept.index[i]];
+            for (std::size_t t = 0; t < totals.size(); ++t) totals[t] += d.counts[t];
+            for (std::size_t j = 0; j < skipped; ++j) --totals[rule_set.term(kept.ranges[i].first[j].rule)];
+        },
+        [&](std::size_t i) {
+            const RangeScan& r = kept.ranges[i];
+            return g.whole_word && i > 0 && r.total && r.first[0].start == r.begin && kept.byte_before[i] >= 0;
+        });
+}
+
 }  // namespace
 
 std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, const Matcher& terms,
@@ -194,117 +339,23 @@ std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, 
     // cannot know.
     const bool occurrences = needs_occurrences(terms, counting);
     if (occurrences && terms.term_overlaps_itself()) return count_one_stream(fd, size, terms, counting, buffer_size, trace);
-    const unsigned n = std::max(1u, threads);
-    const RuleSet& rule_set = terms.rules();
-    const std::vector<RangeScan> cut = split_into_ranges(0, size, n);
-    std::vector<std::uint64_t> starts(n, no_start);
-    starts[0] = 0;
-    if (n > 1) detail::run_on_pool(n - 1, [&](unsigned i) {
-        try {
-            starts[i + 1] = first_member_start(fd, cut[i + 1].begin, cut[i + 1].end, size, buffer_size);
-        } catch (const IoError&) {
-        }  // the range before reads on through it
-    });
-
-    if (n > 1 && std::all_of(starts.begin() + 1, starts.end(), [](std::uint64_t start) { return start == no_start; }))
+    GzipRanges g{fd, size, terms, occurrences, whole_word, buffer_size, split_into_ranges(0, size, std::max(1u, threads)), {}};
+    find_member_starts(g);
+    if (g.cut.size() > 1 && std::all_of(g.starts.begin() + 1, g.starts.end(), [](std::uint64_t start) { return start == no_start; }))
         return count_one_stream(fd, size, terms, counting, buffer_size, trace);
-
-    std::vector<DecodedRange> decoded(n);
-    detail::run_on_pool(n, [&](unsigned k) {
-        if (starts[k] == no_start) return;
-        DecodedRange& d = decoded[k];
-        d.counts.assign(rule_set.terms(), 0);
-        std::vector<std::uint64_t> ends;  // the later ranges' starts, relative to this one's
-        std::vector<std::size_t> owner;
-        for (std::size_t j = k + 1; j < n; ++j)
-            if (starts[j] != no_start) ends.push_back(starts[j] - starts[k]), owner.push_back(j);
-        try {
-            SourceChoice source = choose_source(io, buffer_size);
-            GzipSource gz(*source.source, buffer_size);
-            TraceRecorder* recorder = range_track(trace, k, n, cut[k], buffer_size, 2);
-            auto scan_with = [&](auto&& scanner) {
-                return scan_members(gz, scanner, fd, starts[k], size, ends, 0, -1, recorder, [&](const Match& m) {
-                    ++d.counts[rule_set.term(m.rule)];
-                    d.scan.add(m);
-                    return true;
-                });
-            };
-            const Reached reached = occurrences ? scan_with(OccurrenceScanner(terms)) : scan_with(StreamScanner(terms));
-            d.landed = reached.end_index < ends.size() ? owner[reached.end_index] : n;
-            d.scan.end = reached.offset;
-            d.last_byte = reached.byte_before;
-        } catch (const IoError&) {
-            d.failed = true;
-        }
-    });
-
-    // Follow the ranges from the first: those it lands on are true; shift them into place.
-    std::vector<RangeScan> kept;
-    std::vector<std::size_t> kept_index;
-    std::vector<int> byte_before;  // the decompressed byte before each kept range
-    std::uint64_t base = 0;
-    int previous_byte = -1;
-    for (std::size_t k = 0; k < n; k = decoded[k].landed) {
-        DecodedRange& d = decoded[k];
-        if (d.failed) return std::nullopt;
-        RangeScan r = d.scan;
-        r.begin = base;
-        r.end = base + d.scan.end;
-        for (std::size_t i = 0; i < r.recorded; ++i) r.first[i].start += base, r.first[i].end += base;
-        r.last.start += base, r.last.end += base;
-        kept.push_back(r);
-        kept_index.push_back(k);
-        byte_before.push_back(previous_byte);
-        if (r.end > r.begin) previous_byte = d.last_byte;
-        base = r.end;
-    }
-
+    std::vector<DecodedRange> decoded = decode_ranges(g, io, trace);
+    const std::optional<KeptRanges> kept = follow_ranges(decoded);
+    if (!kept) return std::nullopt;
     GzipRangesCount result;
-    result.totals.assign(rule_set.terms(), 0);
-    result.bytes = base;
-    result.ranges = kept.size();
+    result.totals.assign(terms.rules().terms(), 0);
+    result.bytes = kept->bytes;
+    result.ranges = kept->ranges.size();
     if (occurrences) {
-        // An occurrence is one wherever the decoding starts, so the ranges' counts add up; only a
-        // whole-word test at a range's first byte needed the byte before it, and the occurrences
-        // that start there end within one longest term, among the first recorded if any is.
-        const std::uint64_t longest = rule_set.longest_find();
-        for (std::size_t i = 0; i < kept.size(); ++i) {
-            const DecodedRange& d = decoded[kept_index[i]];
-            for (std::size_t t = 0; t < result.totals.size(); ++t) result.totals[t] += d.counts[t];
-            const RangeScan& r = kept[i];
-            if (!whole_word || byte_before[i] < 0 || !ascii::is_word(static_cast<unsigned char>(byte_before[i]))) continue;
-            if (r.recorded < r.total && r.first[r.recorded - 1].end <= r.begin + longest) return std::nullopt;
-            for (std::size_t j = 0; j < r.recorded; ++j)
-                if (r.first[j].start == r.begin) --result.totals[rule_set.term(r.first[j].rule)];
-        }
+        if (!add_up_occurrences(g, decoded, *kept, result.totals)) return std::nullopt;
         return result;
     }
-    auto reader = make_posix_source(buffer_size);
-    GzipSource regz(*reader, buffer_size);
-    StreamScanner rescanner(terms);
     try {
-        stitch_ranges(
-            kept, [](std::size_t, const Match&) {},
-            [&](std::size_t i, std::uint64_t from, auto&& on_true) {
-                const RangeScan& r = kept[i];
-                const std::uint64_t start = starts[kept_index[i]];
-                const std::uint64_t stop_at[] = {i + 1 < kept.size() ? starts[kept_index[i + 1]] - start : size - start};
-                scan_members(regz, rescanner, fd, start, size, stop_at, from - r.begin, byte_before[i], nullptr,
-                             [&](const Match& local) {
-                                 const Match m{r.begin + local.start, r.begin + local.end, local.rule};
-                                 ++result.totals[rule_set.term(m.rule)];
-                                 return on_true(m);
-                             });
-            },
-            [&](std::size_t i, std::size_t skipped) {
-                const DecodedRange& d = decoded[kept_index[i]];
-                for (std::size_t t = 0; t < result.totals.size(); ++t) result.totals[t] += d.counts[t];
-                for (std::size_t j = 0; j < skipped; ++j) --result.totals[rule_set.term(kept[i].first[j].rule)];
-            },
-            [&](std::size_t i) {
-                return whole_word && i > 0 && kept[i].total && kept[i].first[0].start == kept[i].begin &&
-                       byte_before[i] >= 0;
-            });
+        stitch_exclusive(g, decoded, *kept, result.totals);
     } catch (const IoError&) {
         return std::nullopt;
     }

@@ -98,82 +98,101 @@ std::optional<RangeRewritePlan> plan_range_rewrite(const Matcher& matcher, int i
     return plan;
 }
 
+namespace {
+
+// Range k read, patched and written by one of the workers; it stops at its next chunk once
+// another has failed. Throws IoError (the input shrank, a read failed) and WriteError.
+void rewrite_range(const Matcher& matcher, int in, int out, const RangeRewritePlan& plan,
+                   const RangeRewriteSettings& settings, std::vector<RangeScan>& ranges, unsigned k,
+                   const std::atomic<bool>& failed) {
+    const bool whole_word = matcher.rules().options().whole_word;
+    SourceChoice io = choose_source(settings.io, settings.buffer_size);
+    StreamScanner scanner(matcher);
+    RangeScan& r = ranges[k];
+    RangeWriter writer(matcher.rules(), out, plan, r.end, settings.reservation_step);
+    std::uint64_t read_to = r.begin;
+    // Three events per chunk: the read, the scan and the write.
+    TraceRecorder* recorder = range_track(settings.trace, k, ranges.size(), r, settings.buffer_size, 3);
+    writer.trace(recorder);
+    scan_range(*io.source, scanner, in, r.begin, r.end, plan.to, whole_word && r.begin > plan.from, recorder,
+               [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
+                   writer.patch(m, chunk, at);
+                   r.add(m);
+                   return true;
+               },
+               [&](std::span<char> chunk, std::uint64_t at) {
+                   writer.write_chunk(chunk, at);
+                   read_to = at + chunk.size();
+                   return !failed.load(std::memory_order_relaxed);
+               });
+    // The input ended inside the range: the file shrank since it was planned. Streaming what
+    // is there now beats an output with a hole.
+    if (read_to < r.end && !failed) throw IoError("the input shrank while it was read", EIO);
+}
+
+// The stitch: rewrites what a range got wrong near its start, in order. Returns the replacements
+// of the true scan.
+std::uint64_t stitch_rewritten_ranges(const Matcher& matcher, int in, int out, const RangeRewritePlan& plan,
+                                      const RangeRewriteSettings& settings, std::vector<RangeScan>& ranges) {
+    const bool whole_word = matcher.rules().options().whole_word;
+    std::uint64_t replacements = 0;
+    auto source = make_posix_source(settings.buffer_size);
+    StreamScanner rescanner(matcher);
+    stitch_ranges(
+        ranges,
+        [&](std::size_t k, const Match& crossing) {
+            RangeWriter(matcher.rules(), out, plan, ranges[k].end).write_match_from(crossing, ranges[k].begin);
+        },
+        [&](std::size_t k, std::uint64_t from, auto&& on_true) {
+            // First find where the range's own output becomes right (the end of the first
+            // match both scans found, or the range's end), then write up to there: a match
+            // can be reported a chunk after its bytes, so the point is not known while
+            // chunks go by, and nothing past it may be overwritten.
+            std::uint64_t until = ranges[k].end;
+            scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
+                       [&](const Match& m, std::span<char>, std::uint64_t) {
+                           ++replacements;
+                           if (on_true(m)) return true;
+                           until = m.end;
+                           return false;
+                       },
+                       keep_scanning);
+            RangeWriter writer(matcher.rules(), out, plan, until);
+            scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
+                       [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
+                           writer.patch(m, chunk, at);
+                           return true;
+                       },
+                       [&](std::span<char> chunk, std::uint64_t at) {
+                           writer.write_chunk(chunk, at);
+                           return true;
+                       });
+        },
+        [&](std::size_t k, std::size_t skipped) { replacements += ranges[k].total - skipped; });
+    return replacements;
+}
+
+}  // namespace
+
 RangeRewriteReport rewrite_in_ranges(const Matcher& matcher, int in, int out, const RangeRewritePlan& plan,
                                      const RangeRewriteSettings& settings) {
     if (!matcher.rules().same_length())
         throw std::invalid_argument("rewrite_in_ranges needs replacements as long as their find texts");
-    const bool whole_word = matcher.rules().options().whole_word;
     const unsigned n = std::max(1u, settings.threads);
     std::vector<RangeScan> ranges = split_into_ranges(plan.from, plan.to, n);
     RangeRewriteReport report;
     report.bytes = plan.to - plan.from;
     std::atomic<bool> failed{false};  // one worker failed: the others stop at their next chunk
-
     try {
-        detail::run_on_pool(n, [&](unsigned k) {
+        detail::run_on_pool(static_cast<unsigned>(ranges.size()), [&](unsigned k) {
             try {
-                SourceChoice io = choose_source(settings.io, settings.buffer_size);
-                StreamScanner scanner(matcher);
-                RangeScan& r = ranges[k];
-                RangeWriter writer(matcher.rules(), out, plan, r.end, settings.reservation_step);
-                std::uint64_t read_to = r.begin;
-                // Three events per chunk: the read, the scan and the write.
-                TraceRecorder* recorder = range_track(settings.trace, k, n, r, settings.buffer_size, 3);
-                writer.trace(recorder);
-                scan_range(*io.source, scanner, in, r.begin, r.end, plan.to, whole_word && r.begin > plan.from, recorder,
-                           [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
-                               writer.patch(m, chunk, at);
-                               r.add(m);
-                               return true;
-                           },
-                           [&](std::span<char> chunk, std::uint64_t at) {
-                               writer.write_chunk(chunk, at);
-                               read_to = at + chunk.size();
-                               return !failed.load(std::memory_order_relaxed);
-                           });
-                // A short read ends a range: the file shrank since it was planned. Streaming
-                // what is there now beats an output with a hole.
-                if (read_to < r.end && !failed) throw IoError("the input shrank while it was read", EIO);
+                rewrite_range(matcher, in, out, plan, settings, ranges, k, failed);
             } catch (...) {
                 failed = true;
                 throw;
             }
         });
-
-        // The stitch: rewrite what a range got wrong near its start, in order.
-        auto source = make_posix_source(settings.buffer_size);
-        StreamScanner rescanner(matcher);
-        stitch_ranges(
-            ranges,
-            [&](std::size_t k, const Match& crossing) {
-                RangeWriter(matcher.rules(), out, plan, ranges[k].end).write_match_from(crossing, ranges[k].begin);
-            },
-            [&](std::size_t k, std::uint64_t from, auto&& on_true) {
-                // First find where the range's own output becomes right (the end of the first
-                // match both scans found, or the range's end), then write up to there: a match
-                // can be reported a chunk after its bytes, so the point is not known while
-                // chunks go by, and nothing past it may be overwritten.
-                std::uint64_t until = ranges[k].end;
-                scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
-                           [&](const Match& m, std::span<char>, std::uint64_t) {
-                               ++report.replacements;
-                               if (on_true(m)) return true;
-                               until = m.end;
-                               return false;
-                           },
-                           keep_scanning);
-                RangeWriter writer(matcher.rules(), out, plan, until);
-                scan_range(*source, rescanner, in, from, until, plan.to, whole_word, nullptr,
-                           [&](const Match& m, std::span<char> chunk, std::uint64_t at) {
-                               writer.patch(m, chunk, at);
-                               return true;
-                           },
-                           [&](std::span<char> chunk, std::uint64_t at) {
-                               writer.write_chunk(chunk, at);
-                               return true;
-                           });
-            },
-            [&](std::size_t k, std::size_t skipped) { report.replacements += ranges[k].total - skipped; });
+        report.replacements = stitch_rewritten_ranges(matcher, in, out, plan, settings, ranges);
     } catch (const WriteError&) {
         // No output with holes where a range was not written, nor space reserved past its end:
         // give it back as it was. The write's error is the one to report; a truncate, which
