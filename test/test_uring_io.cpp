@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +24,7 @@
 #include "io/write_behind_sink.hpp"
 #include "source_cases.hpp"
 #include "support/file_calls.hpp"
+#include "support/io.hpp"
 #include "support/reference.hpp"
 
 using namespace elvis;
@@ -627,4 +630,40 @@ TEST_CASE("SmallFileBatch reads each file's first chunk through the descriptor i
     results.clear();
     ::close(dir_fd);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SmallFileBatch reads on through short reads: only a read of nothing is a file's end") {
+    // /proc/PID/smaps of a sleeping child reads a few KiB at a time even through io_uring, as NFS
+    // and FUSE may read a small file; it stays the same while the child sleeps.
+    char sleep_arg0[] = "sleep", sleep_arg1[] = "30";
+    char* argv[] = {sleep_arg0, sleep_arg1, nullptr};
+    pid_t child = 0;
+    REQUIRE(::posix_spawnp(&child, "sleep", nullptr, nullptr, argv, environ) == 0);
+    const std::string path = "/proc/" + std::to_string(child) + "/smaps";
+    std::string expected;
+    for (int attempt = 0; attempt < 50; ++attempt) {  // until the exec has happened and the map is still
+        ::usleep(20000);
+        std::string first = read_file(path), second = read_file(path);
+        if (!first.empty() && first == second && first.find("sleep") != std::string::npos) {
+            expected = first;
+            break;
+        }
+    }
+    std::string why_not;
+    std::unique_ptr<Uring> batch_ring = Uring::create(SmallFileBatch::ring_entries, why_not);
+    if (!expected.empty() && batch_ring) {
+        REQUIRE(expected.size() < (1u << 20));
+        SmallFileBatch batch(*batch_ring, 1 << 20);
+        const SmallFileBatch::File files[] = {{AT_FDCWD, path.c_str()}};
+        SmallFileBatch::Result results[1];
+        batch.read(files, results);
+        REQUIRE(results[0].error == 0);
+        CHECK(results[0].data.size() == expected.size());
+        CHECK(std::string_view(results[0].data.data(), results[0].data.size()) == expected);
+        CHECK(results[0].complete);
+    } else {
+        MESSAGE("no stable /proc/PID/smaps: short reads in a batch not checked");
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
 }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -61,23 +62,36 @@ void SmallFileBatch::read(std::span<const File> files, std::span<Result> results
             ++opened;
         }
     });
-    for (unsigned i = 0; i < count; ++i) {
-        if (results[i].error) continue;
-        io_uring_sqe* read = next_sqe();
-        char* buffer = memory_.get() + i * chunk_size_;
-        io_uring_prep_read(read, results[i].file.get(), buffer, static_cast<unsigned>(chunk_size_), 0);
-        io_uring_sqe_set_data64(read, i);
-    }
-    complete(opened, [&](unsigned i, int res) {
-        Result& r = results[i];
-        if (res < 0) {
-            r.error = -res;
-            r.file = detail::Fd();
-        } else {
-            r.data = {memory_.get() + i * chunk_size_, static_cast<std::size_t>(res)};
-            r.complete = static_cast<std::size_t>(res) < chunk_size_;
+    // The first reads, then the rest of each chunk a read filled only in part: a short read is
+    // not the end of a file (NFS, FUSE and /proc read short), only a read of nothing is. One
+    // more submission for all of them, most often of reads that find the end at once.
+    std::size_t filled[max_files] = {};
+    bool reading[max_files] = {};
+    for (unsigned i = 0; i < count; ++i) reading[i] = results[i].error == 0;
+    for (unsigned expected = opened; expected > 0;) {
+        for (unsigned i = 0; i < count; ++i) {
+            if (!reading[i]) continue;
+            io_uring_sqe* read = next_sqe();
+            char* buffer = memory_.get() + i * chunk_size_;
+            io_uring_prep_read(read, results[i].file.get(), buffer + filled[i], static_cast<unsigned>(chunk_size_ - filled[i]),
+                               filled[i]);
+            io_uring_sqe_set_data64(read, i);
         }
-    });
+        complete(expected, [&](unsigned i, int res) {
+            Result& r = results[i];
+            if (res < 0) {
+                r.error = -res;
+                r.file = detail::Fd();
+                reading[i] = false;
+                return;
+            }
+            filled[i] += static_cast<std::size_t>(res);
+            r.data = {memory_.get() + i * chunk_size_, filled[i]};
+            r.complete = res == 0;
+            reading[i] = res > 0 && filled[i] < chunk_size_;
+        });
+        expected = static_cast<unsigned>(std::count(reading, reading + count, true));
+    }
 }
 
 }  // namespace elvis

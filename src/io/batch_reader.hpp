@@ -1,5 +1,5 @@
-// SmallFileBatch: opens many small files and reads their first chunk, two io_uring submissions a
-// batch (all OPENATs, then all READs).
+// SmallFileBatch: opens many small files and reads their first chunk, a few io_uring submissions
+// a batch (all OPENATs, then all READs, then the READs that find the end of the files read short).
 //
 // Each file keeps the one descriptor it was opened with: a file larger than one chunk is read to
 // its end through that descriptor, never opened again by name, so a rename between the two reads
@@ -31,7 +31,7 @@ public:
     struct Result {
         int error = 0;             // errno from open or read, 0 on success
         std::span<char> data;      // the first chunk (valid until the next read())
-        bool complete = false;     // data is the whole file
+        bool complete = false;     // data is the whole file (a read found its end)
         detail::Fd file;           // the open file (when error is 0), to read the rest from
     };
 
