@@ -13,6 +13,7 @@
 
 #include "elvis/inplace.hpp"
 #include "support/io.hpp"
+#include "support/sweep.hpp"
 
 using namespace elvis;
 using elvis::testing::TempDir;
@@ -67,34 +68,35 @@ struct stat stat_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("rewrite_in_place rewrites the files with matches and never touches the others") {
-    TempDir dir;
-    const std::string changed = dir.write("a.txt", "elvis and elvis\n");
-    const std::string nested = dir.write("sub/deeper/b.txt", "no match here, elvi s\n");
-    const std::string split = dir.write("sub/c.txt", std::string(300000, 'x') + "elvis" + std::string(5, 'y'));
-    ::chmod(changed.c_str(), 0640);
-    const struct stat before = stat_of(nested);
-    const struct stat mode_before = stat_of(changed);
-    for (IoMode io : {IoMode::posix, IoMode::automatic}) {
+    for (IoMode io : elvis::testing::backends()) {
+        CAPTURE(backend_name(io == IoMode::posix ? IoBackend::posix : IoBackend::uring));
+        TempDir dir;
+        const std::string changed = dir.write("a.txt", "elvis and elvis\n");
+        const std::string nested = dir.write("sub/deeper/b.txt", "no match here, elvi s\n");
+        dir.write("sub/c.txt", std::string(300000, 'x') + "elvis" + std::string(5, 'y'));
+        ::chmod(changed.c_str(), 0640);
+        const struct stat before = stat_of(nested);
+        const struct stat mode_before = stat_of(changed);
         InPlaceSettings s = settings_for();
         s.io = io;
         s.buffer_size = 4096;  // the match in c.txt is many buffers in
         const Run r = run(s, {dir.path});
-        CHECK(r.report.changed == (io == IoMode::posix ? 2 : 0));  // the second pass finds nothing left
-        CHECK(r.report.unchanged == (io == IoMode::posix ? 1 : 3));
+        CHECK(r.report.changed == 2);
+        CHECK(r.report.unchanged == 1);
         CHECK(r.report.failed == 0);
         CHECK(r.files.size() == 3);
+        CHECK(dir.read("a.txt") == "Elvis and Elvis\n");
+        CHECK(dir.read("sub/c.txt") == std::string(300000, 'x') + "Elvis" + std::string(5, 'y'));
+        CHECK(dir.read("sub/deeper/b.txt") == "no match here, elvi s\n");
+        // The file without a match is the same inode, never written; the rewritten one keeps its mode.
+        const struct stat after = stat_of(nested);
+        CHECK(after.st_ino == before.st_ino);
+        CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+        CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+        CHECK((stat_of(changed).st_mode & 07777) == (mode_before.st_mode & 07777));
+        CHECK(stat_of(changed).st_ino != mode_before.st_ino);  // a new file, swapped in
+        CHECK(dir.entries() == 2);  // a.txt and sub/: no temporary left beside them
     }
-    CHECK(dir.read("a.txt") == "Elvis and Elvis\n");
-    CHECK(dir.read("sub/c.txt") == std::string(300000, 'x') + "Elvis" + std::string(5, 'y'));
-    CHECK(dir.read("sub/deeper/b.txt") == "no match here, elvi s\n");
-    // The file without a match is the same inode, never written; the rewritten one keeps its mode.
-    const struct stat after = stat_of(nested);
-    CHECK(after.st_ino == before.st_ino);
-    CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
-    CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
-    CHECK((stat_of(changed).st_mode & 07777) == (mode_before.st_mode & 07777));
-    CHECK(stat_of(changed).st_ino != mode_before.st_ino);  // a new file, swapped in
-    CHECK(dir.entries() == 2);  // a.txt and sub/: no temporary left beside them
 }
 
 TEST_CASE("rewrite_in_place reports each file's outcome and replacements, and the totals add up") {
@@ -261,14 +263,15 @@ TEST_CASE("rewrite_in_place abandons the run when stop is set, leaving every fil
     CHECK(dir.entries() == 50);
 }
 
-TEST_CASE("rewrite_in_place reports a path that does not exist and goes on") {
+TEST_CASE("rewrite_in_place reports the paths that do not exist, in order, and goes on") {
     TempDir dir;
     const std::string path = dir.write("here.txt", "elvis\n");
     InPlaceCallbacks callbacks;
     std::vector<std::string> errors;
     callbacks.on_walk_error = [&](const std::string& p, const std::string&) { errors.push_back(p); };
-    const Run r = run(settings_for(), {dir.path + "/missing.txt", path}, callbacks);
-    CHECK(errors == std::vector<std::string>{dir.path + "/missing.txt"});
-    CHECK(r.report.walk_errors == 1);
+    const std::string first = dir.path + "/missing-1.txt", second = dir.path + "/missing-2.txt";
+    const Run r = run(settings_for(), {first, path, second}, callbacks);
+    CHECK(errors == std::vector<std::string>{first, second});  // in the order given
+    CHECK(r.report.walk_errors == 2);
     CHECK(dir.read("here.txt") == "Elvis\n");
 }

@@ -174,7 +174,7 @@ public:
         const std::size_t got = slot.filled + static_cast<std::size_t>(std::max(result, 0));
         slot.state = Slot::free;  // the caller's until the next call (holding_)
         slot.filled = 0;
-        if (result < 0) {
+        if (result < 0 && got == 0) {
             close();
             throw IoError("read error", -result);
         }
@@ -184,13 +184,15 @@ public:
         }
         if (seekable_ && got == slot.length) ++full_reads_;
         if (seekable_ && got < slot.length) {
-            // The end of the file (a resumed read gave nothing): the reads queued behind it are
-            // past the end; drop them.
+            // The reads queued behind are past the end of the file (a resumed read gave nothing),
+            // or behind an error that came after part of this buffer: drop them. The bytes before
+            // an error are handed over first, and the next read, from where they end, meets it.
             const unsigned current = head_;
             drain();
             head_ = current;
             tail_ = (current + 1) % depth_;
-            end_of_input_ = true;
+            if (result < 0) next_offset_ = slot.offset + got;
+            else end_of_input_ = true;
         }
         holding_ = true;
         top_up();  // keep the kernel reading while the caller scans this buffer

@@ -95,6 +95,10 @@ void TreeWalker::error(const std::string& path, const std::string& reason) {
 }
 
 void TreeWalker::add(const std::string& path) {
+    if (std::optional<Item> item = named_item(path)) stack_.push_back(std::move(*item));
+}
+
+std::optional<TreeWalker::Item> TreeWalker::named_item(const std::string& path) {
     Item item;
     item.entry.name = path;
     item.entry.path = path;
@@ -106,12 +110,12 @@ void TreeWalker::add(const std::string& path) {
         if (::stat(path.c_str(), &st) != 0) {
             const bool dangling = errno == ENOENT && ::lstat(path.c_str(), &link) == 0;
             on_error_(path, dangling ? "dangling symbolic link" : std::strerror(errno));
-            return;
+            return std::nullopt;
         }
         item.directory = S_ISDIR(st.st_mode);
         item.entry.via_symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
     }
-    stack_.push_back(std::move(item));
+    return item;
 }
 
 void TreeWalker::add_listed(const std::string& path) {
@@ -457,7 +461,11 @@ std::shared_ptr<DirHandle> TreeWalker::open_directory(const Item& item) {
 
 void TreeWalker::add_in_order(const std::vector<std::string>& named, const std::vector<std::string>& listed) {
     for (auto path = listed.rbegin(); path != listed.rend(); ++path) add_listed(*path);
-    for (auto path = named.rbegin(); path != named.rend(); ++path) add(*path);
+    // Made in order, so that a path that cannot be walked is reported in the order given.
+    std::vector<Item> items;
+    for (const std::string& path : named)
+        if (std::optional<Item> item = named_item(path)) items.push_back(std::move(*item));
+    for (auto item = items.rbegin(); item != items.rend(); ++item) stack_.push_back(std::move(*item));
 }
 
 std::uint64_t list_files(const std::vector<std::string>& paths, const WalkOptions& options,

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,9 +113,10 @@ public:
     // named it. Call before workers start.
     void add_listed(const std::string& path);
 
-    // add() for each of `named`, then add_listed() for each of `listed`, so that they are handed
-    // out in that order (the walker hands out what was added last first), as the user named
-    // them: --interactive asks about the files of `elvis --in-place a b` in that order.
+    // Adds each of `named` (as add() does) and each of `listed` (as add_listed() does) so that
+    // they are handed out in the order given, the named ones first (the walker hands out what
+    // was added last first): --interactive asks about the files of `elvis --in-place a b` in that
+    // order, and paths that cannot be walked are reported in it.
     void add_in_order(const std::vector<std::string>& named, const std::vector<std::string>& listed);
 
     // Hands out the next file; false once every path is exhausted. Thread-safe; a worker that
@@ -138,6 +140,8 @@ private:
     };
     // Lists up to entries_per_listing entries of a directory (opening it first), and leaves the
     // rest to a later call (DESIGN.md, "Descriptors while walking").
+    // A named path's item; nullopt when it cannot be walked (reported).
+    std::optional<Item> named_item(const std::string& path);
     void list_directory(Item item);
     std::shared_ptr<DirHandle> open_directory(const Item& item);
     // Resolves a listed path (add_listed) and pushes what it is, or reports why not. Done as it
