@@ -122,13 +122,16 @@ for command in filter count merge; do
     done
 done
 # Each command's flag table (src/cli/COMMAND_command.cpp, `constexpr Flag COMMAND_flags[]`), the
-# one definition the parser, the suggestions and the scope checks read, against its --help.
+# one definition the parser, the suggestions and the scope checks read, against its --help: each
+# long name with its short letter ("--threads -j"), both ways.
+with_short_names() { sed -E 's/^ +(-([A-Za-z0-9]), )?(--[a-z0-9-]+)/\3 -\2/; s/ -$//' | sort -u; }
 for command in filter count merge; do
     words=(); [[ $command != filter ]] && words+=("$command")
     table=$(awk "/constexpr Flag ${command}_flags\\[\\] = \\{/,/^\\};/" "$src/src/cli/${command}_command.cpp" |
-        grep -oE '\{"[a-z0-9-]+"' | sed 's/^{"/--/; s/"$//' | sort -u)
+        grep -oE "\\{\"[a-z0-9-]+\"(, *'[^']')?" | sed -E "s/^\\{\"([a-z0-9-]+)\"(, *'(.)')?/--\\1 -\\3/; s/ -\$//" | sort -u)
     [[ -n $table ]] || fail "no flag table found for elvis ${words[*]} in src/cli/${command}_command.cpp"
-    differ=$(diff <("$elvis" "${words[@]}" --help | defined_options_of) <(echo "$table")) ||
+    help=$("$elvis" "${words[@]}" --help | grep -oE -- '^ {2,}(-[A-Za-z0-9], )?--[a-z][a-z0-9-]*' | with_short_names)
+    differ=$(diff <(echo "$help") <(echo "$table")) ||
         fail "elvis ${words[*]} --help differs from its flag table (< help only, > table only): $differ"
 done
 # Exactly each command's options, none missing and none stale: diffed, per command.

@@ -21,15 +21,6 @@ FilterSettings rules(std::vector<Rule> rules) {
     return settings;
 }
 
-std::string read_all(const std::string& path) {
-    std::string out;
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    char buffer[4096];
-    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<std::size_t>(n));
-    ::close(fd);
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("filter_files rewrites each input in order; a failed input is reported and the next follows") {
@@ -46,7 +37,7 @@ TEST_CASE("filter_files rewrites each input in order; a failed input is reported
             const FilterReport report = filter_files(settings, {one.path(), "/no/such/file", two.path()}, fd,
                                                      [&](const FilterError& e) { errors.push_back(e); });
             ::close(fd);
-            CHECK(read_all(out.path()) == "The King one\ntwo The King\n");
+            CHECK(read_file(out.path()) == "The King one\ntwo The King\n");
             CHECK(report.replacements == 2);
             CHECK(report.bytes_in == 20);
             CHECK(report.bytes_out == 26);
@@ -64,7 +55,7 @@ TEST_CASE("filter_files refuses an input that is its own output, as cat does") {
     const FilterReport report =
         filter_files(rules({{"elvis", "Elvis"}}), {file.path()}, fd, [&](const FilterError& e) { errors.push_back(e); });
     ::close(fd);
-    CHECK(read_all(file.path()) == "elvis\n");
+    CHECK(read_file(file.path()) == "elvis\n");
     CHECK(report.failed_inputs == 1);
     REQUIRE(errors.size() == 1);
     CHECK(errors[0].reason == "input file is output file");

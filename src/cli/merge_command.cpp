@@ -94,7 +94,8 @@ bool feed_input(TsvMerger& merger, const std::string& name, std::vector<char>& b
 
 using Takes = Flag::Takes;
 constexpr Flag merge_flags[] = {
-    {"expect", 0, Takes::value}, {"temporary-directory", 'T', Takes::value}, {"help", 'h'}, {"version", 'V'},
+    // Given twice, the last one counts (as sort -T).
+    {"expect", 0, Takes::values}, {"temporary-directory", 'T', Takes::values}, {"help", 'h'}, {"version", 'V'},
 };
 
 }  // namespace
@@ -113,8 +114,8 @@ int merge_command(int argc, char** argv) {
             print_version();
             return exit_ok;
         }
-        if (vm.count("temporary-directory")) temporary_directory = vm["temporary-directory"].as<std::string>();
-        if (vm.count("expect")) manifest = vm["expect"].as<std::string>();
+        if (vm.count("temporary-directory")) temporary_directory = values_of(vm, "temporary-directory").back();
+        if (vm.count("expect")) manifest = values_of(vm, "expect").back();
         files = values_of(vm, "file");
     } catch (const UsageError& e) {
         report(e.what());

@@ -39,6 +39,12 @@ private:
     std::string path_;
 };
 
+// The whole of the file at `path` (empty when it cannot be read).
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
 // A temporary directory, removed with what it holds when destroyed.
 class TempDir {
 public:
@@ -61,10 +67,7 @@ public:
         std::ofstream(file, std::ios::binary).write(content.data(), static_cast<std::streamsize>(content.size()));
         return file.string();
     }
-    std::string read(const std::string& relative) const {
-        std::ifstream in(std::filesystem::path(path) / relative, std::ios::binary);
-        return {std::istreambuf_iterator<char>(in), {}};
-    }
+    std::string read(const std::string& relative) const { return read_file(path + "/" + relative); }
     std::size_t entries() const {
         return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(path), {}));
     }
