@@ -217,7 +217,7 @@ private:
                 bytes_ += r.data.size();
                 if (!r.complete) {  // larger than one chunk: the rest through the same descriptor
                     const std::uint64_t before = bytes_ - r.data.size(), size = size_of(r.file.get());
-                    if (size < r.data.size()) {  // cut since the first chunk was read
+                    if (size != 0 && size < r.data.size()) {  // cut since the first chunk was read (0: unknown, /proc)
                         shared_.fail(entry.path, IoError::shrank(size, r.data.size()).what());
                     } else {
                         io_.source->open_range(r.file.get(), r.data.size(), UINT64_MAX);

@@ -40,6 +40,30 @@ class Count(Base):
         self.assertEqual(r.stdout, b"elvis\t8\npresident\t3\n")
         self.assertEqual((r.returncode, r.stderr), (0, b""))
 
+    def test_files_that_read_short_are_counted_whole(self):
+        # /proc/PID/smaps reads a few KiB at a time, as NFS and FUSE may read a file, and says its
+        # size is 0: walked (the small-file batch) or named, on either backend, every line counts.
+        # A sleeping child with many mappings makes it stable and larger than a chunk.
+        child = subprocess.Popen([sys.executable, "-c", "import mmap, sys, time\n"
+                                  "maps = [mmap.mmap(-1, 4096) for _ in range(400)]\n"
+                                  "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE)
+        try:
+            self.assertEqual(child.stdout.readline(), b"ready\n")
+            smaps = f"/proc/{child.pid}/smaps"
+            with open(smaps, "rb") as f:
+                expected = f.read().count(b"Rss:")
+            self.assertGreater(expected, 400)
+            for backend in self.backends():
+                for args in (["-g", "smaps", f"/proc/{child.pid}/"], [smaps]):
+                    r = self.count([f"--io={backend}", "--buffer-size=64K", "-t", "Rss:"] + args)
+                    self.assertEqual((r.returncode, r.stderr), (0, b""), (backend, args))
+                    # Walked, smaps is found twice (also under task/PID/).
+                    self.assertEqual(r.stdout, b"Rss:\t%d\n" % (expected * (2 if "-g" in args else 1)), (backend, args))
+        finally:
+            child.kill()
+            child.wait()
+            child.stdout.close()
+
     def test_tree_threads_and_backends_agree(self):
         root = self.make_tree()
         os.unlink(os.path.join(root, "a", "fifo"))
