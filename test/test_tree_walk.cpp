@@ -203,7 +203,7 @@ TEST_CASE("workers sharing a walk take each file exactly once") {
             expected.insert(t.at(relative));
         }
     elvis::TreeWalker walker({}, [](const std::string& path, const std::string& reason) { FAIL_CHECK(path << reason); });
-    walker.add(t.root);
+    walker.add_in_order({t.root}, {});
     std::mutex mutex;
     std::vector<std::string> got;
     std::vector<std::thread> workers;

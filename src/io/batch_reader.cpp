@@ -65,16 +65,18 @@ void SmallFileBatch::read(std::span<const File> files, std::span<Result> results
     // The first reads, then the rest of each chunk a read filled only in part: a short read is
     // not the end of a file (NFS, FUSE and /proc read short), only a read of nothing is. One
     // more submission for all of them, most often of reads that find the end at once.
-    std::size_t filled[max_files] = {};
     bool reading[max_files] = {};
-    for (unsigned i = 0; i < count; ++i) reading[i] = results[i].error == 0;
+    for (unsigned i = 0; i < count; ++i) {
+        reading[i] = results[i].error == 0;
+        results[i].data = {memory_.get() + i * chunk_size_, 0};
+    }
     for (unsigned expected = opened; expected > 0;) {
         for (unsigned i = 0; i < count; ++i) {
             if (!reading[i]) continue;
+            const std::span<char> data = results[i].data;  // read so far
             io_uring_sqe* read = next_sqe();
-            char* buffer = memory_.get() + i * chunk_size_;
-            io_uring_prep_read(read, results[i].file.get(), buffer + filled[i], static_cast<unsigned>(chunk_size_ - filled[i]),
-                               filled[i]);
+            io_uring_prep_read(read, results[i].file.get(), data.data() + data.size(),
+                               static_cast<unsigned>(chunk_size_ - data.size()), data.size());
             io_uring_sqe_set_data64(read, i);
         }
         complete(expected, [&](unsigned i, int res) {
@@ -82,13 +84,13 @@ void SmallFileBatch::read(std::span<const File> files, std::span<Result> results
             if (res < 0) {
                 r.error = -res;
                 r.file = detail::Fd();
+                r.data = {};
                 reading[i] = false;
                 return;
             }
-            filled[i] += static_cast<std::size_t>(res);
-            r.data = {memory_.get() + i * chunk_size_, filled[i]};
+            r.data = {r.data.data(), r.data.size() + static_cast<std::size_t>(res)};
             r.complete = res == 0;
-            reading[i] = res > 0 && filled[i] < chunk_size_;
+            reading[i] = res > 0 && r.data.size() < chunk_size_;
         });
         expected = static_cast<unsigned>(std::count(reading, reading + count, true));
     }

@@ -236,7 +236,7 @@ std::vector<DecodedRange> decode_ranges(const GzipRanges& g, IoMode io, Trace* t
         try {
             SourceChoice source = choose_source(io, g.buffer_size);
             GzipSource gz(*source.source, g.buffer_size);
-            TraceRecorder* recorder = range_track(trace, k, static_cast<unsigned>(n), g.cut[k], g.buffer_size, 2);
+            TraceRecorder* recorder = range_track(trace, k, n, g.cut[k], g.buffer_size, 2);
             auto scan_with = [&](auto&& scanner) {
                 return scan_members(gz, scanner, g.fd, g.starts[k], g.size, ends, 0, -1, recorder, [&](const Match& m) {
                     ++d.counts[rule_set.term(m.rule)];
@@ -256,11 +256,11 @@ std::vector<DecodedRange> decode_ranges(const GzipRanges& g, IoMode io, Trace* t
 }
 
 // Follows the ranges from the first: those it lands on are true. nullopt when one of them failed.
-std::optional<KeptRanges> follow_ranges(std::vector<DecodedRange>& decoded) {
+std::optional<KeptRanges> follow_ranges(const std::vector<DecodedRange>& decoded) {
     KeptRanges kept;
     int previous_byte = -1;
     for (std::size_t k = 0; k < decoded.size(); k = decoded[k].landed) {
-        DecodedRange& d = decoded[k];
+        const DecodedRange& d = decoded[k];
         if (d.failed) return std::nullopt;
         RangeScan r = d.scan;
         r.begin = kept.bytes;
@@ -343,7 +343,7 @@ std::optional<GzipRangesCount> count_gzip_in_ranges(int fd, std::uint64_t size, 
     find_member_starts(g);
     if (g.cut.size() > 1 && std::all_of(g.starts.begin() + 1, g.starts.end(), [](std::uint64_t start) { return start == no_start; }))
         return count_one_stream(fd, size, terms, counting, buffer_size, trace);
-    std::vector<DecodedRange> decoded = decode_ranges(g, io, trace);
+    const std::vector<DecodedRange> decoded = decode_ranges(g, io, trace);
     const std::optional<KeptRanges> kept = follow_ranges(decoded);
     if (!kept) return std::nullopt;
     GzipRangesCount result;

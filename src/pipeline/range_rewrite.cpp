@@ -133,7 +133,7 @@ void rewrite_range(const Matcher& matcher, int in, int out, const RangeRewritePl
 // The stitch: rewrites what a range got wrong near its start, in order. Returns the replacements
 // of the true scan.
 std::uint64_t stitch_rewritten_ranges(const Matcher& matcher, int in, int out, const RangeRewritePlan& plan,
-                                      const RangeRewriteSettings& settings, std::vector<RangeScan>& ranges) {
+                                      const RangeRewriteSettings& settings, const std::vector<RangeScan>& ranges) {
     const bool whole_word = matcher.rules().options().whole_word;
     std::uint64_t replacements = 0;
     auto source = make_posix_source(settings.buffer_size);

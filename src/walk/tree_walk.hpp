@@ -104,19 +104,10 @@ public:
     using EntryClaim = std::function<bool(int dir_fd, const std::string& name, const std::string& path)>;
     void claim_entries(EntryClaim claim) { claim_ = std::move(claim); }
 
-    // Adds a path as the user named it ("-" is standard input). Call before workers start.
-    void add(const std::string& path);
-
-    // Adds a path read from a list (--files-from) as if it had been met while walking: no symbolic
-    // link on its way is followed unless `follow` (a link is reported), a special file is
-    // reported, the globs apply, and a directory is walked. The hidden rule does not: the list
-    // named it. Call before workers start.
-    void add_listed(const std::string& path);
-
     // Adds each of `named` (as add() does) and each of `listed` (as add_listed() does) so that
     // they are handed out in the order given, the named ones first (the walker hands out what
     // was added last first): --interactive asks about the files of `elvis --in-place a b` in that
-    // order, and paths that cannot be walked are reported in it.
+    // order, and paths that cannot be walked are reported in it. Call before workers start.
     void add_in_order(const std::vector<std::string>& named, const std::vector<std::string>& listed);
 
     // Hands out the next file; false once every path is exhausted. Thread-safe; a worker that
@@ -138,10 +129,17 @@ private:
         std::shared_ptr<DirHandle> listing;  // a directory listed in part, to go on with
         std::vector<Item> subdirectories;    // its subdirectories found so far, in order
     };
-    // Lists up to entries_per_listing entries of a directory (opening it first), and leaves the
-    // rest to a later call (DESIGN.md, "Descriptors while walking").
+    // Adds a path as the user named it ("-" is standard input).
+    void add(const std::string& path);
     // A named path's item; nullopt when it cannot be walked (reported).
     std::optional<Item> named_item(const std::string& path);
+    // Adds a path read from a list (--files-from) as if it had been met while walking: no symbolic
+    // link on its way is followed unless `follow` (a link is reported), a special file is
+    // reported, the globs apply, and a directory is walked. The hidden rule does not: the list
+    // named it.
+    void add_listed(const std::string& path);
+    // Lists up to entries_per_listing entries of a directory (opening it first), and leaves the
+    // rest to a later call (DESIGN.md, "Descriptors while walking").
     void list_directory(Item item);
     std::shared_ptr<DirHandle> open_directory(const Item& item);
     // Resolves a listed path (add_listed) and pushes what it is, or reports why not. Done as it
